@@ -1,0 +1,107 @@
+"""The application context: created once at start and handed to handlers and jobs (no globals)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import pkgutil
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import commands
+from bot.config import Settings
+from bot.framework import Feature
+from bot.i18n import Catalog
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+CORE_MESSAGES = Path(__file__).with_name("messages.toml")
+
+
+def discover_features() -> list[Feature]:
+    """Every module or package in ``commands`` that exposes ``feature``."""
+    features = []
+    for module_info in pkgutil.iter_modules(commands.__path__):
+        module = importlib.import_module(f"commands.{module_info.name}")
+        feature = getattr(module, "feature", None)
+        if isinstance(feature, Feature):
+            features.append(feature)
+    return sorted(features, key=lambda f: (f.order, f.name))
+
+
+def build_catalog(features: list[Feature]) -> Catalog:
+    paths = [CORE_MESSAGES] + [f.messages for f in features if f.messages is not None]
+    return Catalog.from_files(paths)
+
+
+@dataclass
+class App:
+    settings: Settings
+    features: list[Feature] = field(default_factory=discover_features)
+
+    def __post_init__(self) -> None:
+        from bot.matrix import MatrixBot
+        from bot.router import Router
+        from bot.scheduler import Jobs, create_scheduler
+        from bot.sender import Sender
+
+        self.catalog = build_catalog(self.features)
+        self.db = Database(self.settings.storage.database_url)
+        self.sender = Sender(self)
+        self.matrix = MatrixBot(self)
+        self.router = Router(self)
+        self.scheduler = create_scheduler(self)
+        self.jobs = Jobs(self, self.scheduler)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stop = asyncio.Event()
+
+    async def run(self) -> None:
+        """Start everything, run until SIGINT/SIGTERM, then shut down cleanly."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self._stop.set)
+            except (NotImplementedError, RuntimeError):
+                pass
+        await self.start()
+        try:
+            await self._stop.wait()
+        finally:
+            await self.shutdown()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def start(self) -> None:
+        await self.db.upgrade()
+        await self.matrix.login()
+        self._tasks.append(asyncio.create_task(self.sender.run(), name="outbox"))
+        self._tasks.append(asyncio.create_task(self.matrix.run(), name="sync"))
+        await self.matrix.ready.wait()
+        self.scheduler.start()
+        for feature in self.features:
+            for hook in feature.start_hooks:
+                try:
+                    await hook(self)
+                except Exception:
+                    log.exception("start hook of %s failed", feature.name)
+        log.info("community-bot is ready as %s", self.matrix.user_id)
+
+    async def shutdown(self) -> None:
+        log.info("shutting down")
+        self.matrix.stop()
+        await self.router.drain()
+        try:
+            await self.sender.wait_idle(timeout=10)
+        except TimeoutError:
+            log.warning("some messages are still queued; they will be sent after the next start")
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.matrix.close()
+        await self.db.close()

@@ -1,0 +1,70 @@
+"""``community-bot``: run the bot, check the configuration, migrate the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings, resolve_config_path
+
+
+def _load(config: str | None) -> Settings | None:
+    try:
+        return load_settings(config)
+    except ConfigError as error:
+        print(f"Configuration problems in {resolve_config_path(config)}:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return None
+
+
+def run_bot(config: str | Path | None) -> int:
+    settings = _load(str(config) if config else None)
+    if settings is None:
+        return 2
+    from bot.app import App
+
+    async def main() -> None:
+        await App(settings).run()
+
+    asyncio.run(main())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="community-bot", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, text in (("run", "connect and serve"), ("check-config", "validate the configuration")):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("--config", help="path of the TOML file (default ./config.toml or $COMMUNITY_BOT_CONFIG)")
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"])
+    db.add_argument("--config")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("nio", "apscheduler.scheduler", "aiosqlite", "peewee"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if args.command == "run":
+        return run_bot(args.config)
+    settings = _load(args.config)
+    if settings is None:
+        return 2
+    if args.command == "check-config":
+        print(f"Configuration OK: {settings.matrix.user_id} on {settings.matrix.homeserver}")
+        return 0
+    from storage.db import upgrade_database
+
+    upgrade_database(settings.storage.database_url)
+    print("database is up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,101 @@
+"""What a handler gets: who asked, where, in which language, and how to answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from bot.framework import Command, CommandError, Permission
+from bot.i18n import Translate
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+
+@dataclass
+class CommandContext:
+    app: App
+    room_id: str
+    sender: str
+    event_id: str
+    language: str
+    timezone: str
+    is_direct: bool
+    is_moderator: bool
+    is_admin: bool
+    command: Command | None = None
+    body: str = ""
+    replied_event_id: str | None = None
+    thread_root: str | None = None
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def t(self) -> Translate:
+        return self.app.catalog.translator(self.language)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def prefix(self) -> str:
+        return self.app.settings.bot.command_prefix
+
+    def now_local(self) -> datetime:
+        return self.received_at.astimezone(self.tz)
+
+    def has_permission(self, permission: Permission) -> bool:
+        if permission is Permission.ADMIN:
+            return self.is_admin
+        if permission is Permission.MODERATOR:
+            return self.is_moderator or self.is_admin
+        return True
+
+    def require(self, permission: Permission) -> None:
+        if not self.has_permission(permission):
+            raise CommandError("core_permission_moderator" if permission is Permission.MODERATOR else "core_permission_admin")
+
+    async def reply(
+        self,
+        markdown: str,
+        *,
+        mentions: tuple[str, ...] = (),
+        track: tuple[str, int | None] | None = None,
+        in_thread: bool = False,
+    ) -> int:
+        """Answer the command as a rich reply in the same room (or thread)."""
+        return await self.app.sender.send(
+            markdown,
+            room_id=self.room_id,
+            reply_to=self.event_id,
+            mentions=mentions,
+            track=track,
+            thread_root=self.thread_root if in_thread or self.thread_root else None,
+        )
+
+    async def answer(self, key: str, /, **params: Any) -> int:
+        """Reply with a catalog message in the member's language."""
+        return await self.reply(self.t(key, p=self.prefix, **params))
+
+    async def direct(self, markdown: str, *, track: tuple[str, int | None] | None = None) -> int:
+        """Send to the member's direct chat with the bot (created on first use)."""
+        return await self.app.sender.send(markdown, to_user=self.sender, track=track)
+
+
+@dataclass
+class ReactionContext:
+    app: App
+    room_id: str
+    sender: str
+    key: str
+    added: bool
+    kind: str
+    ref_id: int | None
+    target_event_id: str
+    language: str
+
+    @property
+    def t(self) -> Translate:
+        return self.app.catalog.translator(self.language)

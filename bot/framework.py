@@ -1,0 +1,470 @@
+"""Declarative commands: features declare commands with names per language, permission, typed arguments.
+
+A feature module exposes ``feature = Feature(...)`` and decorates its handlers::
+
+    @feature.command(de="erinnere", en="remind", help="reminders_remind", args=[Arg("rest", Text())])
+    async def remind(ctx: CommandContext, rest: str) -> None: ...
+
+Help texts, usage lines and examples come from the feature's catalog under ``<help>_help``, ``<help>_usage``
+and ``<help>_example`` (``{p}`` in them is the command prefix).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.context import CommandContext, ReactionContext
+    from bot.app import App
+
+
+class Permission(enum.IntEnum):
+    MEMBER = 0
+    MODERATOR = 1
+    ADMIN = 2
+
+
+class CommandError(Exception):
+    """A problem the member can fix: replied as the catalog message ``key`` (plus the usage if asked)."""
+
+    def __init__(self, key: str, /, *, show_usage: bool = False, **params: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+        self.show_usage = show_usage
+
+
+class ArgError(CommandError):
+    def __init__(self, key: str = "core_arg_invalid", /, **params: Any) -> None:
+        super().__init__(key, show_usage=True, **params)
+
+
+# --- tokens ------------------------------------------------------------------------------------------------
+
+_QUOTES = {'"': '"', "„": "“", "“": "”", "”": "”", "«": "»", "»": "«", "‚": "‘", "'": "'"}
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    start: int  # offset of the token (including an opening quote) in the argument string
+    quoted: bool = False
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split on whitespace; double quotes (also „German“ and «French» ones) group words."""
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        start = i
+        opener = text[i]
+        # Single quotes only group when they start a token, so "geht's" stays one word.
+        if opener in _QUOTES and (opener != "'" or True):
+            closer = _QUOTES[opener]
+            end = text.find(closer, i + 1)
+            if opener == "'" and end == -1:
+                end = -1
+            if end != -1:
+                tokens.append(Token(text[i + 1 : end], start, quoted=True))
+                i = end + 1
+                continue
+        while i < n and not text[i].isspace():
+            i += 1
+        tokens.append(Token(text[start:i], start))
+    return tokens
+
+
+# --- argument types -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class ParseState:
+    """What argument parsers may consult: the raw string, the remaining tokens and the invocation."""
+
+    raw: str
+    tokens: list[Token]
+    ctx: CommandContext
+
+
+class ArgType:
+    """Consumes tokens from the front of ``state.tokens`` and returns the parsed value."""
+
+    greedy = False
+
+    def parse(self, state: ParseState) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def take(state: ParseState) -> Token:
+        if not state.tokens:
+            raise ArgError("core_arg_missing")
+        return state.tokens.pop(0)
+
+
+class Word(ArgType):
+    def parse(self, state: ParseState) -> str:
+        return self.take(state).text
+
+
+class Quoted(ArgType):
+    """One token: a single word or a quoted phrase."""
+
+    def __init__(self, max_length: int | None = None) -> None:
+        self.max_length = max_length
+
+    def parse(self, state: ParseState) -> str:
+        value = self.take(state).text.strip()
+        if not value:
+            raise ArgError("core_arg_missing")
+        if self.max_length is not None and len(value) > self.max_length:
+            raise ArgError("core_arg_too_long", max=self.max_length, length=len(value))
+        return value
+
+
+class Text(ArgType):
+    """The rest of the line as typed (one surrounding pair of quotes removed)."""
+
+    greedy = True
+
+    def __init__(self, max_length: int = 2000, allow_empty: bool = False) -> None:
+        self.max_length = max_length
+        self.allow_empty = allow_empty
+
+    def parse(self, state: ParseState) -> str:
+        if not state.tokens:
+            if self.allow_empty:
+                return ""
+            raise ArgError("core_arg_missing")
+        first = state.tokens[0]
+        value = first.text if len(state.tokens) == 1 and first.quoted else state.raw[first.start :].strip()
+        state.tokens.clear()
+        if len(value) > self.max_length:
+            raise ArgError("core_arg_too_long", max=self.max_length, length=len(value))
+        return value
+
+
+class Int(ArgType):
+    def __init__(self, minimum: int | None = None, maximum: int | None = None) -> None:
+        self.minimum, self.maximum = minimum, maximum
+
+    def parse(self, state: ParseState) -> int:
+        token = self.take(state).text.lstrip("#")
+        if not re.fullmatch(r"[+-]?\d{1,9}", token):
+            raise ArgError("core_arg_not_a_number", value=token)
+        value = int(token)
+        if self.minimum is not None and value < self.minimum:
+            raise ArgError("core_arg_too_small", value=value, minimum=self.minimum)
+        if self.maximum is not None and value > self.maximum:
+            raise ArgError("core_arg_too_large", value=value, maximum=self.maximum)
+        return value
+
+
+class Choice(ArgType):
+    """One of several words; each canonical value may have aliases (German and English)."""
+
+    def __init__(self, choices: dict[str, Sequence[str]]) -> None:
+        self.lookup = {alias.casefold(): key for key, aliases in choices.items() for alias in (key, *aliases)}
+        self.canonical = list(choices)
+
+    def parse(self, state: ParseState) -> str:
+        token = self.take(state).text
+        try:
+            return self.lookup[token.casefold()]
+        except KeyError:
+            raise ArgError("core_arg_choice", value=token, choices=", ".join(self.canonical)) from None
+
+
+_USER_ID = re.compile(r"@[a-z0-9._=\-/+]+:[a-zA-Z0-9.\-]+(:\d+)?")
+
+
+class UserArg(ArgType):
+    """A member: a Matrix pill or a typed ``@user:server``."""
+
+    def parse(self, state: ParseState) -> str:
+        token = self.take(state).text.strip("<>,;")
+        if _USER_ID.fullmatch(token):
+            return token
+        raise ArgError("core_arg_not_a_user", value=token)
+
+
+class DurationArg(ArgType):
+    def parse(self, state: ParseState) -> timedelta:
+        from bot.times import parse_duration
+
+        token = self.take(state).text
+        value = parse_duration(token)
+        if value is None:
+            raise ArgError("core_arg_not_a_duration", value=token)
+        return value
+
+
+class DateArg(ArgType):
+    def parse(self, state: ParseState) -> date:
+        from bot.times import parse_date
+
+        token = self.take(state).text
+        value = parse_date(token, now=state.ctx.now_local(), tz=state.ctx.tz)
+        if value is None:
+            raise ArgError("core_arg_not_a_date", value=token)
+        return value
+
+
+class ClockArg(ArgType):
+    def parse(self, state: ParseState) -> time:
+        from bot.times import parse_clock
+
+        token = self.take(state).text
+        value = parse_clock(token)
+        if value is None:
+            raise ArgError("core_arg_not_a_time", value=token)
+        return value
+
+
+class ClockRangeArg(ArgType):
+    """``11:15-12:00`` (also with an en dash or spaces around the dash)."""
+
+    def parse(self, state: ParseState) -> tuple[time, time]:
+        from bot.times import parse_clock
+
+        token = self.take(state).text
+        if token.endswith(("-", "–")) and state.tokens:
+            token += state.tokens.pop(0).text
+        if state.tokens and state.tokens[0].text in ("-", "–"):
+            state.tokens.pop(0)
+            token += "-" + self.take(state).text
+        parts = re.split(r"\s*[-–]\s*", token)
+        if len(parts) != 2:
+            raise ArgError("core_arg_not_a_time_range", value=token)
+        start, end = parse_clock(parts[0]), parse_clock(parts[1])
+        if start is None or end is None:
+            raise ArgError("core_arg_not_a_time_range", value=token)
+        return start, end
+
+
+@dataclass
+class Arg:
+    name: str
+    type: ArgType
+    required: bool = True
+    default: Any = None
+
+
+@dataclass
+class Flag:
+    """``--name value`` or a boolean ``--name``; several spellings (German and English)."""
+
+    name: str
+    spellings: Sequence[str]
+    type: ArgType | None = None
+
+
+# --- commands and features ----------------------------------------------------------------------------------
+
+Handler = Callable[..., Awaitable[None]]
+ReactionHandler = Callable[["ReactionContext"], Awaitable[None]]
+PrivacyExport = Callable[["App", str], Awaitable[dict[str, Any]]]
+PrivacyErase = Callable[["App", str], Awaitable[int]]
+StartHook = Callable[["App"], Awaitable[None]]
+
+
+@dataclass
+class Command:
+    feature: Feature
+    de: str
+    en: str
+    help: str
+    aliases: tuple[str, ...] = ()
+    permission: Permission = Permission.MEMBER
+    args: list[Arg] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+    handler: Handler | None = None
+    parent: Command | None = None
+    subcommands: list[Command] = field(default_factory=list)
+    hidden: bool = False
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.de, self.en, *self.aliases)
+
+    def name_in(self, language: str) -> str:
+        own = self.en if language == "en" else self.de
+        return f"{self.parent.name_in(language)} {own}" if self.parent else own
+
+    def find_subcommand(self, word: str) -> Command | None:
+        folded = word.casefold()
+        for sub in self.subcommands:
+            if folded in (name.casefold() for name in sub.names):
+                return sub
+        return None
+
+    def subcommand(
+        self,
+        *,
+        de: str,
+        en: str,
+        help: str,
+        aliases: Iterable[str] = (),
+        permission: Permission | None = None,
+        args: Sequence[Arg] = (),
+        flags: Sequence[Flag] = (),
+    ) -> Callable[[Handler], Command]:
+        def register(handler: Handler) -> Command:
+            sub = Command(
+                feature=self.feature,
+                de=de,
+                en=en,
+                help=help,
+                aliases=tuple(aliases),
+                permission=self.permission if permission is None else permission,
+                args=list(args),
+                flags=list(flags),
+                handler=handler,
+                parent=self,
+            )
+            self.subcommands.append(sub)
+            return sub
+
+        return register
+
+
+@dataclass
+class ReactionSubscription:
+    kind: str
+    keys: frozenset[str]
+    handler: ReactionHandler
+
+
+@dataclass
+class Feature:
+    """One feature: its commands, catalog, reaction handlers, start hook and privacy hooks."""
+
+    name: str
+    messages: Path | None = None
+    title_key: str | None = None
+    order: int = 50
+    commands: list[Command] = field(default_factory=list)
+    reactions: list[ReactionSubscription] = field(default_factory=list)
+    start_hooks: list[StartHook] = field(default_factory=list)
+    exporters: list[PrivacyExport] = field(default_factory=list)
+    erasers: list[PrivacyErase] = field(default_factory=list)
+
+    def command(
+        self,
+        *,
+        de: str,
+        en: str,
+        help: str,
+        aliases: Iterable[str] = (),
+        permission: Permission = Permission.MEMBER,
+        args: Sequence[Arg] = (),
+        flags: Sequence[Flag] = (),
+        hidden: bool = False,
+    ) -> Callable[[Handler], Command]:
+        def register(handler: Handler) -> Command:
+            cmd = Command(
+                feature=self,
+                de=de,
+                en=en,
+                help=help,
+                aliases=tuple(aliases),
+                permission=permission,
+                args=list(args),
+                flags=list(flags),
+                handler=handler,
+                hidden=hidden,
+            )
+            self.commands.append(cmd)
+            return cmd
+
+        return register
+
+    def group(
+        self,
+        *,
+        de: str,
+        en: str,
+        help: str,
+        aliases: Iterable[str] = (),
+        permission: Permission = Permission.MEMBER,
+    ) -> Command:
+        """A command that only has subcommands (``!erinnerung löschen``)."""
+        cmd = Command(feature=self, de=de, en=en, help=help, aliases=tuple(aliases), permission=permission)
+        self.commands.append(cmd)
+        return cmd
+
+    def on_reaction(self, kind: str, keys: Iterable[str]) -> Callable[[ReactionHandler], ReactionHandler]:
+        """Subscribe to reactions (and their removal) on bot messages sent with ``track=(kind, id)``."""
+
+        def register(handler: ReactionHandler) -> ReactionHandler:
+            self.reactions.append(ReactionSubscription(kind, frozenset(keys), handler))
+            return handler
+
+        return register
+
+    def on_start(self, hook: StartHook) -> StartHook:
+        self.start_hooks.append(hook)
+        return hook
+
+    def privacy_export(self, exporter: PrivacyExport) -> PrivacyExport:
+        self.exporters.append(exporter)
+        return exporter
+
+    def privacy_erase(self, eraser: PrivacyErase) -> PrivacyErase:
+        self.erasers.append(eraser)
+        return eraser
+
+
+def parse_arguments(command: Command, raw: str, ctx: CommandContext) -> dict[str, Any]:
+    """Turn the argument string into keyword arguments for the handler, or raise :class:`ArgError`."""
+    tokens = tokenize(raw)
+    values: dict[str, Any] = {}
+    # Flags may stand anywhere; take them out first.
+    for flag in command.flags:
+        values[flag.name] = False if flag.type is None else None
+    if command.flags:
+        remaining: list[Token] = []
+        index = 0
+        while index < len(tokens):
+            token = tokens[index]
+            index += 1
+            if not token.quoted and token.text.startswith("--"):
+                name = token.text[2:].casefold()
+                if "=" in name:
+                    name, inline = name.split("=", 1)
+                else:
+                    inline = None
+                flag = next((f for f in command.flags if name in (s.casefold() for s in f.spellings)), None)
+                if flag is None:
+                    raise ArgError("core_arg_unknown_flag", value=token.text)
+                if flag.type is None:
+                    values[flag.name] = True
+                    continue
+                pending = [Token(inline, token.start)] if inline else tokens[index : index + 1]
+                if not inline:
+                    index += 1
+                values[flag.name] = flag.type.parse(ParseState(raw, list(pending), ctx))
+                continue
+            remaining.append(token)
+        tokens = remaining
+        # Greedy text after flags must not contain the flags: rebuild the raw string from what is left.
+        if tokens:
+            raw = " ".join(f'"{t.text}"' if t.quoted else t.text for t in tokens)
+            tokens = tokenize(raw)
+    state = ParseState(raw, tokens, ctx)
+    for arg in command.args:
+        if not state.tokens and not arg.required:
+            values[arg.name] = arg.default
+            continue
+        values[arg.name] = arg.type.parse(state)
+    if state.tokens:
+        raise ArgError("core_arg_unexpected", value=state.tokens[0].text)
+    return values

@@ -1,0 +1,529 @@
+"""The Matrix wire: login and device reuse, E2EE, the sync loop, event intake and low-level sending."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    ForwardedRoomKeyEvent,
+    InviteMemberEvent,
+    JoinedMembersResponse,
+    JoinError,
+    LocalProtocolError,
+    LoginResponse,
+    MatrixRoom,
+    MegolmEvent,
+    ReactionEvent,
+    RedactionEvent,
+    RoomCreateError,
+    RoomKeyEvent,
+    RoomMemberEvent,
+    RoomMessageFile,
+    RoomMessageText,
+    RoomPreset,
+    RoomSendResponse,
+    RoomUpgradeEvent,
+    SyncError,
+    SyncResponse,
+    UploadResponse,
+    WhoamiResponse,
+)
+from sqlalchemy import select
+
+from storage.models import BotState, DirectRoom, RoomSetting
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+SYNC_TIMEOUT_MS = 30_000
+SYNC_TOKEN_KEY = "sync_token"
+ENCRYPTION_STATE = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
+
+
+CREATOR_POWER_LEVEL = 2**53 - 1
+
+
+def _creators_are_privileged(room_version: str | None) -> bool:
+    try:
+        return int(room_version or "1") >= 12
+    except ValueError:
+        return False
+
+
+class MatrixError(Exception):
+    pass
+
+
+def is_allowed_inviter(inviter: str, allowed: list[str], own_server: str) -> bool:
+    """``allowed`` holds server names (``example.org``) and user IDs; empty means the bot's own server."""
+    rules = allowed or [own_server]
+    server = inviter.split(":", 1)[1] if ":" in inviter else ""
+    return any(inviter == rule if rule.startswith("@") else server == rule for rule in rules)
+
+
+class MatrixBot:
+    """Owns the nio client. Hands incoming events to the router, sends what the outbox gives it."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        cfg = app.settings.matrix
+        self.store_path = Path(cfg.store_path)
+        self.store_path.mkdir(parents=True, exist_ok=True)
+        client_config = AsyncClientConfig(
+            encryption_enabled=cfg.encryption,
+            store_sync_tokens=True,
+            # None (the default) keeps nio's retries with retry_after_ms; 0 would turn them off.
+            max_limit_exceeded=None,
+            max_timeouts=None,
+            request_timeout=60,
+        )
+        self.client = AsyncClient(
+            cfg.homeserver, cfg.user_id, store_path=str(self.store_path), config=client_config
+        )
+        self.started_at_ms = int(time.time() * 1000)
+        self.ready = asyncio.Event()
+        self._synced = asyncio.Condition()
+        self._stopping = False
+        self._pending_undecryptable: dict[str, MegolmEvent] = {}
+        self._told_undecryptable: set[str] = set()
+        self._creators: dict[str, set[str]] = {}
+        self._register_callbacks()
+
+    # --- login ---------------------------------------------------------------------------------------------
+
+    @property
+    def user_id(self) -> str:
+        return self.client.user_id
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.store_path / "credentials.json"
+
+    async def login(self) -> None:
+        cfg = self.app.settings.matrix
+        saved = self._load_credentials()
+        if saved and saved.get("user_id") == cfg.user_id and saved.get("homeserver") == cfg.homeserver:
+            self.client.restore_login(saved["user_id"], saved["device_id"], saved["access_token"])
+            log.info("restored login for %s (device %s)", cfg.user_id, saved["device_id"])
+            return
+        if cfg.access_token is not None:
+            self.client.access_token = cfg.access_token.get_secret_value()
+            whoami = await self.client.whoami()
+            if not isinstance(whoami, WhoamiResponse) or not whoami.device_id:
+                raise MatrixError(f"the access token was not accepted: {whoami}")
+            self.client.restore_login(whoami.user_id, whoami.device_id, self.client.access_token)
+        else:
+            assert cfg.password is not None
+            response = await self.client.login(cfg.password.get_secret_value(), device_name=cfg.device_name)
+            if not isinstance(response, LoginResponse):
+                raise MatrixError(f"login failed: {getattr(response, 'message', response)}")
+            log.info("logged in as %s, new device %s", response.user_id, response.device_id)
+        self._save_credentials()
+
+    def _load_credentials(self) -> dict[str, str] | None:
+        try:
+            data = json.loads(self.credentials_file.read_text())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def _save_credentials(self) -> None:
+        data = {
+            "homeserver": self.app.settings.matrix.homeserver,
+            "user_id": self.client.user_id,
+            "device_id": self.client.device_id,
+            "access_token": self.client.access_token,
+        }
+        tmp = self.credentials_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data))
+        os.chmod(tmp, 0o600)
+        tmp.replace(self.credentials_file)
+
+    # --- sync loop -----------------------------------------------------------------------------------------
+
+    async def load_sync_token(self) -> str | None:
+        # nio restores the token only with encryption enabled; our own copy makes it work either way.
+        async with self.app.db.session() as session:
+            row = await session.get(BotState, SYNC_TOKEN_KEY)
+        return row.value if row else getattr(self.client, "loaded_sync_token", None)
+
+    async def save_sync_token(self, token: str) -> None:
+        async with self.app.db.session() as session:
+            row = await session.get(BotState, SYNC_TOKEN_KEY)
+            if row is None:
+                session.add(BotState(key=SYNC_TOKEN_KEY, value=token))
+            else:
+                row.value = token
+
+    async def run(self) -> None:
+        """Sync until :meth:`stop`; survives homeserver outages with backoff."""
+        since = await self.load_sync_token()
+        first = True
+        backoff = 1.0
+        while not self._stopping:
+            try:
+                response = await self.client.sync(
+                    timeout=0 if first else SYNC_TIMEOUT_MS,
+                    since=since if first else None,
+                    full_state=True if first else None,
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # network trouble: keep trying
+                log.warning("sync failed: %s; retrying in %.0fs", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            if isinstance(response, SyncError):
+                log.warning("sync error: %s; retrying in %.0fs", response.message, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            backoff = 1.0
+            await self._after_sync(response)
+            if first:
+                first = False
+                await self._join_configured_rooms()
+                self.ready.set()
+                log.info("first sync done, %s rooms", len(self.client.rooms))
+
+    async def _after_sync(self, response: SyncResponse) -> None:
+        await self._encryption_housekeeping()
+        await self.save_sync_token(response.next_batch)
+        async with self._synced:
+            self._synced.notify_all()
+
+    async def _encryption_housekeeping(self) -> None:
+        client = self.client
+        if not client.olm:
+            return
+        try:
+            await client.send_to_device_messages()
+            if client.should_upload_keys:
+                await client.keys_upload()
+            if client.should_query_keys:
+                await client.keys_query()
+            if client.should_claim_keys:
+                await client.keys_claim(client.get_users_for_key_claiming())
+        except LocalProtocolError as exc:
+            log.debug("key maintenance skipped: %s", exc)
+
+    async def wait_for_room(self, room_id: str, timeout: float = 30.0) -> MatrixRoom:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while room_id not in self.client.rooms:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise MatrixError(f"room {room_id} did not appear in sync")
+            async with self._synced:
+                try:
+                    await asyncio.wait_for(self._synced.wait(), remaining)
+                except TimeoutError:
+                    pass
+        return self.client.rooms[room_id]
+
+    def stop(self) -> None:
+        self._stopping = True
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    # --- rooms ----------------------------------------------------------------------------------------------
+
+    async def _join_configured_rooms(self) -> None:
+        for room in self.app.settings.matrix.rooms:
+            if room in self.client.rooms:
+                continue
+            response = await self.client.join(room)
+            if isinstance(response, JoinError):
+                log.error("could not join configured room %s: %s", room, response.message)
+            else:
+                await self._record_join(response.room_id)
+
+    async def _record_join(self, room_id: str) -> None:
+        async with self.app.db.session() as session:
+            setting = await session.get(RoomSetting, room_id)
+            now = datetime.now(UTC)
+            if setting is None:
+                session.add(RoomSetting(room_id=room_id, joined_at=now))
+            else:
+                setting.joined_at = now
+
+    async def joined_at_ms(self, room_id: str) -> int | None:
+        async with self.app.db.session() as session:
+            setting = await session.get(RoomSetting, room_id)
+        if setting is None or setting.joined_at is None:
+            return None
+        return int(setting.joined_at.timestamp() * 1000)
+
+    async def direct_room(self, user_id: str) -> str:
+        """The room for direct messages with ``user_id``: found in the database or newly created."""
+        async with self.app.db.session() as session:
+            known = await session.get(DirectRoom, user_id)
+        if known is not None:
+            room = self.client.rooms.get(known.room_id)
+            if room is None or user_id in room.users:
+                return known.room_id
+        initial_state = [ENCRYPTION_STATE] if self.app.settings.matrix.encryption else []
+        response = await self.client.room_create(
+            is_direct=True, invite=[user_id], preset=RoomPreset.trusted_private_chat, initial_state=initial_state
+        )
+        if isinstance(response, RoomCreateError):
+            raise MatrixError(f"could not create a direct room with {user_id}: {response.message}")
+        room_id = response.room_id
+        async with self.app.db.session() as session:
+            existing = await session.get(DirectRoom, user_id)
+            if existing is None:
+                session.add(DirectRoom(user_id=user_id, room_id=room_id))
+            else:
+                existing.room_id = room_id
+        await self._record_join(room_id)
+        await self._mark_direct(user_id, room_id)
+        return room_id
+
+    async def _mark_direct(self, user_id: str, room_id: str) -> None:
+        """Record the room in the bot's m.direct account data so clients show it as a direct chat."""
+        path = f"/_matrix/client/v3/user/{self.client.user_id}/account_data/m.direct"
+        headers = {"Authorization": f"Bearer {self.client.access_token}"}
+        try:
+            current: dict[str, list[str]] = {}
+            response = await self.client.send("GET", path, headers=headers)
+            if response.status == 200:
+                current = await response.json()
+            rooms = current.setdefault(user_id, [])
+            if room_id not in rooms:
+                rooms.append(room_id)
+            await self.client.send("PUT", path, json.dumps(current), headers=headers)
+        except Exception as exc:  # cosmetic only; the room works without it
+            log.info("could not update m.direct: %s", exc)
+
+    def is_direct_room(self, room: MatrixRoom) -> bool:
+        """Rooms with only the bot and one member count as direct chats (power levels grant nothing there)."""
+        members = set(room.users) | set(room.invited_users)
+        return len(members) <= 2
+
+    async def power_level(self, room_id: str, user_id: str) -> int:
+        room = self.client.rooms.get(room_id)
+        if room is None:
+            return 0
+        # Since room version 12 the creators hold unlimited power and are not listed in m.room.power_levels.
+        if _creators_are_privileged(room.room_version) and user_id in await self.room_creators(room_id):
+            return CREATOR_POWER_LEVEL
+        return int(room.power_levels.get_user_level(user_id))
+
+    async def room_creators(self, room_id: str) -> set[str]:
+        cached = self._creators.get(room_id)
+        if cached is not None:
+            return cached
+        path = f"/_matrix/client/v3/rooms/{room_id}/state"
+        headers = {"Authorization": f"Bearer {self.client.access_token}"}
+        creators: set[str] = set()
+        response = await self.client.send("GET", path, headers=headers)
+        if response.status == 200:
+            for event in await response.json():
+                if event.get("type") == "m.room.create":
+                    creators.add(event.get("sender", ""))
+                    creators.update(event.get("content", {}).get("additional_creators", []))
+            self._creators[room_id] = creators
+        return creators
+
+    async def room_members(self, room_id: str) -> list[str]:
+        response = await self.client.joined_members(room_id)
+        if isinstance(response, JoinedMembersResponse):
+            return [member.user_id for member in response.members]
+        room = self.client.rooms.get(room_id)
+        return list(room.users) if room else []
+
+    # --- sending --------------------------------------------------------------------------------------------
+
+    async def send_event(self, room_id: str, event_type: str, content: dict[str, Any], *, txn_id: str) -> str:
+        room = self.client.rooms.get(room_id)
+        if room is None:
+            room = await self.wait_for_room(room_id)
+        response = await self.client.room_send(
+            room_id, event_type, content, tx_id=txn_id, ignore_unverified_devices=True
+        )
+        if not isinstance(response, RoomSendResponse):
+            raise MatrixError(f"send to {room_id} failed: {getattr(response, 'message', response)}")
+        return str(response.event_id)
+
+    async def react(self, room_id: str, event_id: str, key: str) -> None:
+        content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
+        await self.app.sender.enqueue(content, room_id=room_id, event_type="m.reaction")
+
+    async def upload_content(
+        self,
+        room_id: str,
+        data: bytes,
+        *,
+        filename: str,
+        mimetype: str,
+        image_size: tuple[int, int] | None = None,
+    ) -> dict[str, Any]:
+        room = self.client.rooms.get(room_id) or await self.wait_for_room(room_id)
+        encrypt = bool(room.encrypted)
+        response, keys = await self.client.upload(
+            lambda *_: data, content_type=mimetype, filename=filename, encrypt=encrypt, filesize=len(data)
+        )
+        if not isinstance(response, UploadResponse):
+            raise MatrixError(f"upload failed: {getattr(response, 'message', response)}")
+        info: dict[str, Any] = {"mimetype": mimetype, "size": len(data)}
+        if image_size:
+            info["w"], info["h"] = image_size
+        content: dict[str, Any] = {
+            "msgtype": "m.image" if image_size else "m.file",
+            "body": filename,
+            "filename": filename,
+            "info": info,
+        }
+        if encrypt and keys:
+            content["file"] = {**keys, "url": response.content_uri}
+        else:
+            content["url"] = response.content_uri
+        return content
+
+    async def download(self, content: dict[str, Any]) -> bytes:
+        """Fetch (and decrypt) the file of an m.file event's content."""
+        from nio.crypto.attachments import decrypt_attachment
+
+        encrypted = content.get("file")
+        url = encrypted["url"] if encrypted else content.get("url")
+        if not url:
+            raise MatrixError("no file in message")
+        response = await self.client.download(mxc=url)
+        body = getattr(response, "body", None)
+        if body is None:
+            raise MatrixError(f"download failed: {response}")
+        if encrypted:
+            return bytes(
+                decrypt_attachment(body, encrypted["key"]["k"], encrypted["hashes"]["sha256"], encrypted["iv"])
+            )
+        return bytes(body)
+
+    async def fetch_event(self, room_id: str, event_id: str) -> Any:
+        response = await self.client.room_get_event(room_id, event_id)
+        event = getattr(response, "event", None)
+        if isinstance(event, MegolmEvent):
+            event = self.client.decrypt_event(event)
+        return event
+
+    # --- incoming events ----------------------------------------------------------------------------------
+
+    def _register_callbacks(self) -> None:
+        add = self.client.add_event_callback
+        add(self._guarded(self._on_message), (RoomMessageText, RoomMessageFile))
+        add(self._guarded(self._on_undecryptable), MegolmEvent)
+        add(self._guarded(self._on_reaction), ReactionEvent)
+        add(self._guarded(self._on_redaction), RedactionEvent)
+        add(self._guarded(self._on_member), RoomMemberEvent)
+        add(self._guarded(self._on_tombstone), RoomUpgradeEvent)
+        add(self._guarded(self._on_invite), InviteMemberEvent)  # type: ignore[arg-type]
+        self.client.add_to_device_callback(self._guarded_to_device, (RoomKeyEvent, ForwardedRoomKeyEvent))
+
+    def _guarded(self, handler: Callable[[MatrixRoom, Any], Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        async def wrapper(room: MatrixRoom, event: Any) -> None:
+            try:
+                await handler(room, event)
+            except Exception:
+                log.exception("error while handling %s in %s", type(event).__name__, room.room_id)
+
+        return wrapper
+
+    def is_fresh(self, event: Any, joined_at_ms: int | None) -> bool:
+        """Old timeline events (before the bot's start window or before it joined) are history, not commands."""
+        max_age_ms = self.app.settings.bot.command_max_age_minutes * 60_000
+        ts = int(getattr(event, "server_timestamp", 0) or 0)
+        if ts < self.started_at_ms - max_age_ms:
+            return False
+        return not (joined_at_ms is not None and ts < joined_at_ms)
+
+    async def _on_message(self, room: MatrixRoom, event: Any) -> None:
+        if event.sender == self.client.user_id:
+            return
+        await self.app.router.on_message(room, event)
+
+    async def _on_reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
+        if event.sender == self.client.user_id:
+            return
+        await self.app.router.on_reaction(room, event)
+
+    async def _on_redaction(self, room: MatrixRoom, event: RedactionEvent) -> None:
+        if event.sender == self.client.user_id:
+            return
+        await self.app.router.on_redaction(room, event)
+
+    async def _on_member(self, room: MatrixRoom, event: RoomMemberEvent) -> None:
+        if event.membership == "join" and event.prev_membership != "join":
+            await self.app.router.on_member_joined(room, event)
+
+    async def _on_invite(self, room: MatrixRoom, event: InviteMemberEvent) -> None:
+        if event.state_key != self.client.user_id or event.membership != "invite":
+            return
+        cfg = self.app.settings.matrix
+        inviter = event.sender
+        if is_allowed_inviter(inviter, cfg.allowed_inviters, cfg.server_name):
+            response = await self.client.join(room.room_id)
+            if isinstance(response, JoinError):
+                log.warning("joining %s after invite from %s failed: %s", room.room_id, inviter, response.message)
+                return
+            log.info("joined %s (invited by %s)", room.room_id, inviter)
+            await self._record_join(room.room_id)
+        else:
+            log.warning("rejected invite to %s from not-allowed inviter %s", room.room_id, inviter)
+            await self.client.room_leave(room.room_id)
+
+    async def _on_tombstone(self, room: MatrixRoom, event: RoomUpgradeEvent) -> None:
+        cfg = self.app.settings.matrix
+        if not event.replacement_room or not is_allowed_inviter(event.sender, cfg.allowed_inviters, cfg.server_name):
+            return
+        response = await self.client.join(event.replacement_room)
+        if not isinstance(response, JoinError):
+            log.info("followed room upgrade %s → %s", room.room_id, event.replacement_room)
+            await self._record_join(event.replacement_room)
+
+    async def _on_undecryptable(self, room: MatrixRoom, event: MegolmEvent) -> None:
+        if event.sender == self.client.user_id or not self.is_fresh(event, await self.joined_at_ms(room.room_id)):
+            return
+        log.info("cannot decrypt %s from %s (session %s); requesting keys", event.event_id, event.sender, event.session_id)
+        self._pending_undecryptable[event.session_id] = event
+        try:
+            await self.client.request_room_key(event)
+        except Exception as exc:  # a duplicate request raises; that is fine
+            log.debug("room key request: %s", exc)
+        asyncio.get_running_loop().call_later(
+            10, lambda: asyncio.ensure_future(self._tell_undecryptable(room.room_id, event))
+        )
+
+    async def _guarded_to_device(self, event: Any) -> None:
+        try:
+            session_id = getattr(event, "session_id", None)
+            pending = self._pending_undecryptable.pop(session_id, None) if session_id else None
+            if pending is None:
+                return
+            decrypted = self.client.decrypt_event(pending)
+            room = self.client.rooms.get(pending.room_id)
+            if room is not None and isinstance(decrypted, RoomMessageText):
+                await self.app.router.on_message(room, decrypted)
+        except Exception:
+            log.exception("retrying decryption failed")
+
+    async def _tell_undecryptable(self, room_id: str, event: MegolmEvent) -> None:
+        if event.session_id not in self._pending_undecryptable:
+            return  # the keys arrived meanwhile
+        del self._pending_undecryptable[event.session_id]
+        if event.sender in self._told_undecryptable:
+            return
+        self._told_undecryptable.add(event.sender)
+        await self.app.router.tell_undecryptable(room_id, event)
+

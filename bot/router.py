@@ -1,0 +1,387 @@
+"""From a room event to a handler call: prefix, aliases, language, permission, arguments, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import logging
+import re
+import unicodedata
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from typing import TYPE_CHECKING, Any
+
+from nio import MatrixRoom, MegolmEvent, ReactionEvent, RedactionEvent, RoomMemberEvent
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from bot.context import CommandContext, ReactionContext
+from bot.framework import ArgError, Command, CommandError, Permission, parse_arguments
+from bot.i18n import normalize_language
+from bot.sender import pill
+from storage.models import BotMessage, Member, ProcessedEvent, Reaction, RoomMembership, RoomSetting
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def fold(word: str) -> str:
+    """Case- and umlaut-insensitive key: ``Löschen``, ``loeschen`` and ``löschen`` match."""
+    return unicodedata.normalize("NFC", word).casefold().translate(_FOLD)
+
+
+class _PillText(HTMLParser):
+    """Formatted body → text, with user pills replaced by their Matrix IDs and replies' fallbacks dropped."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._pill_depth = 0
+        self._skip_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "mx-reply":
+            self._skip_depth += 1
+            return
+        if tag == "br":
+            self.parts.append("\n")
+        href = dict(attrs).get("href") or ""
+        match = re.match(r"https://matrix\.to/#/(@[^/?\s]+)", href)
+        if tag == "a" and match:
+            self.parts.append(match.group(1).replace("%3A", ":").replace("%40", "@"))
+            self._pill_depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "mx-reply":
+            self._skip_depth = max(0, self._skip_depth - 1)
+        elif tag == "a" and self._pill_depth:
+            self._pill_depth -= 1
+        elif tag == "p":
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._pill_depth and not self._skip_depth:
+            self.parts.append(data)
+
+
+def command_text(event: Any) -> str:
+    """The text of a message as the member meant it (pills as user IDs, no reply fallback)."""
+    formatted = getattr(event, "formatted_body", None)
+    if formatted and getattr(event, "format", None) == "org.matrix.custom.html":
+        parser = _PillText()
+        parser.feed(formatted)
+        return "".join(parser.parts).strip()
+    body: str = getattr(event, "body", "") or ""
+    # Strip a plain-text reply fallback ("> <@user> quoted" lines followed by a blank line).
+    lines = body.split("\n")
+    while lines and lines[0].startswith(">"):
+        lines.pop(0)
+    return "\n".join(lines).strip()
+
+
+class Router:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.commands: dict[str, Command] = {}
+        for feature in app.features:
+            for command in feature.commands:
+                for name in command.names:
+                    key = fold(name)
+                    if key in self.commands and self.commands[key] is not command:
+                        raise ValueError(f"command name {name!r} is declared twice")
+                    self.commands[key] = command
+        self._queues: dict[str, asyncio.Queue[Callable[[], Awaitable[None]]]] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+
+    # --- queues: one worker per room keeps a room's commands in order -----------------------------------
+
+    def _submit(self, room_id: str, job: Callable[[], Awaitable[None]]) -> None:
+        queue = self._queues.get(room_id)
+        if queue is None:
+            queue = self._queues[room_id] = asyncio.Queue()
+            self._workers[room_id] = asyncio.create_task(self._work(queue), name=f"room-worker {room_id}")
+        queue.put_nowait(job)
+
+    async def _work(self, queue: asyncio.Queue[Callable[[], Awaitable[None]]]) -> None:
+        while True:
+            job = await queue.get()
+            try:
+                await job()
+            except Exception:
+                log.exception("unhandled error in room worker")
+            finally:
+                queue.task_done()
+
+    async def drain(self, timeout: float = 20.0) -> None:
+        """Let queued commands finish (graceful shutdown)."""
+        try:
+            await asyncio.wait_for(asyncio.gather(*(q.join() for q in self._queues.values())), timeout)
+        except TimeoutError:
+            log.warning("shutting down with unfinished commands")
+        for task in self._workers.values():
+            task.cancel()
+
+    # --- messages -----------------------------------------------------------------------------------------
+
+    def strip_invocation(self, text: str) -> str | None:
+        """The command part of a message, or None if the message is not addressed to the bot."""
+        prefix = self.app.settings.bot.command_prefix
+        if text.startswith(prefix):
+            rest = text[len(prefix) :]
+            return rest if rest[:1].strip() else None
+        own = self.app.matrix.user_id
+        localpart = own.split(":", 1)[0].lstrip("@")
+        match = re.match(rf"^\s*(?:{re.escape(own)}|@?{re.escape(localpart)})\s*[:,]?\s+(.+)$", text, re.S | re.I)
+        if match:
+            rest = match.group(1)
+            return rest[len(prefix) :] if rest.startswith(prefix) else rest
+        return None
+
+    async def on_message(self, room: MatrixRoom, event: Any) -> None:
+        text = command_text(event)
+        invocation = self.strip_invocation(text)
+        if invocation is None:
+            return
+        if not self.app.matrix.is_fresh(event, await self.app.matrix.joined_at_ms(room.room_id)):
+            return
+        if not await self._claim(event.event_id, room.room_id):
+            return
+        self._submit(room.room_id, lambda: self.dispatch(room, event, invocation))
+
+    async def _claim(self, event_id: str, room_id: str) -> bool:
+        """Record the event as handled; False if it already was (after a restart or a re-sync)."""
+        try:
+            async with self.app.db.session() as session:
+                session.add(ProcessedEvent(event_id=event_id, room_id=room_id))
+        except IntegrityError:
+            return False
+        return True
+
+    async def context_for(self, room: MatrixRoom, sender: str, event_id: str, *, hint: str | None) -> CommandContext:
+        settings = self.app.settings
+        async with self.app.db.session() as session:
+            member = await session.get(Member, sender)
+            room_setting = await session.get(RoomSetting, room.room_id)
+        language = (
+            (member.language if member else None)
+            or hint
+            or (room_setting.language if room_setting else None)
+            or settings.bot.language
+        )
+        is_direct = self.app.matrix.is_direct_room(room)
+        is_admin = sender in settings.bot.admins
+        is_moderator = sender in settings.bot.moderators or (
+            not is_direct and await self.app.matrix.power_level(room.room_id, sender) >= settings.bot.moderator_power_level
+        )
+        return CommandContext(
+            app=self.app,
+            room_id=room.room_id,
+            sender=sender,
+            event_id=event_id,
+            language=normalize_language(language),
+            timezone=(member.timezone if member and member.timezone else settings.bot.timezone),
+            is_direct=is_direct,
+            is_moderator=is_moderator,
+            is_admin=is_admin,
+        )
+
+    def resolve(self, invocation: str) -> tuple[Command | None, str, str | None]:
+        """(command, argument string, language hint from the alias used)."""
+        words = invocation.strip().split(None, 1)
+        if not words:
+            return None, "", None
+        command = self.commands.get(fold(words[0]))
+        rest = words[1] if len(words) > 1 else ""
+        if command is None:
+            return None, rest, None
+        hint = "en" if fold(words[0]) == fold(command.en) and command.en != command.de else None
+        hint = "de" if fold(words[0]) == fold(command.de) and command.en != command.de else hint
+        while command.subcommands:
+            parts = rest.split(None, 1)
+            sub = command.find_subcommand(parts[0]) if parts else None
+            if sub is None:
+                break
+            if hint is None or fold(parts[0]) in (fold(sub.en), fold(sub.de)):
+                hint = "en" if fold(parts[0]) == fold(sub.en) and sub.en != sub.de else hint
+            command, rest = sub, parts[1] if len(parts) > 1 else ""
+        return command, rest, hint
+
+    async def dispatch(self, room: MatrixRoom, event: Any, invocation: str) -> None:
+        command, rest, hint = self.resolve(invocation)
+        ctx = await self.context_for(room, event.sender, event.event_id, hint=hint)
+        ctx.body = invocation
+        relates = (getattr(event, "source", None) or {}).get("content", {}).get("m.relates_to", {})
+        ctx.replied_event_id = (relates.get("m.in_reply_to") or {}).get("event_id")
+        if relates.get("rel_type") == "m.thread":
+            ctx.thread_root = relates.get("event_id")
+        if command is None:
+            await self._unknown(ctx, invocation)
+            return
+        ctx.command = command
+        await self.run_command(ctx, command, rest)
+
+    async def run_command(self, ctx: CommandContext, command: Command, rest: str) -> None:
+        t = ctx.t
+        try:
+            if command.handler is None:
+                raise CommandError("core_group_usage", show_usage=True)
+            if not ctx.has_permission(command.permission):
+                key = "core_permission_admin" if command.permission is Permission.ADMIN else "core_permission_moderator"
+                raise CommandError(key)
+            values = parse_arguments(command, rest, ctx)
+            await command.handler(ctx, **values)
+        except CommandError as error:
+            text = t(error.key, p=ctx.prefix, command=self.usage_name(command, ctx.language), **_escaped(error.params))
+            if error.show_usage:
+                text += "\n\n" + self.usage(command, ctx.language)
+            await ctx.reply(text)
+        except Exception:
+            error_id = uuid.uuid4().hex[:8]
+            log.exception("command %r failed (error id %s)", ctx.body[:200], error_id)
+            await ctx.reply(t("core_internal_error", error_id=error_id))
+
+    def usage_name(self, command: Command, language: str) -> str:
+        return self.app.settings.bot.command_prefix + command.name_in(language)
+
+    def usage(self, command: Command, language: str) -> str:
+        """Usage line and example of a command (or the list of its subcommands)."""
+        t = self.app.catalog.translator(language)
+        p = self.app.settings.bot.command_prefix
+        lines = []
+        if command.handler is not None:
+            lines.append(t("core_usage_line", usage=t(f"{command.help}_usage", p=p)))
+            lines.append(t("core_example_line", example=t(f"{command.help}_example", p=p)))
+        if command.subcommands:
+            lines.append(t("core_subcommands"))
+            lines.extend(
+                f"- `{t(f'{sub.help}_usage', p=p)}` — {t(f'{sub.help}_help', p=p)}" for sub in command.subcommands
+            )
+        return "\n".join(lines)
+
+    async def _unknown(self, ctx: CommandContext, invocation: str) -> None:
+        word = invocation.split(None, 1)[0] if invocation.strip() else ""
+        names = [
+            name
+            for name, cmd in self.commands.items()
+            if not cmd.hidden and ctx.has_permission(cmd.permission)
+        ]
+        guesses = difflib.get_close_matches(fold(word), names, n=1, cutoff=0.6)
+        if guesses:
+            suggestion = self.commands[guesses[0]]
+            name = suggestion.en if ctx.language == "en" else suggestion.de
+            await ctx.answer("core_unknown_command_suggestion", command=_esc(word), suggestion=ctx.prefix + name)
+        else:
+            await ctx.answer("core_unknown_command", command=_esc(word))
+
+    # --- reactions ----------------------------------------------------------------------------------------
+
+    async def on_reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
+        if not self.app.matrix.is_fresh(event, None):
+            return
+        async with self.app.db.session() as session:
+            target = await session.get(BotMessage, event.reacts_to)
+            if target is None:
+                return
+            if await session.get(Reaction, event.event_id) is not None:
+                return
+            session.add(
+                Reaction(
+                    event_id=event.event_id,
+                    target_event_id=target.event_id,
+                    room_id=room.room_id,
+                    sender=event.sender,
+                    key=event.key,
+                )
+            )
+            kind, ref_id = target.kind, target.ref_id
+        self._submit(room.room_id, lambda: self._react(room, event.sender, event.key, True, kind, ref_id, event.reacts_to))
+
+    async def on_redaction(self, room: MatrixRoom, event: RedactionEvent) -> None:
+        async with self.app.db.session() as session:
+            reaction = await session.get(Reaction, event.redacts)
+            if reaction is None or reaction.sender != event.sender:
+                return
+            target = await session.get(BotMessage, reaction.target_event_id)
+            await session.delete(reaction)
+            if target is None:
+                return
+            kind, ref_id, key = target.kind, target.ref_id, reaction.key
+        self._submit(room.room_id, lambda: self._react(room, event.sender, key, False, kind, ref_id, target.event_id))
+
+    async def _react(
+        self, room: MatrixRoom, sender: str, key: str, added: bool, kind: str, ref_id: int | None, target: str
+    ) -> None:
+        ctx = await self.context_for(room, sender, "", hint=None)
+        reaction = ReactionContext(
+            app=self.app,
+            room_id=room.room_id,
+            sender=sender,
+            key=key.replace("\ufe0f", ""),
+            added=added,
+            kind=kind,
+            ref_id=ref_id,
+            target_event_id=target,
+            language=ctx.language,
+        )
+        for feature in self.app.features:
+            for subscription in feature.reactions:
+                keys = {k.replace("\ufe0f", "") for k in subscription.keys}
+                if subscription.kind == kind and reaction.key in keys:
+                    try:
+                        await subscription.handler(reaction)
+                    except Exception:
+                        log.exception("reaction handler for %s failed", kind)
+
+    # --- membership and encryption trouble ----------------------------------------------------------------
+
+    async def on_member_joined(self, room: MatrixRoom, event: RoomMemberEvent) -> None:
+        if event.state_key == self.app.matrix.user_id:
+            return
+        joined_at = datetime.fromtimestamp(event.server_timestamp / 1000, UTC)
+        statement = sqlite_insert(RoomMembership).values(room_id=room.room_id, user_id=event.state_key, joined_at=joined_at)
+        async with self.app.db.session() as session:
+            if session.bind.dialect.name == "sqlite":
+                await session.execute(statement.on_conflict_do_nothing())
+            else:
+                existing = await session.scalar(
+                    select(RoomMembership).where(
+                        RoomMembership.room_id == room.room_id, RoomMembership.user_id == event.state_key
+                    )
+                )
+                if existing is None:
+                    session.add(RoomMembership(room_id=room.room_id, user_id=event.state_key, joined_at=joined_at))
+
+    async def tell_undecryptable(self, room_id: str, event: MegolmEvent) -> None:
+        room = self.app.matrix.client.rooms.get(room_id)
+        if room is None:
+            return
+        ctx = await self.context_for(room, event.sender, event.event_id, hint=None)
+        await self.app.sender.send(
+            ctx.t("core_undecryptable", user=pill(event.sender)),
+            room_id=room_id,
+            reply_to=event.event_id,
+            mentions=(event.sender,),
+        )
+
+    async def forget_member(self, user_id: str) -> int:
+        async with self.app.db.session() as session:
+            result = await session.execute(delete(Reaction).where(Reaction.sender == user_id))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _esc(value: object) -> str:
+    from bot.format import esc
+
+    return esc(value)
+
+
+def _escaped(params: dict[str, Any]) -> dict[str, Any]:
+    """Error parameters often echo user input: escape strings, keep numbers."""
+    return {key: _esc(value) if isinstance(value, str) else value for key, value in params.items()}

@@ -1,0 +1,1 @@
+"""Verwaltungsbingo: a people-bingo networking game played in a chat room."""

@@ -1,0 +1,1 @@
+"""Monthly newsletter digest: member news, upcoming sessions and last month in numbers."""

@@ -1,0 +1,1 @@
+"""Networking: partner requests and moderated speed-dating rounds."""

@@ -1,0 +1,264 @@
+"""Reminders: ``!erinnere mich in 10 Minuten an …``, lists, cancelling, 👍 to subscribe, recurring room reminders."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, or_, select, update
+
+from bot.context import CommandContext, ReactionContext
+from bot.format import esc
+from bot.framework import Arg, CommandError, Feature, Int, Permission, Text
+from bot.sender import pill
+from bot.times import describe_recurrence, format_datetime, parse_recurring, split_time_and_text, Recurrence
+from storage.models import Reminder, ReminderSubscriber
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+feature = Feature("reminders", messages=Path(__file__).with_name("messages.toml"), title_key="reminders_title", order=20)
+
+MAX_TEXT = 1000
+ROOM_WORDS = {"raum", "room", "hier", "here", "alle", "everyone"}
+SELF_WORDS = {"mich", "me"}
+SUBSCRIBE_KEYS = ("👍",)
+
+
+def job_id(reminder_id: int) -> str:
+    return f"reminder:{reminder_id}"
+
+
+def describe(reminder: Reminder, language: str, tz_name: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    if reminder.recurrence:
+        return describe_recurrence(Recurrence(cron=dict(reminder.recurrence), kind=reminder.recurrence.get("_kind", "")), language)
+    assert reminder.due_at is not None
+    return format_datetime(reminder.due_at, language, ZoneInfo(tz_name))
+
+
+@feature.command(
+    de="erinnere",
+    en="remind",
+    aliases=("erinnerung-neu", "erinner"),
+    help="reminders_remind",
+    args=[Arg("rest", Text(max_length=MAX_TEXT + 200))],
+)
+async def remind(ctx: CommandContext, rest: str) -> None:
+    words = rest.split(None, 1)
+    target = "member"
+    if words and words[0].casefold() in ROOM_WORDS:
+        ctx.require(Permission.MODERATOR)
+        target = "room"
+        rest = words[1] if len(words) > 1 else ""
+    recurring = parse_recurring(rest.removeprefix("mich ").removeprefix("me "), language=ctx.language)
+    if recurring is not None:
+        ctx.require(Permission.MODERATOR)
+        recurrence, text = recurring
+        await _create(ctx, text, None, recurrence, target="room")
+        return
+    parsed = split_time_and_text(rest, now=ctx.now_local(), tz=ctx.tz, language=ctx.language)
+    if parsed is None:
+        raise CommandError("reminders_error_time", show_usage=True)
+    when, text = parsed
+    if when <= ctx.received_at:
+        raise CommandError("reminders_error_past", when=format_datetime(when, ctx.language, ctx.tz))
+    await _create(ctx, text, when, None, target=target)
+
+
+async def _create(
+    ctx: CommandContext, text: str, when: datetime | None, recurrence: Recurrence | None, *, target: str
+) -> None:
+    text = text.strip()
+    if not text:
+        raise CommandError("reminders_error_empty", show_usage=True)
+    if len(text) > MAX_TEXT:
+        raise CommandError("reminders_error_long", max=MAX_TEXT)
+    cron = {**recurrence.cron, "_kind": recurrence.kind} if recurrence else None
+    async with ctx.app.db.session() as session:
+        reminder = Reminder(
+            owner_id=ctx.sender,
+            room_id=ctx.room_id,
+            target=target,
+            text=text,
+            language=ctx.language,
+            timezone=ctx.timezone,
+            due_at=when,
+            recurrence=cron,
+        )
+        session.add(reminder)
+    # Scheduled after the commit: a job that runs at once must find its row.
+    schedule(ctx.app, reminder)
+    key = "reminders_created_room" if target == "room" else "reminders_created"
+    await ctx.reply(
+        ctx.t(key, id=reminder.id, when=describe(reminder, ctx.language, ctx.timezone), text=esc(text), p=ctx.prefix),
+        track=("reminder", reminder.id),
+    )
+
+
+def schedule(app: App, reminder: Reminder) -> None:
+    if reminder.recurrence:
+        cron = {k: v for k, v in reminder.recurrence.items() if not k.startswith("_")}
+        app.jobs.cron(job_id(reminder.id), fire_reminder, cron, reminder.timezone, reminder.id)
+    else:
+        assert reminder.due_at is not None
+        app.jobs.at(job_id(reminder.id), fire_reminder, reminder.due_at, reminder.id)
+
+
+async def fire_reminder(app: App, reminder_id: int, *, scheduled_for: datetime) -> None:
+    """Scheduled job: post the reminder exactly once (the status change and the message commit together)."""
+    late = app.jobs.is_late(scheduled_for)
+    async with app.db.session() as session:
+        reminder = await session.get(Reminder, reminder_id)
+        if reminder is None or reminder.status != "scheduled":
+            return
+        if reminder.recurrence:
+            if reminder.last_fired_at is not None and reminder.last_fired_at >= scheduled_for:
+                return
+            reminder.last_fired_at = scheduled_for
+        else:
+            claimed = await session.execute(
+                update(Reminder)
+                .where(Reminder.id == reminder_id, Reminder.status == "scheduled")
+                .values(status="missed" if late else "sent", last_fired_at=datetime.now(UTC))
+            )
+            if getattr(claimed, "rowcount", 1) != 1:
+                return
+        t = app.catalog.translator(reminder.language)
+        people = [] if reminder.target == "room" else [reminder.owner_id, *(s.user_id for s in reminder.subscribers)]
+        when = format_datetime(scheduled_for, reminder.language, _zone(reminder.timezone))
+        key = "reminders_missed" if late else ("reminders_fire_room" if reminder.target == "room" else "reminders_fire")
+        markdown = t(key, text=esc(reminder.text), people=", ".join(pill(p) for p in people), when=when, id=reminder.id)
+        session.add(app.sender.prepare(markdown, room_id=reminder.room_id, mentions=tuple(people)))
+    app.sender.wake()
+
+
+def _zone(name: str) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+
+
+@feature.on_start
+async def reschedule_missing(app: App) -> None:
+    """The database is the truth: re-create jobs lost in a crash (a job that was running is gone from the store)."""
+    async with app.db.session() as session:
+        pending = (await session.scalars(select(Reminder).where(Reminder.status == "scheduled"))).all()
+    for reminder in pending:
+        if not app.jobs.exists(job_id(reminder.id)):
+            schedule(app, reminder)
+
+
+@feature.command(de="erinnerungen", en="reminders", help="reminders_list")
+async def list_reminders(ctx: CommandContext) -> None:
+    async with ctx.app.db.session() as session:
+        rows = (
+            await session.scalars(
+                select(Reminder)
+                .outerjoin(ReminderSubscriber)
+                .where(
+                    Reminder.status == "scheduled",
+                    or_(Reminder.owner_id == ctx.sender, ReminderSubscriber.user_id == ctx.sender),
+                )
+                .order_by(Reminder.due_at, Reminder.id)
+                .distinct()
+            )
+        ).all()
+    if not rows:
+        await ctx.answer("reminders_list_empty")
+        return
+    lines = [ctx.t("reminders_list_header", count=len(rows))]
+    for reminder in rows:
+        lines.append(
+            ctx.t(
+                "reminders_list_item",
+                id=reminder.id,
+                when=describe(reminder, ctx.language, ctx.timezone),
+                text=esc(reminder.text[:120]),
+            )
+        )
+    lines.append(ctx.t("reminders_list_footer", p=ctx.prefix))
+    await ctx.reply("\n".join(lines))
+
+
+reminder_group = feature.group(de="erinnerung", en="reminder", help="reminders_group")
+
+
+@reminder_group.subcommand(
+    de="löschen", en="cancel", aliases=("delete", "entfernen", "stornieren"), help="reminders_cancel",
+    args=[Arg("reminder_id", Int(minimum=1))],
+)  # fmt: skip
+async def cancel_reminder(ctx: CommandContext, reminder_id: int) -> None:
+    async with ctx.app.db.session() as session:
+        reminder = await session.get(Reminder, reminder_id)
+        if reminder is None or reminder.status != "scheduled":
+            raise CommandError("reminders_error_unknown", id=reminder_id)
+        may_cancel = reminder.owner_id == ctx.sender or (
+            reminder.target == "room" and reminder.room_id == ctx.room_id and ctx.is_moderator
+        )
+        if not may_cancel:
+            if any(s.user_id == ctx.sender for s in reminder.subscribers):
+                await session.execute(
+                    delete(ReminderSubscriber).where(
+                        ReminderSubscriber.reminder_id == reminder_id, ReminderSubscriber.user_id == ctx.sender
+                    )
+                )
+                await ctx.answer("reminders_unsubscribed", id=reminder_id)
+                return
+            raise CommandError("reminders_error_not_yours", id=reminder_id)
+        reminder.status = "cancelled"
+    ctx.app.jobs.cancel(job_id(reminder_id))
+    await ctx.answer("reminders_cancelled", id=reminder_id, text=esc(reminder.text[:120]))
+
+
+@feature.on_reaction("reminder", SUBSCRIBE_KEYS)
+async def subscribe(reaction: ReactionContext) -> None:
+    if reaction.ref_id is None:
+        return
+    async with reaction.app.db.session() as session:
+        reminder = await session.get(Reminder, reaction.ref_id)
+        if reminder is None or reminder.status != "scheduled" or reminder.owner_id == reaction.sender:
+            return
+        existing = await session.get(ReminderSubscriber, (reaction.ref_id, reaction.sender))
+        if reaction.added and existing is None:
+            session.add(ReminderSubscriber(reminder_id=reaction.ref_id, user_id=reaction.sender))
+        elif not reaction.added and existing is not None:
+            await session.delete(existing)
+
+
+@feature.privacy_export
+async def export_reminders(app: App, user_id: str) -> dict[str, Any]:
+    async with app.db.session() as session:
+        own = (await session.scalars(select(Reminder).where(Reminder.owner_id == user_id))).all()
+        subscribed = (
+            await session.scalars(select(ReminderSubscriber).where(ReminderSubscriber.user_id == user_id))
+        ).all()
+    return {
+        "reminders": [
+            {
+                "id": r.id,
+                "room_id": r.room_id,
+                "text": r.text,
+                "due_at": r.due_at.isoformat() if r.due_at else None,
+                "recurrence": r.recurrence,
+                "status": r.status,
+                "created_at": r.created_at.isoformat(),
+            }
+            for r in own
+        ],
+        "reminder_subscriptions": [s.reminder_id for s in subscribed],
+    }
+
+
+@feature.privacy_erase
+async def erase_reminders(app: App, user_id: str) -> int:
+    async with app.db.session() as session:
+        own = (await session.scalars(select(Reminder).where(Reminder.owner_id == user_id))).all()
+        for reminder in own:
+            await session.delete(reminder)
+        result = await session.execute(delete(ReminderSubscriber).where(ReminderSubscriber.user_id == user_id))
+    for reminder in own:
+        app.jobs.cancel(job_id(reminder.id))
+    return len(own) + int(getattr(result, "rowcount", 0) or 0)

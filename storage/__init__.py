@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, the async database, repositories and Alembic migrations."""

@@ -1,0 +1,90 @@
+"""The async database: engine, sessions, SQLite tuning and migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import pkgutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+import storage
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def sync_url(async_url: str) -> str:
+    """The same database for synchronous users (APScheduler's job store, Alembic)."""
+    url = make_url(async_url)
+    driver = {"sqlite+aiosqlite": "sqlite", "postgresql+asyncpg": "postgresql+psycopg"}.get(url.drivername)
+    if driver is None:
+        raise ValueError(f"unsupported database driver {url.drivername}")
+    return url.set(drivername=driver).render_as_string(hide_password=False)
+
+
+def ensure_sqlite_directory(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def load_all_models() -> None:
+    """Import every module of the storage package so that all tables are on the metadata."""
+    for module in pkgutil.iter_modules(storage.__path__):
+        if module.name != "migrations":
+            importlib.import_module(f"storage.{module.name}")
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        ensure_sqlite_directory(url)
+        self.url = url
+        is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        connect_args: dict[str, Any] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000} if is_sqlite else {}
+        self.engine: AsyncEngine = create_async_engine(url, connect_args=connect_args)
+        if is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work: committed when the block ends normally, rolled back on error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def upgrade(self) -> None:
+        await asyncio.to_thread(upgrade_database, self.url)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def alembic_config(async_url: str) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+    config.set_main_option("sqlalchemy.url", sync_url(async_url).replace("%", "%%"))
+    return config
+
+
+def upgrade_database(async_url: str) -> None:
+    from alembic import command
+
+    ensure_sqlite_directory(async_url)
+    command.upgrade(alembic_config(async_url), "heads")

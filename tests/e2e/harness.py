@@ -1,0 +1,290 @@
+"""End-to-end helpers: the bot as a real process and members as real matrix-nio clients on a local Synapse."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    InviteMemberEvent,
+    LoginResponse,
+    MatrixRoom,
+    MegolmEvent,
+    RoomCreateResponse,
+    RoomMessage,
+    RoomSendResponse,
+)
+
+from bot.devserver import Synapse
+
+ROOT = Path(__file__).resolve().parents[2]
+ENCRYPTION = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
+DEFAULT_TIMEOUT = 30.0
+
+
+@dataclass
+class Received:
+    room_id: str
+    event_id: str
+    sender: str
+    msgtype: str
+    body: str
+    formatted_body: str | None
+    source: dict[str, Any]
+
+    @property
+    def content(self) -> dict[str, Any]:
+        return dict(self.source.get("content", {}))
+
+    @property
+    def in_reply_to(self) -> str | None:
+        relates = self.content.get("m.relates_to", {})
+        return (relates.get("m.in_reply_to") or {}).get("event_id")
+
+
+class Member:
+    """A person in the community, as a real Matrix client."""
+
+    def __init__(self, synapse: Synapse, localpart: str, workdir: Path) -> None:
+        self.synapse = synapse
+        self.localpart = localpart
+        self.user_id = synapse.user_id(localpart)
+        self.password = "pw-" + localpart
+        store = workdir / "members" / localpart
+        store.mkdir(parents=True, exist_ok=True)
+        self.client = AsyncClient(
+            synapse.url,
+            self.user_id,
+            store_path=str(store),
+            config=AsyncClientConfig(encryption_enabled=True, store_sync_tokens=True),
+        )
+        self.received: list[Received] = []
+        self._changed = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+        self.auto_join = True
+
+    async def start(self) -> None:
+        self.synapse.register(self.localpart, self.password)
+        response = await self.client.login(self.password, device_name=f"test-{self.localpart}")
+        assert isinstance(response, LoginResponse), response
+        self.client.add_event_callback(self._on_message, (RoomMessage, MegolmEvent))
+        self.client.add_event_callback(self._on_invite, InviteMemberEvent)  # type: ignore[arg-type]
+        await self.client.sync(timeout=0, full_state=True)
+        if self.client.should_upload_keys:
+            await self.client.keys_upload()
+        self._task = asyncio.create_task(self.client.sync_forever(timeout=1000))
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.client.close()
+
+    async def _on_invite(self, room: MatrixRoom, event: InviteMemberEvent) -> None:
+        if self.auto_join and event.state_key == self.user_id and event.membership == "invite":
+            await self.client.join(room.room_id)
+
+    async def _on_message(self, room: MatrixRoom, event: Any) -> None:
+        content = event.source.get("content", {})
+        item = Received(
+            room_id=room.room_id,
+            event_id=event.event_id,
+            sender=event.sender,
+            msgtype=content.get("msgtype", "m.megolm" if isinstance(event, MegolmEvent) else ""),
+            body=content.get("body", ""),
+            formatted_body=content.get("formatted_body"),
+            source=event.source,
+        )
+        async with self._changed:
+            self.received.append(item)
+            self._changed.notify_all()
+
+    async def create_room(self, *, invite: list[str], encrypted: bool = False, name: str = "Community") -> str:
+        response = await self.client.room_create(
+            name=name, invite=invite, initial_state=[ENCRYPTION] if encrypted else []
+        )
+        assert isinstance(response, RoomCreateResponse), response
+        await self.wait_until(lambda: response.room_id in self.client.rooms)
+        return response.room_id
+
+    async def join(self, room_id: str) -> None:
+        await self.client.join(room_id)
+        await self.wait_until(lambda: room_id in self.client.rooms)
+
+    async def invite(self, room_id: str, user_id: str) -> None:
+        await self.client.room_invite(room_id, user_id)
+
+    async def say(self, room_id: str, text: str, *, html: str | None = None, extra: dict[str, Any] | None = None) -> str:
+        content: dict[str, Any] = {"msgtype": "m.text", "body": text}
+        if html is not None:
+            content.update(format="org.matrix.custom.html", formatted_body=html)
+        if extra:
+            content.update(extra)
+        response = await self.client.room_send(room_id, "m.room.message", content, ignore_unverified_devices=True)
+        assert isinstance(response, RoomSendResponse), response
+        return str(response.event_id)
+
+    async def react(self, room_id: str, event_id: str, key: str) -> str:
+        content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
+        response = await self.client.room_send(room_id, "m.reaction", content, ignore_unverified_devices=True)
+        assert isinstance(response, RoomSendResponse), response
+        return str(response.event_id)
+
+    async def redact(self, room_id: str, event_id: str) -> None:
+        await self.client.room_redact(room_id, event_id)
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float = DEFAULT_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise TimeoutError("condition not reached")
+            await asyncio.sleep(0.05)
+
+    async def next_message(
+        self,
+        *,
+        room_id: str | None = None,
+        sender: str | None = None,
+        contains: str | None = None,
+        reply_to: str | None = None,
+        after: int = 0,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Received:
+        """The first message (from index ``after`` on) matching all given conditions."""
+
+        def find() -> Received | None:
+            for item in self.received[after:]:
+                if room_id and item.room_id != room_id:
+                    continue
+                if sender and item.sender != sender:
+                    continue
+                if contains and contains not in item.body:
+                    continue
+                if reply_to and item.in_reply_to != reply_to:
+                    continue
+                return item
+            return None
+
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(lambda: find() is not None), timeout)
+            except TimeoutError:
+                recent = [(r.sender, r.body[:120]) for r in self.received[-8:]]
+                raise AssertionError(
+                    f"{self.localpart}: no message matching contains={contains!r} reply_to={reply_to}; recent: {recent}"
+                ) from None
+        found = find()
+        assert found is not None
+        return found
+
+    async def command(self, room_id: str, text: str, *, timeout: float = DEFAULT_TIMEOUT, **kwargs: Any) -> Received:
+        """Send a command and return the bot's reply to it."""
+        event_id = await self.say(room_id, text, **kwargs)
+        return await self.next_message(room_id=room_id, reply_to=event_id, timeout=timeout)
+
+    def messages_from(self, sender: str, room_id: str | None = None) -> list[Received]:
+        return [r for r in self.received if r.sender == sender and (room_id is None or r.room_id == room_id)]
+
+    async def direct_room_with(self, user_id: str, timeout: float = DEFAULT_TIMEOUT) -> str:
+        """The direct room the bot created with this member (joined automatically)."""
+        def find() -> str | None:
+            for room_id, room in self.client.rooms.items():
+                if user_id in room.users and self.user_id in room.users and len(room.users) == 2:
+                    return room_id
+            return None
+
+        await self.wait_until(lambda: find() is not None, timeout)
+        found = find()
+        assert found is not None
+        return found
+
+
+@dataclass
+class BotProcess:
+    """``python -m bot run`` as a subprocess with its own config, store and database."""
+
+    synapse: Synapse
+    workdir: Path
+    allowed_inviters: list[str]
+    extra_config: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+    localpart: str = "bot"
+
+    def __post_init__(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.password = "pw-" + secrets.token_hex(6)
+        self.synapse.register(self.localpart, self.password)
+        self.config_path = self.workdir / "config.toml"
+        inviters = ", ".join(f'"{i}"' for i in self.allowed_inviters)
+        self.config_path.write_text(
+            "[matrix]\n"
+            f'homeserver = "{self.synapse.url}"\n'
+            f'user_id = "{self.user_id}"\n'
+            f'password = "{self.password}"\n'
+            f'store_path = "{self.workdir / "store"}"\n'
+            f"allowed_inviters = [{inviters}]\n\n"
+            "[storage]\n"
+            f'database_url = "sqlite+aiosqlite:///{self.workdir / "bot.db"}"\n'
+            + self.extra_config
+        )
+        self.log_path = self.workdir / "bot.log"
+
+    @property
+    def user_id(self) -> str:
+        return self.synapse.user_id(self.localpart)
+
+    def start(self, timeout: float = 60.0) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
+        env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run", "--config", str(self.config_path)],
+            cwd=self.workdir,
+            env=env,
+            stdout=open(self.log_path, "ab"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"bot exited with {self.process.returncode}:\n{self.log()[-4000:]}")
+            if "community-bot is ready" in self.log():
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"bot not ready:\n{self.log()[-4000:]}")
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup at all, as in a crash."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def ready_count(self) -> int:
+        return self.log().count("community-bot is ready")

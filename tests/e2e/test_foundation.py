@@ -1,0 +1,86 @@
+"""The foundation end to end: a real Synapse, the bot as a process, members as matrix-nio clients."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.harness import BotProcess, Member
+
+
+async def bot_joined(member: Member, room_id: str, bot_id: str) -> None:
+    room = member.client.rooms[room_id]
+    await member.wait_until(lambda: bot_id in room.users and bot_id not in room.invited_users)
+
+
+async def test_help_in_german_and_english(bot: BotProcess, member_factory) -> None:
+    anna = await member_factory("anna")
+    room = await anna.create_room(invite=[bot.user_id])
+    await bot_joined(anna, room, bot.user_id)
+    german = await anna.command(room, "!hilfe")
+    assert german.sender == bot.user_id
+    assert german.msgtype == "m.notice"
+    assert "Das kann ich für dich tun" in german.body
+    assert "!erinnere" in german.body
+    english = await anna.command(room, "!help")
+    assert "Here is what I can do for you" in english.body
+    assert "!remind" in english.body
+    detail = await anna.command(room, "!hilfe erinnere")
+    assert "!erinnere mich morgen 9 Uhr" in detail.body
+    unknown = await anna.command(room, "!hilf")
+    assert "Meintest du `!hilfe`" in unknown.body
+
+
+async def test_reminder_in_plain_room(bot: BotProcess, member_factory) -> None:
+    bert = await member_factory("bert")
+    room = await bert.create_room(invite=[bot.user_id])
+    await bot_joined(bert, room, bot.user_id)
+    reply = await bert.command(room, "!erinnere mich in 3 Sekunden an den Kaffee")
+    assert "ich erinnere dich" in reply.body, reply.body
+    fired = await bert.next_message(room_id=room, contains="**Erinnerung** für", after=len(bert.received) - 1)
+    assert "den Kaffee" in fired.body
+    assert fired.content["m.mentions"] == {"user_ids": [bert.user_id]}
+
+
+async def test_reminder_in_encrypted_room(bot: BotProcess, member_factory) -> None:
+    carla = await member_factory("carla")
+    room = await carla.create_room(invite=[bot.user_id], encrypted=True)
+    await bot_joined(carla, room, bot.user_id)
+    reply = await carla.command(room, "!erinnere mich in 3 Sekunden an den Kaffee")
+    assert reply.source["type"] == "m.room.message"  # decrypted by nio: it was encrypted on the wire
+    assert "ich erinnere dich" in reply.body
+    fired = await carla.next_message(room_id=room, contains="**Erinnerung**", after=len(carla.received) - 1)
+    assert "den Kaffee" in fired.body
+
+
+async def test_moderator_command_refused_for_member(bot: BotProcess, member_factory) -> None:
+    owner = await member_factory("owner")
+    dora = await member_factory("dora")
+    room = await owner.create_room(invite=[bot.user_id, dora.user_id])
+    await dora.join(room)
+    await bot_joined(owner, room, bot.user_id)
+    refused = await dora.command(room, "!erinnere raum morgen 9 Uhr Teamrunde")
+    assert "Das dürfen nur Moderator:innen" in refused.body
+    allowed = await owner.command(room, "!erinnere raum morgen 9 Uhr Teamrunde")
+    assert "ich erinnere diesen Raum" in allowed.body
+
+
+async def test_user_html_is_escaped_and_never_mentions_room(bot: BotProcess, member_factory) -> None:
+    emil = await member_factory("emil")
+    room = await emil.create_room(invite=[bot.user_id])
+    await bot_joined(emil, room, bot.user_id)
+    reply = await emil.command(room, "!erinnere mich in 1 Stunde an <b>fett</b> @room [x](https://evil.example)")
+    assert reply.formatted_body is not None
+    assert "<b>fett</b>" not in reply.formatted_body
+    assert "&lt;b&gt;fett&lt;/b&gt;" in reply.formatted_body
+    assert "<a " not in reply.formatted_body
+    assert reply.content["m.mentions"] == {"user_ids": []}
+    assert "@room" not in reply.body
+
+
+@pytest.mark.parametrize("text", ["!erinnere mich irgendwann an nichts", "!erinnere mich in 10 Minuten"])
+async def test_reminder_bad_input_gets_clear_answer(bot: BotProcess, member_factory, text: str) -> None:
+    fritz = await member_factory("fritz")
+    room = await fritz.create_room(invite=[bot.user_id])
+    await bot_joined(fritz, room, bot.user_id)
+    reply = await fritz.command(room, text)
+    assert "!erinnere mich morgen 9 Uhr" in reply.body  # usage example included
