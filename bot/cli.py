@@ -40,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     for name, text in (("run", "connect and serve"), ("check-config", "validate the configuration")):
         cmd = sub.add_parser(name, help=text)
-        cmd.add_argument("--config", help="path of the TOML file (default ./config.toml or $COMMUNITY_BOT_CONFIG)")
+        cmd.add_argument(
+            "--config", help="path of the TOML file (default ./config.toml or $COMMUNITY_BOT_CONFIG)"
+        )
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     db.add_argument("--config")
@@ -49,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("nio", "apscheduler.scheduler", "aiosqlite", "peewee"):
+    for noisy in ("nio", "apscheduler.scheduler", "aiosqlite", "peewee", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.command == "run":
         return run_bot(args.config)

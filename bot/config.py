@@ -1,4 +1,4 @@
-"""Configuration: a TOML file, every key overridable by ``COMMUNITY_BOT_SECTION__KEY`` environment variables."""
+"""Configuration: a TOML file; every key can be overridden by ``COMMUNITY_BOT_SECTION__KEY`` variables."""
 
 from __future__ import annotations
 
@@ -7,7 +7,15 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -117,27 +125,70 @@ class SchedulerConfig(_Section):
 
 
 class SessionsConfig(_Section):
+    # Direct-message reminder to everyone confirmed (and the hosts) this long before a session starts.
     reminder_minutes: int = Field(default=15, ge=0)
+    # Create a Matrix room per scheduled session and invite hosts and confirmed participants.
     create_rooms: bool = False
+    # Seats of a new session when the proposal names none (None: no limit until a moderator sets one).
+    default_capacity: int | None = Field(default=None, ge=1)
+    # Lines per agenda message before it is split into pages.
+    agenda_page_lines: int = Field(default=40, ge=10, le=200)
 
 
 class NetworkingConfig(_Section):
+    # How long a !partner request waits for someone before the member is told nobody was found.
     wait_minutes: int = Field(default=10, ge=1)
+    # Overrides wait_minutes when set (for tests and demos: a few seconds).
+    wait_seconds: int | None = Field(default=None, ge=1)
+    # True: every pair/group gets a new private room; false: a threaded intro in the community room.
     private_rooms: bool = True
+    # Default length of a round (!runde start 5m overrides it for the block).
     round_minutes: int = Field(default=7, ge=1)
+    # TOML with lists `de = [...]` and `en = [...]`, or a text file with one starter per line.
     conversation_starters_file: Path | None = None
+
+    @property
+    def wait_seconds_effective(self) -> int:
+        return self.wait_seconds if self.wait_seconds is not None else self.wait_minutes * 60
 
 
 class BingoConfig(_Section):
+    # A TOML ([[prompt]] de/en) or text file (one German prompt a line) that replaces or extends the
+    # default prompt pool, as prompts_mode says.
     prompts_file: Path | None = None
-    confirmation_minutes: int = Field(default=30, ge=1)
+    prompts_mode: Literal["replace", "extend"] = "extend"
+    # How long the named person has to confirm a field; fractions are allowed (tests use seconds).
+    confirmation_minutes: float = Field(default=30, gt=0)
+    # Card size of `!bingo start` without a size.
+    default_size: int = Field(default=4, ge=3, le=5)
 
 
 class DigestConfig(_Section):
-    # Cron expression in the bot's time zone: minute hour day month day_of_week (APScheduler syntax).
+    # When the monthly digest is posted, in the bot's time zone: "minute hour day month day_of_week"
+    # (optionally with a seconds field first). All fields must match (APScheduler semantics, not Vixie
+    # cron's "day OR weekday"): the default "0 9 1-7 * mon" is the first Monday of the month at 09:00.
+    # Numeric weekdays count like crontab (0/7 = Sunday); "1st_mon" / "last_fri" work in the day field.
     schedule: str = "0 9 1-7 * mon"
+    # Rooms the digest is posted to (room IDs); empty: no scheduled digest.
     rooms: list[str] = Field(default_factory=list)
+    # "room": each room gets the digest of that room; "network": every room gets the network-wide digest.
     scope: Literal["room", "network"] = "network"
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from commands.digest.timing import cron_fields
+
+        cron_fields(value)
+        return value
+
+    @field_validator("rooms")
+    @classmethod
+    def _room_ids(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not (value.startswith("!") and ":" in value):
+                raise ValueError(f"{value!r} is not a room ID like !abc:example.org")
+        return values
 
 
 class Settings(BaseSettings):
@@ -197,7 +248,7 @@ def load_settings(path: Path | str | None = None) -> Settings:
         model_config = SettingsConfigDict(toml_file=config_path if config_path.is_file() else None)
 
     try:
-        return _FromFile()
+        return _FromFile()  # type: ignore[call-arg]  # values come from the file and the environment
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
     except (OSError, ValueError) as exc:  # TOML syntax errors arrive as ValueError

@@ -55,7 +55,9 @@ class CommandContext:
 
     def require(self, permission: Permission) -> None:
         if not self.has_permission(permission):
-            raise CommandError("core_permission_moderator" if permission is Permission.MODERATOR else "core_permission_admin")
+            raise CommandError(
+                "core_permission_moderator" if permission is Permission.MODERATOR else "core_permission_admin"
+            )
 
     async def reply(
         self,
@@ -78,6 +80,17 @@ class CommandContext:
     async def answer(self, key: str, /, **params: Any) -> int:
         """Reply with a catalog message in the member's language."""
         return await self.reply(self.t(key, p=self.prefix, **params))
+
+    async def attachment(self) -> tuple[str, bytes] | None:
+        """The file the command refers to: the replied-to message's file, if any (filename, data)."""
+        if not self.replied_event_id:
+            return None
+        event = await self.app.matrix.fetch_event(self.room_id, self.replied_event_id)
+        content = (getattr(event, "source", None) or {}).get("content", {})
+        if content.get("msgtype") != "m.file" and "file" not in content and "url" not in content:
+            return None
+        name = str(content.get("filename") or content.get("body") or "upload")
+        return name, await self.app.matrix.download(content)
 
     async def direct(self, markdown: str, *, track: tuple[str, int | None] | None = None) -> int:
         """Send to the member's direct chat with the bot (created on first use)."""

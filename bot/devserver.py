@@ -98,7 +98,8 @@ class Synapse:
                 "suppress_key_server_warning": True,
                 "federation_domain_whitelist": [],
                 "enable_registration": False,
-                "registration_shared_secret": config.get("registration_shared_secret") or secrets.token_hex(16),
+                "registration_shared_secret": config.get("registration_shared_secret")
+                or secrets.token_hex(16),
                 "report_stats": False,
                 "presence": {"enabled": False},
                 "url_preview_enabled": False,
@@ -161,7 +162,9 @@ class Synapse:
             nonce = json.load(response)["nonce"]
         body: dict[str, Any] = {"nonce": nonce, "username": localpart, "password": password, "admin": admin}
         mac = hmac.new(self.shared_secret().encode(), digestmod=hashlib.sha1)
-        mac.update(b"\x00".join(p.encode() for p in (nonce, localpart, password, "admin" if admin else "notadmin")))
+        mac.update(
+            b"\x00".join(p.encode() for p in (nonce, localpart, password, "admin" if admin else "notadmin"))
+        )
         body["mac"] = mac.hexdigest()
         request = urllib.request.Request(
             endpoint, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}

@@ -13,15 +13,24 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import unicodedata
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bot.context import CommandContext, ReactionContext
     from bot.app import App
+    from bot.context import CommandContext, ReactionContext
+
+
+_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def fold(word: str) -> str:
+    """Case- and umlaut-insensitive key: ``Löschen``, ``loeschen`` and ``löschen`` match."""
+    return unicodedata.normalize("NFC", word).casefold().translate(_FOLD)
 
 
 class Permission(enum.IntEnum):
@@ -47,7 +56,8 @@ class ArgError(CommandError):
 
 # --- tokens ------------------------------------------------------------------------------------------------
 
-_QUOTES = {'"': '"', "„": "“", "“": "”", "”": "”", "«": "»", "»": "«", "‚": "‘", "'": "'"}
+# Double quotes of several typographic styles group words; single quotes do not ("geht's" stays a word).
+_QUOTES = {'"': '"', "„": "“", "“": "”", "”": "”", "«": "»", "»": "«"}
 
 
 @dataclass(frozen=True)
@@ -67,12 +77,8 @@ def tokenize(text: str) -> list[Token]:
             continue
         start = i
         opener = text[i]
-        # Single quotes only group when they start a token, so "geht's" stays one word.
-        if opener in _QUOTES and (opener != "'" or True):
-            closer = _QUOTES[opener]
-            end = text.find(closer, i + 1)
-            if opener == "'" and end == -1:
-                end = -1
+        if opener in _QUOTES:
+            end = text.find(_QUOTES[opener], i + 1)
             if end != -1:
                 tokens.append(Token(text[i + 1 : end], start, quoted=True))
                 i = end + 1
@@ -171,14 +177,14 @@ class Int(ArgType):
 class Choice(ArgType):
     """One of several words; each canonical value may have aliases (German and English)."""
 
-    def __init__(self, choices: dict[str, Sequence[str]]) -> None:
-        self.lookup = {alias.casefold(): key for key, aliases in choices.items() for alias in (key, *aliases)}
+    def __init__(self, choices: Mapping[str, Sequence[str]]) -> None:
+        self.lookup = {fold(alias): key for key, aliases in choices.items() for alias in (key, *aliases)}
         self.canonical = list(choices)
 
     def parse(self, state: ParseState) -> str:
         token = self.take(state).text
         try:
-            return self.lookup[token.casefold()]
+            return self.lookup[fold(token)]
         except KeyError:
             raise ArgError("core_arg_choice", value=token, choices=", ".join(self.canonical)) from None
 
@@ -300,9 +306,9 @@ class Command:
         return f"{self.parent.name_in(language)} {own}" if self.parent else own
 
     def find_subcommand(self, word: str) -> Command | None:
-        folded = word.casefold()
+        folded = fold(word)
         for sub in self.subcommands:
-            if folded in (name.casefold() for name in sub.names):
+            if folded in (fold(name) for name in sub.names):
                 return sub
         return None
 
@@ -437,21 +443,21 @@ def parse_arguments(command: Command, raw: str, ctx: CommandContext) -> dict[str
             token = tokens[index]
             index += 1
             if not token.quoted and token.text.startswith("--"):
-                name = token.text[2:].casefold()
+                name = fold(token.text[2:])
                 if "=" in name:
                     name, inline = name.split("=", 1)
                 else:
                     inline = None
-                flag = next((f for f in command.flags if name in (s.casefold() for s in f.spellings)), None)
-                if flag is None:
+                found = next((f for f in command.flags if name in (fold(s) for s in f.spellings)), None)
+                if found is None:
                     raise ArgError("core_arg_unknown_flag", value=token.text)
-                if flag.type is None:
-                    values[flag.name] = True
+                if found.type is None:
+                    values[found.name] = True
                     continue
                 pending = [Token(inline, token.start)] if inline else tokens[index : index + 1]
                 if not inline:
                     index += 1
-                values[flag.name] = flag.type.parse(ParseState(raw, list(pending), ctx))
+                values[found.name] = found.type.parse(ParseState(raw, list(pending), ctx))
                 continue
             remaining.append(token)
         tokens = remaining

@@ -8,7 +8,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +38,6 @@ from nio import (
     UploadResponse,
     WhoamiResponse,
 )
-from sqlalchemy import select
 
 from storage.models import BotState, DirectRoom, RoomSetting
 
@@ -49,7 +48,11 @@ log = logging.getLogger(__name__)
 
 SYNC_TIMEOUT_MS = 30_000
 SYNC_TOKEN_KEY = "sync_token"
-ENCRYPTION_STATE = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
+ENCRYPTION_STATE = {
+    "type": "m.room.encryption",
+    "state_key": "",
+    "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+}
 
 
 CREATOR_POWER_LEVEL = 2**53 - 1
@@ -105,7 +108,7 @@ class MatrixBot:
 
     @property
     def user_id(self) -> str:
-        return self.client.user_id
+        return str(self.client.user_id)
 
     @property
     def credentials_file(self) -> Path:
@@ -277,7 +280,10 @@ class MatrixBot:
                 return known.room_id
         initial_state = [ENCRYPTION_STATE] if self.app.settings.matrix.encryption else []
         response = await self.client.room_create(
-            is_direct=True, invite=[user_id], preset=RoomPreset.trusted_private_chat, initial_state=initial_state
+            is_direct=True,
+            invite=[user_id],
+            preset=RoomPreset.trusted_private_chat,
+            initial_state=initial_state,
         )
         if isinstance(response, RoomCreateError):
             raise MatrixError(f"could not create a direct room with {user_id}: {response.message}")
@@ -290,7 +296,30 @@ class MatrixBot:
                 existing.room_id = room_id
         await self._record_join(room_id)
         await self._mark_direct(user_id, room_id)
-        return room_id
+        return str(room_id)
+
+    async def create_room(
+        self, name: str, invite: list[str], *, topic: str | None = None, space_id: str | None = None
+    ) -> str:
+        """A private room for people (session rooms, networking pairs); encrypted unless disabled."""
+        initial_state: list[dict[str, Any]] = (
+            [ENCRYPTION_STATE] if self.app.settings.matrix.encryption else []
+        )
+        if space_id:
+            server = self.app.settings.matrix.server_name
+            initial_state.append(
+                {"type": "m.space.parent", "state_key": space_id, "content": {"via": [server]}}
+            )
+        response = await self.client.room_create(
+            name=name, topic=topic, invite=invite, preset=RoomPreset.private_chat, initial_state=initial_state
+        )
+        if isinstance(response, RoomCreateError):
+            raise MatrixError(f"could not create room {name!r}: {response.message}")
+        await self._record_join(response.room_id)
+        return str(response.room_id)
+
+    async def invite(self, room_id: str, user_id: str) -> None:
+        await self.client.room_invite(room_id, user_id)
 
     async def _mark_direct(self, user_id: str, room_id: str) -> None:
         """Record the room in the bot's m.direct account data so clients show it as a direct chat."""
@@ -407,7 +436,9 @@ class MatrixBot:
             raise MatrixError(f"download failed: {response}")
         if encrypted:
             return bytes(
-                decrypt_attachment(body, encrypted["key"]["k"], encrypted["hashes"]["sha256"], encrypted["iv"])
+                decrypt_attachment(
+                    body, encrypted["key"]["k"], encrypted["hashes"]["sha256"], encrypted["iv"]
+                )
             )
         return bytes(body)
 
@@ -431,7 +462,9 @@ class MatrixBot:
         add(self._guarded(self._on_invite), InviteMemberEvent)  # type: ignore[arg-type]
         self.client.add_to_device_callback(self._guarded_to_device, (RoomKeyEvent, ForwardedRoomKeyEvent))
 
-    def _guarded(self, handler: Callable[[MatrixRoom, Any], Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    def _guarded(
+        self, handler: Callable[[MatrixRoom, Any], Awaitable[None]]
+    ) -> Callable[..., Awaitable[None]]:
         async def wrapper(room: MatrixRoom, event: Any) -> None:
             try:
                 await handler(room, event)
@@ -441,7 +474,7 @@ class MatrixBot:
         return wrapper
 
     def is_fresh(self, event: Any, joined_at_ms: int | None) -> bool:
-        """Old timeline events (before the bot's start window or before it joined) are history, not commands."""
+        """Timeline events from before the start window or before the bot joined are history, not commands."""
         max_age_ms = self.app.settings.bot.command_max_age_minutes * 60_000
         ts = int(getattr(event, "server_timestamp", 0) or 0)
         if ts < self.started_at_ms - max_age_ms:
@@ -475,7 +508,9 @@ class MatrixBot:
         if is_allowed_inviter(inviter, cfg.allowed_inviters, cfg.server_name):
             response = await self.client.join(room.room_id)
             if isinstance(response, JoinError):
-                log.warning("joining %s after invite from %s failed: %s", room.room_id, inviter, response.message)
+                log.warning(
+                    "joining %s after invite from %s failed: %s", room.room_id, inviter, response.message
+                )
                 return
             log.info("joined %s (invited by %s)", room.room_id, inviter)
             await self._record_join(room.room_id)
@@ -485,7 +520,9 @@ class MatrixBot:
 
     async def _on_tombstone(self, room: MatrixRoom, event: RoomUpgradeEvent) -> None:
         cfg = self.app.settings.matrix
-        if not event.replacement_room or not is_allowed_inviter(event.sender, cfg.allowed_inviters, cfg.server_name):
+        if not event.replacement_room or not is_allowed_inviter(
+            event.sender, cfg.allowed_inviters, cfg.server_name
+        ):
             return
         response = await self.client.join(event.replacement_room)
         if not isinstance(response, JoinError):
@@ -493,9 +530,16 @@ class MatrixBot:
             await self._record_join(event.replacement_room)
 
     async def _on_undecryptable(self, room: MatrixRoom, event: MegolmEvent) -> None:
-        if event.sender == self.client.user_id or not self.is_fresh(event, await self.joined_at_ms(room.room_id)):
+        if event.sender == self.client.user_id or not self.is_fresh(
+            event, await self.joined_at_ms(room.room_id)
+        ):
             return
-        log.info("cannot decrypt %s from %s (session %s); requesting keys", event.event_id, event.sender, event.session_id)
+        log.info(
+            "cannot decrypt %s from %s (session %s); requesting keys",
+            event.event_id,
+            event.sender,
+            event.session_id,
+        )
         self._pending_undecryptable[event.session_id] = event
         try:
             await self.client.request_room_key(event)
@@ -526,4 +570,3 @@ class MatrixBot:
             return
         self._told_undecryptable.add(event.sender)
         await self.app.router.tell_undecryptable(room_id, event)
-

@@ -6,7 +6,6 @@ import asyncio
 import difflib
 import logging
 import re
-import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -15,11 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from nio import MatrixRoom, MegolmEvent, ReactionEvent, RedactionEvent, RoomMemberEvent
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from bot.context import CommandContext, ReactionContext
-from bot.framework import ArgError, Command, CommandError, Permission, parse_arguments
+from bot.framework import Command, CommandError, Permission, fold, parse_arguments
 from bot.i18n import normalize_language
 from bot.sender import pill
 from storage.models import BotMessage, Member, ProcessedEvent, Reaction, RoomMembership, RoomSetting
@@ -28,14 +26,6 @@ if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger(__name__)
-
-_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
-
-
-def fold(word: str) -> str:
-    """Case- and umlaut-insensitive key: ``Löschen``, ``loeschen`` and ``löschen`` match."""
-    return unicodedata.normalize("NFC", word).casefold().translate(_FOLD)
-
 
 class _PillText(HTMLParser):
     """Formatted body → text, with user pills replaced by their Matrix IDs and replies' fallbacks dropped."""
@@ -138,7 +128,9 @@ class Router:
             return rest if rest[:1].strip() else None
         own = self.app.matrix.user_id
         localpart = own.split(":", 1)[0].lstrip("@")
-        match = re.match(rf"^\s*(?:{re.escape(own)}|@?{re.escape(localpart)})\s*[:,]?\s+(.+)$", text, re.S | re.I)
+        match = re.match(
+            rf"^\s*(?:{re.escape(own)}|@?{re.escape(localpart)})\s*[:,]?\s+(.+)$", text, re.S | re.I
+        )
         if match:
             rest = match.group(1)
             return rest[len(prefix) :] if rest.startswith(prefix) else rest
@@ -164,7 +156,9 @@ class Router:
             return False
         return True
 
-    async def context_for(self, room: MatrixRoom, sender: str, event_id: str, *, hint: str | None) -> CommandContext:
+    async def context_for(
+        self, room: MatrixRoom, sender: str, event_id: str, *, hint: str | None
+    ) -> CommandContext:
         settings = self.app.settings
         async with self.app.db.session() as session:
             member = await session.get(Member, sender)
@@ -178,7 +172,8 @@ class Router:
         is_direct = self.app.matrix.is_direct_room(room)
         is_admin = sender in settings.bot.admins
         is_moderator = sender in settings.bot.moderators or (
-            not is_direct and await self.app.matrix.power_level(room.room_id, sender) >= settings.bot.moderator_power_level
+            not is_direct
+            and await self.app.matrix.power_level(room.room_id, sender) >= settings.bot.moderator_power_level
         )
         return CommandContext(
             app=self.app,
@@ -233,12 +228,21 @@ class Router:
             if command.handler is None:
                 raise CommandError("core_group_usage", show_usage=True)
             if not ctx.has_permission(command.permission):
-                key = "core_permission_admin" if command.permission is Permission.ADMIN else "core_permission_moderator"
+                key = (
+                    "core_permission_admin"
+                    if command.permission is Permission.ADMIN
+                    else "core_permission_moderator"
+                )
                 raise CommandError(key)
             values = parse_arguments(command, rest, ctx)
             await command.handler(ctx, **values)
         except CommandError as error:
-            text = t(error.key, p=ctx.prefix, command=self.usage_name(command, ctx.language), **_escaped(error.params))
+            text = t(
+                error.key,
+                p=ctx.prefix,
+                command=self.usage_name(command, ctx.language),
+                **_escaped(error.params),
+            )
             if error.show_usage:
                 text += "\n\n" + self.usage(command, ctx.language)
             await ctx.reply(text)
@@ -261,7 +265,8 @@ class Router:
         if command.subcommands:
             lines.append(t("core_subcommands"))
             lines.extend(
-                f"- `{t(f'{sub.help}_usage', p=p)}` — {t(f'{sub.help}_help', p=p)}" for sub in command.subcommands
+                f"- `{t(f'{sub.help}_usage', p=p)}` — {t(f'{sub.help}_help', p=p)}"
+                for sub in command.subcommands
             )
         return "\n".join(lines)
 
@@ -276,7 +281,9 @@ class Router:
         if guesses:
             suggestion = self.commands[guesses[0]]
             name = suggestion.en if ctx.language == "en" else suggestion.de
-            await ctx.answer("core_unknown_command_suggestion", command=_esc(word), suggestion=ctx.prefix + name)
+            await ctx.answer(
+                "core_unknown_command_suggestion", command=_esc(word), suggestion=ctx.prefix + name
+            )
         else:
             await ctx.answer("core_unknown_command", command=_esc(word))
 
@@ -301,7 +308,10 @@ class Router:
                 )
             )
             kind, ref_id = target.kind, target.ref_id
-        self._submit(room.room_id, lambda: self._react(room, event.sender, event.key, True, kind, ref_id, event.reacts_to))
+        self._submit(
+            room.room_id,
+            lambda: self._react(room, event.sender, event.key, True, kind, ref_id, event.reacts_to),
+        )
 
     async def on_redaction(self, room: MatrixRoom, event: RedactionEvent) -> None:
         async with self.app.db.session() as session:
@@ -313,7 +323,9 @@ class Router:
             if target is None:
                 return
             kind, ref_id, key = target.kind, target.ref_id, reaction.key
-        self._submit(room.room_id, lambda: self._react(room, event.sender, key, False, kind, ref_id, target.event_id))
+        self._submit(
+            room.room_id, lambda: self._react(room, event.sender, key, False, kind, ref_id, target.event_id)
+        )
 
     async def _react(
         self, room: MatrixRoom, sender: str, key: str, added: bool, kind: str, ref_id: int | None, target: str
@@ -345,18 +357,19 @@ class Router:
         if event.state_key == self.app.matrix.user_id:
             return
         joined_at = datetime.fromtimestamp(event.server_timestamp / 1000, UTC)
-        statement = sqlite_insert(RoomMembership).values(room_id=room.room_id, user_id=event.state_key, joined_at=joined_at)
-        async with self.app.db.session() as session:
-            if session.bind.dialect.name == "sqlite":
-                await session.execute(statement.on_conflict_do_nothing())
-            else:
+        try:
+            async with self.app.db.session() as session:
                 existing = await session.scalar(
                     select(RoomMembership).where(
                         RoomMembership.room_id == room.room_id, RoomMembership.user_id == event.state_key
                     )
                 )
                 if existing is None:
-                    session.add(RoomMembership(room_id=room.room_id, user_id=event.state_key, joined_at=joined_at))
+                    session.add(
+                        RoomMembership(room_id=room.room_id, user_id=event.state_key, joined_at=joined_at)
+                    )
+        except IntegrityError:
+            pass  # recorded concurrently
 
     async def tell_undecryptable(self, room_id: str, event: MegolmEvent) -> None:
         room = self.app.matrix.client.rooms.get(room_id)

@@ -57,11 +57,18 @@ class AppExecutor(BaseExecutor):  # type: ignore[misc]
                     log.exception("job %s failed", job.id)
                     events.append(
                         JobExecutionEvent(
-                            EVENT_JOB_ERROR, job.id, job._jobstore_alias, run_time, exception=exc, traceback=None
+                            EVENT_JOB_ERROR,
+                            job.id,
+                            job._jobstore_alias,
+                            run_time,
+                            exception=exc,
+                            traceback=None,
                         )
                     )
                 else:
-                    events.append(JobExecutionEvent(EVENT_JOB_EXECUTED, job.id, job._jobstore_alias, run_time))
+                    events.append(
+                        JobExecutionEvent(EVENT_JOB_EXECUTED, job.id, job._jobstore_alias, run_time)
+                    )
             return events
 
         def done(task: Any) -> None:
@@ -129,12 +136,18 @@ class Jobs:
 
     def at(self, job_id: str, func: JobFunction, when: datetime, *args: Any) -> None:
         self.scheduler.add_job(
-            dispatch, DateTrigger(run_date=when), args=[function_ref(func), *args], id=job_id, replace_existing=True
+            dispatch,
+            DateTrigger(run_date=when),
+            args=[function_ref(func), *args],
+            id=job_id,
+            replace_existing=True,
         )
 
     def cron(self, job_id: str, func: JobFunction, cron: dict[str, str], timezone: str, *args: Any) -> None:
         trigger = CronTrigger(**cron, timezone=ZoneInfo(timezone))
-        self.scheduler.add_job(dispatch, trigger, args=[function_ref(func), *args], id=job_id, replace_existing=True)
+        self.scheduler.add_job(
+            dispatch, trigger, args=[function_ref(func), *args], id=job_id, replace_existing=True
+        )
 
     def cancel(self, job_id: str) -> None:
         try:

@@ -184,7 +184,9 @@ class Sender:
             pending = list(
                 (
                     await session.scalars(
-                        select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id)
+                        select(OutboxMessage)
+                        .where(OutboxMessage.sent_at.is_(None))
+                        .order_by(OutboxMessage.id)
                     )
                 ).all()
             )
@@ -229,5 +231,7 @@ class Sender:
                 stored.sent_event_id = event_id
                 stored.room_id = room_id
             if row.track_kind:
-                session.add(BotMessage(event_id=event_id, room_id=room_id, kind=row.track_kind, ref_id=row.track_ref))
+                session.add(
+                    BotMessage(event_id=event_id, room_id=room_id, kind=row.track_kind, ref_id=row.track_ref)
+                )
         return True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,7 +41,8 @@ def member_factory(synapse: Synapse, workdir: Path):  # type: ignore[no-untyped-
         created.append(member)
         return member
 
-    yield make
+    # Members end with the test session's event loop.
+    return make
 
 
 @pytest.fixture(scope="session")
@@ -51,18 +52,8 @@ def bot(synapse: Synapse, workdir: Path) -> Iterator[BotProcess]:
         synapse,
         workdir / "bot",
         allowed_inviters=["localhost"],
-        extra_config='\n[bot]\nmoderators = []\n\n[sessions]\nreminder_minutes = 1\n',
+        extra_config="\n[bot]\nmoderators = []\n\n[sessions]\nreminder_minutes = 1\n",
     )
     process.start()
     yield process
     process.stop()
-
-
-@pytest.fixture
-async def room_with_bot(bot: BotProcess, member_factory) -> AsyncIterator[tuple[str, Member]]:  # type: ignore[no-untyped-def]
-    """A plain room created by a member (who is therefore a moderator there) with the bot joined."""
-    owner = await member_factory("owner")
-    room_id = await owner.create_room(invite=[bot.user_id])
-    await owner.wait_until(lambda: bot.user_id in owner.client.rooms[room_id].users and
-                           bot.user_id not in owner.client.rooms[room_id].invited_users)
-    yield room_id, owner

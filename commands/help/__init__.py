@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.context import CommandContext
-from bot.framework import Arg, Command, CommandError, Text
-from bot.framework import Feature
-from bot.router import fold
+from bot.framework import Arg, Command, CommandError, Feature, Text, fold
 
 feature = Feature("help", messages=Path(__file__).with_name("messages.toml"), order=0)
 
@@ -56,4 +54,3 @@ async def show_help(ctx: CommandContext, topic: str | None = None) -> None:
             break
         command = sub
     await ctx.reply(details(ctx, command))
-

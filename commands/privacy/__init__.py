@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, or_
+from sqlalchemy import String, cast, delete, or_
 
 from bot.context import CommandContext
 from bot.framework import Feature
@@ -16,7 +16,9 @@ from storage.models import BotState, DirectRoom, OutboxMessage, Reaction
 if TYPE_CHECKING:
     from bot.app import App
 
-feature = Feature("privacy", messages=Path(__file__).with_name("messages.toml"), title_key="privacy_title", order=90)
+feature = Feature(
+    "privacy", messages=Path(__file__).with_name("messages.toml"), title_key="privacy_title", order=90
+)
 
 CONFIRM_WINDOW = timedelta(minutes=10)
 
@@ -72,7 +74,9 @@ async def forget(ctx: CommandContext) -> None:
     await ctx.answer("privacy_forget_confirm")
 
 
-@privacy.subcommand(de="bestätigen", en="confirm", aliases=("bestaetigen", "ja", "yes"), help="privacy_confirm")
+@privacy.subcommand(
+    de="bestätigen", en="confirm", aliases=("bestaetigen", "ja", "yes"), help="privacy_confirm"
+)
 async def confirm(ctx: CommandContext) -> None:
     async with ctx.app.db.session() as session:
         row = await session.get(BotState, _request_key(ctx.sender))
@@ -89,7 +93,9 @@ async def confirm(ctx: CommandContext) -> None:
 @feature.privacy_export
 async def export_bookkeeping(app: App, user_id: str) -> dict[str, Any]:
     async with app.db.session() as session:
-        reactions = (await session.scalars(Reaction.__table__.select().where(Reaction.sender == user_id))).all()
+        reactions = (
+            await session.scalars(Reaction.__table__.select().where(Reaction.sender == user_id))
+        ).all()
     return {"reactions_to_bot_messages": len(reactions)}
 
 
@@ -103,7 +109,7 @@ async def erase_bookkeeping(app: App, user_id: str) -> int:
             delete(DirectRoom).where(DirectRoom.user_id == user_id),
             delete(OutboxMessage).where(
                 OutboxMessage.sent_at.is_not(None),
-                or_(OutboxMessage.to_user == user_id, OutboxMessage.content.cast(str).contains(user_id)),  # type: ignore[arg-type]
+                or_(OutboxMessage.to_user == user_id, cast(OutboxMessage.content, String).contains(user_id)),
             ),
         ):
             result = await session.execute(statement)

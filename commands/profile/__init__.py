@@ -17,7 +17,9 @@ from storage.models import DirectRoom, Member, RoomMembership, RoomSetting
 if TYPE_CHECKING:
     from bot.app import App
 
-feature = Feature("profile", messages=Path(__file__).with_name("messages.toml"), title_key="profile_title", order=60)
+feature = Feature(
+    "profile", messages=Path(__file__).with_name("messages.toml"), title_key="profile_title", order=60
+)
 
 LEVELS = {
     "bund": ("federal", "bundesebene"),
@@ -63,9 +65,7 @@ async def set_organisation(ctx: CommandContext, text: str) -> None:
     await ctx.answer("profile_saved_organisation", value=esc(text.strip()))
 
 
-@show_profile.subcommand(
-    de="ebene", en="level", help="profile_level", args=[Arg("level", Choice(LEVELS))]
-)
+@show_profile.subcommand(de="ebene", en="level", help="profile_level", args=[Arg("level", Choice(LEVELS))])
 async def set_level(ctx: CommandContext, level: str) -> None:
     async with ctx.app.db.session() as session:
         member = await get_or_create_member(session, ctx.sender)
@@ -73,7 +73,9 @@ async def set_level(ctx: CommandContext, level: str) -> None:
     await ctx.answer("profile_saved_level", value=ctx.t(f"profile_level_{level}"))
 
 
-@show_profile.subcommand(de="themen", en="topics", help="profile_topics", args=[Arg("text", Text(max_length=600))])
+@show_profile.subcommand(
+    de="themen", en="topics", help="profile_topics", args=[Arg("text", Text(max_length=600))]
+)
 async def set_topics(ctx: CommandContext, text: str) -> None:
     topics = list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
     if len(topics) > MAX_TOPICS or any(len(topic) > 60 for topic in topics):
@@ -84,7 +86,9 @@ async def set_topics(ctx: CommandContext, text: str) -> None:
     await ctx.answer("profile_saved_topics", value=", ".join(esc(topic) for topic in topics))
 
 
-@feature.command(de="sprache", en="language", help="profile_language", args=[Arg("language", Choice(LANGUAGES))])
+@feature.command(
+    de="sprache", en="language", help="profile_language", args=[Arg("language", Choice(LANGUAGES))]
+)
 async def set_language(ctx: CommandContext, language: str) -> None:
     async with ctx.app.db.session() as session:
         member = await get_or_create_member(session, ctx.sender)
@@ -107,7 +111,9 @@ async def set_room_language(ctx: CommandContext, language: str) -> None:
     await ctx.reply(ctx.app.catalog.translator(language)("profile_saved_room_language"))
 
 
-@feature.command(de="zeitzone", en="timezone", help="profile_timezone", args=[Arg("zone", Quoted(max_length=64))])
+@feature.command(
+    de="zeitzone", en="timezone", help="profile_timezone", args=[Arg("zone", Quoted(max_length=64))]
+)
 async def set_timezone(ctx: CommandContext, zone: str) -> None:
     try:
         ZoneInfo(zone)

@@ -1,4 +1,4 @@
-"""Reminders: ``!erinnere mich in 10 Minuten an …``, lists, cancelling, 👍 to subscribe, recurring room reminders."""
+"""Reminders: ``!erinnere mich in 10 Minuten an …``, list, cancel, 👍 to subscribe, recurring ones."""
 
 from __future__ import annotations
 
@@ -12,13 +12,15 @@ from bot.context import CommandContext, ReactionContext
 from bot.format import esc
 from bot.framework import Arg, CommandError, Feature, Int, Permission, Text
 from bot.sender import pill
-from bot.times import describe_recurrence, format_datetime, parse_recurring, split_time_and_text, Recurrence
+from bot.times import Recurrence, describe_recurrence, format_datetime, parse_recurring, split_time_and_text
 from storage.models import Reminder, ReminderSubscriber
 
 if TYPE_CHECKING:
     from bot.app import App
 
-feature = Feature("reminders", messages=Path(__file__).with_name("messages.toml"), title_key="reminders_title", order=20)
+feature = Feature(
+    "reminders", messages=Path(__file__).with_name("messages.toml"), title_key="reminders_title", order=20
+)
 
 MAX_TEXT = 1000
 ROOM_WORDS = {"raum", "room", "hier", "here", "alle", "everyone"}
@@ -34,7 +36,9 @@ def describe(reminder: Reminder, language: str, tz_name: str) -> str:
     from zoneinfo import ZoneInfo
 
     if reminder.recurrence:
-        return describe_recurrence(Recurrence(cron=dict(reminder.recurrence), kind=reminder.recurrence.get("_kind", "")), language)
+        return describe_recurrence(
+            Recurrence(cron=dict(reminder.recurrence), kind=reminder.recurrence.get("_kind", "")), language
+        )
     assert reminder.due_at is not None
     return format_datetime(reminder.due_at, language, ZoneInfo(tz_name))
 
@@ -93,7 +97,13 @@ async def _create(
     schedule(ctx.app, reminder)
     key = "reminders_created_room" if target == "room" else "reminders_created"
     await ctx.reply(
-        ctx.t(key, id=reminder.id, when=describe(reminder, ctx.language, ctx.timezone), text=esc(text), p=ctx.prefix),
+        ctx.t(
+            key,
+            id=reminder.id,
+            when=describe(reminder, ctx.language, ctx.timezone),
+            text=esc(text),
+            p=ctx.prefix,
+        ),
         track=("reminder", reminder.id),
     )
 
@@ -127,10 +137,20 @@ async def fire_reminder(app: App, reminder_id: int, *, scheduled_for: datetime) 
             if getattr(claimed, "rowcount", 1) != 1:
                 return
         t = app.catalog.translator(reminder.language)
-        people = [] if reminder.target == "room" else [reminder.owner_id, *(s.user_id for s in reminder.subscribers)]
+        people = (
+            []
+            if reminder.target == "room"
+            else [reminder.owner_id, *(s.user_id for s in reminder.subscribers)]
+        )
         when = format_datetime(scheduled_for, reminder.language, _zone(reminder.timezone))
-        key = "reminders_missed" if late else ("reminders_fire_room" if reminder.target == "room" else "reminders_fire")
-        markdown = t(key, text=esc(reminder.text), people=", ".join(pill(p) for p in people), when=when, id=reminder.id)
+        key = (
+            "reminders_missed"
+            if late
+            else ("reminders_fire_room" if reminder.target == "room" else "reminders_fire")
+        )
+        markdown = t(
+            key, text=esc(reminder.text), people=", ".join(pill(p) for p in people), when=when, id=reminder.id
+        )
         session.add(app.sender.prepare(markdown, room_id=reminder.room_id, mentions=tuple(people)))
     app.sender.wake()
 
@@ -143,7 +163,7 @@ def _zone(name: str) -> Any:
 
 @feature.on_start
 async def reschedule_missing(app: App) -> None:
-    """The database is the truth: re-create jobs lost in a crash (a job that was running is gone from the store)."""
+    """The database is the truth: re-create jobs lost in a crash (a running job is gone from the store)."""
     async with app.db.session() as session:
         pending = (await session.scalars(select(Reminder).where(Reminder.status == "scheduled"))).all()
     for reminder in pending:
@@ -202,7 +222,8 @@ async def cancel_reminder(ctx: CommandContext, reminder_id: int) -> None:
             if any(s.user_id == ctx.sender for s in reminder.subscribers):
                 await session.execute(
                     delete(ReminderSubscriber).where(
-                        ReminderSubscriber.reminder_id == reminder_id, ReminderSubscriber.user_id == ctx.sender
+                        ReminderSubscriber.reminder_id == reminder_id,
+                        ReminderSubscriber.user_id == ctx.sender,
                     )
                 )
                 await ctx.answer("reminders_unsubscribed", id=reminder_id)
@@ -258,7 +279,9 @@ async def erase_reminders(app: App, user_id: str) -> int:
         own = (await session.scalars(select(Reminder).where(Reminder.owner_id == user_id))).all()
         for reminder in own:
             await session.delete(reminder)
-        result = await session.execute(delete(ReminderSubscriber).where(ReminderSubscriber.user_id == user_id))
+        result = await session.execute(
+            delete(ReminderSubscriber).where(ReminderSubscriber.user_id == user_id)
+        )
     for reminder in own:
         app.jobs.cancel(job_id(reminder.id))
     return len(own) + int(getattr(result, "rowcount", 0) or 0)

@@ -288,6 +288,22 @@ def find_slot_overlap(new: SlotView, existing: Iterable[SlotView]) -> Problem | 
     return None
 
 
+class PrefixedTranslate:
+    """A translator that fills the command prefix ``{p}`` into every message (catalog texts name commands)."""
+
+    def __init__(self, inner: Translate, prefix: str = "!") -> None:
+        self.inner = inner
+        self.prefix = prefix
+        self.language = inner.language
+
+    def __call__(self, key: str, /, **params: object) -> str:
+        return self.inner(key, **{"p": self.prefix, **params})
+
+
+def with_prefix(t: Translate, prefix: str) -> Translate:
+    return PrefixedTranslate(t, prefix)
+
+
 def render(outcome: Problem | SignupDecision, t: Translate) -> str:
     """The member-facing text of a problem or decision; text parameters are escaped here."""
     params = {name: esc(value) if isinstance(value, str) else value for name, value in outcome.params.items()}

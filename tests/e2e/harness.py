@@ -110,7 +110,9 @@ class Member:
             self.received.append(item)
             self._changed.notify_all()
 
-    async def create_room(self, *, invite: list[str], encrypted: bool = False, name: str = "Community") -> str:
+    async def create_room(
+        self, *, invite: list[str], encrypted: bool = False, name: str = "Community"
+    ) -> str:
         response = await self.client.room_create(
             name=name, invite=invite, initial_state=[ENCRYPTION] if encrypted else []
         )
@@ -125,13 +127,17 @@ class Member:
     async def invite(self, room_id: str, user_id: str) -> None:
         await self.client.room_invite(room_id, user_id)
 
-    async def say(self, room_id: str, text: str, *, html: str | None = None, extra: dict[str, Any] | None = None) -> str:
+    async def say(
+        self, room_id: str, text: str, *, html: str | None = None, extra: dict[str, Any] | None = None
+    ) -> str:
         content: dict[str, Any] = {"msgtype": "m.text", "body": text}
         if html is not None:
             content.update(format="org.matrix.custom.html", formatted_body=html)
         if extra:
             content.update(extra)
-        response = await self.client.room_send(room_id, "m.room.message", content, ignore_unverified_devices=True)
+        response = await self.client.room_send(
+            room_id, "m.room.message", content, ignore_unverified_devices=True
+        )
         assert isinstance(response, RoomSendResponse), response
         return str(response.event_id)
 
@@ -182,13 +188,15 @@ class Member:
             except TimeoutError:
                 recent = [(r.sender, r.body[:120]) for r in self.received[-8:]]
                 raise AssertionError(
-                    f"{self.localpart}: no message matching contains={contains!r} reply_to={reply_to}; recent: {recent}"
+                    f"{self.localpart}: no message with {contains!r} replying to {reply_to}; recent: {recent}"
                 ) from None
         found = find()
         assert found is not None
         return found
 
-    async def command(self, room_id: str, text: str, *, timeout: float = DEFAULT_TIMEOUT, **kwargs: Any) -> Received:
+    async def command(
+        self, room_id: str, text: str, *, timeout: float = DEFAULT_TIMEOUT, **kwargs: Any
+    ) -> Received:
         """Send a command and return the bot's reply to it."""
         event_id = await self.say(room_id, text, **kwargs)
         return await self.next_message(room_id=room_id, reply_to=event_id, timeout=timeout)
@@ -198,6 +206,7 @@ class Member:
 
     async def direct_room_with(self, user_id: str, timeout: float = DEFAULT_TIMEOUT) -> str:
         """The direct room the bot created with this member (joined automatically)."""
+
         def find() -> str | None:
             for room_id, room in self.client.rooms.items():
                 if user_id in room.users and self.user_id in room.users and len(room.users) == 2:
@@ -236,8 +245,7 @@ class BotProcess:
             f'store_path = "{self.workdir / "store"}"\n'
             f"allowed_inviters = [{inviters}]\n\n"
             "[storage]\n"
-            f'database_url = "sqlite+aiosqlite:///{self.workdir / "bot.db"}"\n'
-            + self.extra_config
+            f'database_url = "sqlite+aiosqlite:///{self.workdir / "bot.db"}"\n' + self.extra_config
         )
         self.log_path = self.workdir / "bot.log"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.e2e.harness import BotProcess, Member
@@ -62,13 +64,27 @@ async def test_moderator_command_refused_for_member(bot: BotProcess, member_fact
     assert "Das dürfen nur Moderator:innen" in refused.body
     allowed = await owner.command(room, "!erinnere raum morgen 9 Uhr Teamrunde")
     assert "ich erinnere diesen Raum" in allowed.body
+    refused_recurring = await dora.command(room, "!erinnere jeden Montag 9 Uhr Wochenplanung")
+    assert "Das dürfen nur Moderator:innen" in refused_recurring.body
+    recurring = await owner.command(room, "!erinnere jeden Montag 9 Uhr Wochenplanung")
+    assert "jeden Montag, 09:00" in recurring.body
+    assert "Wochenplanung" in recurring.body
+    listed = await owner.command(room, "!erinnerungen")
+    assert "jeden Montag, 09:00" in listed.body
+    number = listed.body.split("Nr. ")[-1].split(" ")[0]
+    not_hers = await dora.command(room, f"!erinnerung löschen {number}")
+    assert "gehört jemand anderem" in not_hers.body
+    cancelled = await owner.command(room, f"!erinnerung loeschen {number}")
+    assert "ist gelöscht" in cancelled.body
 
 
 async def test_user_html_is_escaped_and_never_mentions_room(bot: BotProcess, member_factory) -> None:
     emil = await member_factory("emil")
     room = await emil.create_room(invite=[bot.user_id])
     await bot_joined(emil, room, bot.user_id)
-    reply = await emil.command(room, "!erinnere mich in 1 Stunde an <b>fett</b> @room [x](https://evil.example)")
+    reply = await emil.command(
+        room, "!erinnere mich in 1 Stunde an <b>fett</b> @room [x](https://evil.example)"
+    )
     assert reply.formatted_body is not None
     assert "<b>fett</b>" not in reply.formatted_body
     assert "&lt;b&gt;fett&lt;/b&gt;" in reply.formatted_body
@@ -84,3 +100,28 @@ async def test_reminder_bad_input_gets_clear_answer(bot: BotProcess, member_fact
     await bot_joined(fritz, room, bot.user_id)
     reply = await fritz.command(room, text)
     assert "!erinnere mich morgen 9 Uhr" in reply.body  # usage example included
+
+
+async def test_addressing_the_bot_by_name_and_undecryptable_message(bot: BotProcess, member_factory) -> None:
+    ida = await member_factory("ida")
+    room = await ida.create_room(invite=[bot.user_id], encrypted=True)
+    await bot_joined(ida, room, bot.user_id)
+    by_name = await ida.command(room, "bot: hilfe")
+    assert "Das kann ich für dich tun" in by_name.body
+    # An encrypted event for a Megolm session the bot never received: it must say so instead of staying silent.
+    content = {
+        "algorithm": "m.megolm.v1.aes-sha2",
+        "sender_key": "x" * 43,
+        "ciphertext": "AwgAEnACgAkLmt6qF84IK++J7UDH2Za1YVchHyprqTqsg2yyOwAtHaZTwyNg37afzg8f3r9IsN9r4RNFg7Ma",
+        "session_id": "A" * 43,
+        "device_id": "NOTADEVICE",
+    }
+    # Sent raw, bypassing nio's own encryption, so the bot receives a Megolm event it has no key for.
+    path = f"/_matrix/client/v3/rooms/{room}/send/m.room.encrypted/undecryptable-{ida.localpart}"
+    response = await ida.client.send(
+        "PUT", path, json.dumps(content), headers={"Authorization": f"Bearer {ida.client.access_token}"}
+    )
+    event_id = (await response.json())["event_id"]
+    notice = await ida.next_message(room_id=room, reply_to=event_id, timeout=40)
+    assert "nicht lesen" in notice.body
+    assert notice.content["m.mentions"] == {"user_ids": [ida.user_id]}

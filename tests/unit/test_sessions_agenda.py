@@ -24,6 +24,7 @@ from commands.sessions.rules import (
     SessionView,
     SignupView,
     SlotView,
+    with_prefix,
 )
 
 CATALOG = Catalog.from_files([Path("commands/sessions/messages.toml")])
@@ -51,12 +52,12 @@ SESSIONS = [PROPOSAL, CANCELLED, AGILE, OZG]
 
 @pytest.fixture
 def de() -> Translate:
-    return CATALOG.translator("de")
+    return with_prefix(CATALOG.translator("de"), "!")
 
 
 @pytest.fixture
 def en() -> Translate:
-    return CATALOG.translator("en")
+    return with_prefix(CATALOG.translator("en"), "!")
 
 
 # --- agenda -----------------------------------------------------------------------------------------------
@@ -207,7 +208,7 @@ _SLOT_HEADER = re.compile(r"^\*\*\d\d:\d\d–\d\d:\d\d ")
     max_lines=st.integers(min_value=4, max_value=25),
 )
 def test_pagination_invariants(sizes: list[int], item_count: int, max_lines: int) -> None:
-    de = CATALOG.translator("de")
+    de = with_prefix(CATALOG.translator("de"), "!")
     slots = [SlotView(n + 1, f"Runde {n + 1}", time(10 + n, 0), time(10 + n, 45)) for n in range(len(sizes))]
     sessions = [
         SessionView(1000 * slot.id + k, f"T{slot.id}x{k}", "", (), None, 5, slot.id, None, "scheduled", 0, 0)

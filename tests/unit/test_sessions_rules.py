@@ -35,6 +35,7 @@ from commands.sessions.rules import (
     validate_event_date,
     validate_slot_times,
     validate_title,
+    with_prefix,
 )
 
 CATALOG = Catalog.from_files([Path("commands/sessions/messages.toml")])
@@ -43,7 +44,7 @@ T0 = datetime(2025, 5, 15, 8, 0)
 
 @pytest.fixture
 def de() -> Translate:
-    return CATALOG.translator("de")
+    return with_prefix(CATALOG.translator("de"), "!")
 
 
 def make_session(

@@ -1,0 +1,195 @@
+"""Networking end to end: moderated speed-dating rounds and partner requests on a real Synapse."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.devserver import Synapse
+from tests.e2e.harness import BotProcess, Member, Received
+
+USER_ID = re.compile(r"@[a-z0-9._=\-/+]+:[a-zA-Z0-9.\-]+(?::\d+)?")
+ROUND_SECONDS = 16
+
+
+@pytest.fixture(scope="module")
+def netbot(synapse: Synapse, workdir: Path) -> Iterator[BotProcess]:
+    """A bot with short timers: partner requests wait 4 seconds."""
+    process = BotProcess(
+        synapse,
+        workdir / "netbot",
+        allowed_inviters=["localhost"],
+        localpart="netbot",
+        extra_config="\n[networking]\nwait_seconds = 4\nprivate_rooms = true\n",
+    )
+    process.start()
+    yield process
+    process.stop()
+
+
+async def bot_joined(member: Member, room_id: str, bot_id: str) -> None:
+    room = member.client.rooms[room_id]
+    await member.wait_until(lambda: bot_id in room.users and bot_id not in room.invited_users)
+
+
+async def community(owner: Member, others: list[Member], bot: BotProcess) -> str:
+    room = await owner.create_room(invite=[bot.user_id, *(m.user_id for m in others)])
+    await asyncio.gather(*(member.join(room) for member in others))
+    await bot_joined(owner, room, bot.user_id)
+    return room
+
+
+def groups_of(announcement: Received) -> list[set[str]]:
+    """The groups listed in a round announcement ("1. @a & @b")."""
+    groups = []
+    for line in announcement.body.splitlines():
+        if re.match(r"^\d+\. ", line.strip()):
+            groups.append(set(USER_ID.findall(line)))
+    return groups
+
+
+async def intro_for(member: Member, group: set[str], community_room: str, after: int) -> Received:
+    """The introduction a member gets in a private room: everyone of the group and a conversation starter."""
+
+    def found() -> Received | None:
+        for item in member.received[after:]:
+            if item.room_id == community_room or "Zum Einstieg" not in item.body:
+                continue
+            if all(user in item.body for user in group):
+                return item
+        return None
+
+    await member.wait_until(lambda: found() is not None, timeout=45)
+    intro = found()
+    assert intro is not None
+    return intro
+
+
+async def test_three_moderated_rounds(netbot: BotProcess, member_factory) -> None:
+    moderator = await member_factory("netmod")
+    people = [await member_factory(f"net{name}") for name in ("anna", "ben", "cem", "dana", "emil")]
+    room = await community(moderator, people, netbot)
+    anna, ben, cem, dana, emil = people
+    for member, organisation, level in (
+        (anna, "Stadt Köln", "kommune"),
+        (ben, "BMI", "bund"),
+        (cem, "Land Hessen", "land"),
+        (dana, "Stadt Jena", "kommune"),
+    ):
+        await member.command(room, f"!profil organisation {organisation}")
+        await member.command(room, f"!profil ebene {level}")
+
+    refused = await anna.command(room, "!runde öffnen")
+    assert "nur Moderator:innen" in refused.body
+    opened = await moderator.command(room, "!runde öffnen")
+    assert "Netzwerkrunden" in opened.body and "🙋" in opened.body
+
+    for member in (anna, ben, cem):
+        reply = await member.command(room, "!runde mitmachen")
+        assert "Du bist dabei" in reply.body
+    # Reacting joins, removing the reaction leaves again; the English alias works too.
+    dana_reaction = await dana.react(room, opened.event_id, "🙋")
+    await emil.react(room, opened.event_id, "🙋")
+    await dana.redact(room, dana_reaction)
+    rejoined = await dana.command(room, "!round join")
+    assert "You are in" in rejoined.body, rejoined.body
+
+    not_allowed = await ben.command(room, "!runde start 20s")
+    assert "nur Moderator:innen" in not_allowed.body
+
+    seen_pairs: set[frozenset[str]] = set()
+    marks = {member.user_id: len(member.received) for member in [*people, moderator]}
+    started = await moderator.command(room, f"!runde start {ROUND_SECONDS}s")
+    assert "Runde 1 läuft" in started.body, started.body
+    groups = groups_of(started)
+    assert sorted(len(group) for group in groups) == [2, 3]  # five people: one pair and the trio
+    assert set().union(*groups) == {member.user_id for member in people}
+    assert set(started.content["m.mentions"]["user_ids"]) == {member.user_id for member in people}
+
+    # A late joiner is placed from the next round on.
+    late = await moderator.command(room, "!runde mitmachen")
+    assert "ab der nächsten Runde" in late.body
+
+    by_id = {member.user_id: member for member in [*people, moderator]}
+    for group in groups:
+        for user in group:
+            await intro_for(by_id[user], group, room, marks[user])
+        seen_pairs |= {frozenset(pair) for pair in itertools.combinations(sorted(group), 2)}
+
+    warning = await anna.next_message(room_id=room, contains="noch 8 Sekunden", timeout=40)
+    assert anna.user_id in warning.content["m.mentions"]["user_ids"]
+    over = await anna.next_message(room_id=room, contains="Runde 1 vorbei", timeout=40)
+    assert "!runde weiter" in over.body
+
+    for number in (2, 3):
+        marks = {member.user_id: len(member.received) for member in [*people, moderator]}
+        started = await moderator.command(room, f"!runde weiter {ROUND_SECONDS}s")
+        assert f"Runde {number} läuft" in started.body, started.body
+        groups = groups_of(started)
+        assert sorted(len(group) for group in groups) == [2, 2, 2]
+        assert set().union(*groups) == set(by_id)
+        for group in groups:
+            pair = frozenset(group)
+            assert pair not in seen_pairs, f"{sorted(pair)} met twice"
+            seen_pairs.add(pair)
+        for group in groups:
+            for user in group:
+                await intro_for(by_id[user], group, room, marks[user])
+
+    closed = await moderator.command(room, "!runde ende")
+    assert "3 Runden" in closed.body and "10 neue Kontakte" in closed.body, closed.body
+
+    mark = len(anna.received)
+    sent = await anna.command(room, "!kontakte")
+    assert "Direktchat" in sent.body
+    listing = await anna.next_message(contains="Deine Kontakte", after=mark)
+    partners = {user for pair in seen_pairs if anna.user_id in pair for user in pair} - {anna.user_id}
+    assert listing.room_id != room
+    for user in partners:
+        assert user in listing.body
+    assert "Stadt Köln" not in listing.body  # her own organisation is not listed, the others' are
+    assert any(org in listing.body for org in ("BMI", "Land Hessen", "Stadt Jena"))
+
+
+async def test_partner_requests_pair_and_time_out(netbot: BotProcess, member_factory) -> None:
+    first, second, third = [await member_factory(name) for name in ("partnera", "partnerb", "partnerc")]
+    room = await community(first, [second, third], netbot)
+
+    waiting = await first.command(room, "!partner")
+    assert "Ich suche jemanden für dich" in waiting.body
+    again = await first.command(room, "!speeddating")
+    assert "schon jemanden" in again.body
+
+    mark_first, mark_second = len(first.received), len(second.received)
+    found = await second.command(room, "!partner")
+    assert "Gefunden" in found.body and first.user_id in found.body
+    told = await first.next_message(room_id=room, reply_to=waiting.in_reply_to or None, contains="gefunden")
+    assert second.user_id in told.body
+    pair = {first.user_id, second.user_id}
+    await intro_for(first, pair, room, mark_first)
+    await intro_for(second, pair, room, mark_second)
+
+    # Cancelling works; a lone request times out with a clear message.
+    await third.command(room, "!partner")
+    cancelled = await third.command(room, "!partner abbrechen")
+    assert "suche nicht mehr" in cancelled.body
+    mark = len(third.received)
+    lone = await third.command(room, "!partner")
+    assert "Ich suche jemanden" in lone.body
+    nobody = await third.next_message(room_id=room, contains="niemand gefunden", after=mark, timeout=30)
+    assert nobody.content["m.mentions"] == {"user_ids": [third.user_id]}
+
+    # From a direct chat the search covers every room shared with the bot.
+    direct = await third.create_room(invite=[netbot.user_id], name="DM")
+    await bot_joined(third, direct, netbot.user_id)
+    across = await third.command(direct, "!partner")
+    assert "gemeinsamen Räumen" in across.body, across.body
+    mark_third = len(third.received)
+    matched = await first.command(room, "!partner")
+    assert third.user_id in matched.body
+    await third.next_message(room_id=direct, contains="gefunden", after=mark_third)

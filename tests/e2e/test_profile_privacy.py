@@ -1,0 +1,91 @@
+"""Profile, language, reactions and the privacy export/erasure on the shared bot."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from nio.crypto.attachments import decrypt_attachment
+
+from tests.e2e.harness import BotProcess, Member
+
+
+async def setup_room(member: Member, bot: BotProcess) -> str:
+    room_id = await member.create_room(invite=[bot.user_id])
+    room = member.client.rooms[room_id]
+    await member.wait_until(lambda: bot.user_id in room.users and bot.user_id not in room.invited_users)
+    return room_id
+
+
+async def download(member: Member, content: dict) -> bytes:
+    info = content.get("file")
+    response = await member.client.download(mxc=info["url"] if info else content["url"])
+    body = response.body  # type: ignore[union-attr]
+    if info:
+        return bytes(decrypt_attachment(body, info["key"]["k"], info["hashes"]["sha256"], info["iv"]))
+    return bytes(body)
+
+
+def rows_mentioning(database: str, user_id: str) -> list[tuple[str, str]]:
+    found = []
+    with sqlite3.connect(database) as connection:
+        tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            for row in connection.execute(f'SELECT * FROM "{table}"'):  # noqa: S608 - table names from the schema
+                if user_id in repr(row):
+                    found.append((table, repr(row)[:200]))
+    return found
+
+
+async def test_profile_language_and_privacy(bot: BotProcess, member_factory) -> None:
+    gina = await member_factory("gina")
+    room = await setup_room(gina, bot)
+    saved = await gina.command(room, "!profil organisation Stadt <b>Köln</b>")
+    assert "Stadt" in saved.body
+    assert "<b>Köln</b>" not in (saved.formatted_body or "")
+    await gina.command(room, "!profil ebene kommune")
+    await gina.command(room, "!profil themen OZG, Open Source")
+    shown = await gina.command(room, "!profil")
+    assert "Kommune" in shown.body
+    assert "OZG, Open Source" in shown.body
+    wrong = await gina.command(room, "!profil ebene galaxis")
+    assert "bund, land, kommune, wissenschaft" in wrong.body
+    english = await gina.command(room, "!sprache en")
+    assert "in English" in english.body
+    assert "Your profile" in (await gina.command(room, "!profil")).body
+    await gina.command(room, "!language de")
+
+    reminder = await gina.command(room, "!erinnere mich in 2 Stunden an die Abstimmung")
+    hans = await member_factory("hans")
+    await gina.invite(room, hans.user_id)
+    await hans.join(room)
+    await hans.react(room, reminder.event_id, "👍")
+    listed = await hans.command(room, "!erinnerungen", timeout=30)
+    attempts = 0
+    while "Abstimmung" not in listed.body and attempts < 20:  # the reaction is processed asynchronously
+        attempts += 1
+        listed = await hans.command(room, "!erinnerungen")
+    assert "die Abstimmung" in listed.body
+
+    exported = await gina.command(room, "!datenschutz export")
+    assert "Direktchat" in exported.body
+    direct = await gina.direct_room_with(bot.user_id)
+    file_message = await gina.next_message(room_id=direct, sender=bot.user_id)
+    for _ in range(3):
+        if file_message.content.get("msgtype") == "m.file":
+            break
+        file_message = await gina.next_message(
+            room_id=direct, sender=bot.user_id, after=gina.received.index(file_message) + 1
+        )
+    data = json.loads(await download(gina, file_message.content))
+    assert data["user_id"] == gina.user_id
+    assert data["profile"]["profile"]["organisation"] == "Stadt <b>Köln</b>"
+    assert data["reminders"]["reminders"][0]["text"] == "die Abstimmung"
+
+    ask = await gina.command(room, "!datenschutz löschen")
+    assert "datenschutz bestätigen" in ask.body
+    done = await gina.command(room, "!datenschutz bestätigen")
+    assert "Erledigt" in done.body
+    assert rows_mentioning(str(bot.workdir / "bot.db"), gina.user_id) == []
+    again = await gina.command(room, "!datenschutz bestätigen")
+    assert "keine offene Löschanfrage" in again.body

@@ -1,0 +1,101 @@
+"""Crash safety and invitation rules, with a bot process of its own that the tests kill and restart."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.devserver import Synapse
+from tests.e2e.harness import BotProcess, Member
+
+REMINDER = "**Erinnerung** für"
+
+
+@pytest.fixture(scope="module")
+def crashbot(synapse: Synapse, workdir: Path) -> Iterator[BotProcess]:
+    process = BotProcess(
+        synapse,
+        workdir / "crashbot",
+        localpart="crashbot",
+        allowed_inviters=[synapse.user_id("trusted")],
+    )
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+async def trusted(synapse: Synapse, workdir: Path) -> Member:
+    member = Member(synapse, "trusted", workdir)
+    await member.start()
+    return member
+
+
+async def joined_room(member: Member, bot: BotProcess, *, encrypted: bool) -> str:
+    room_id = await member.create_room(invite=[bot.user_id], encrypted=encrypted)
+    room = member.client.rooms[room_id]
+    await member.wait_until(lambda: bot.user_id in room.users and bot.user_id not in room.invited_users)
+    return room_id
+
+
+def count(member: Member, bot: BotProcess, room_id: str, text: str) -> int:
+    return sum(text in r.body for r in member.messages_from(bot.user_id, room_id))
+
+
+async def test_reminder_survives_kill_and_fires_once(crashbot: BotProcess, trusted: Member) -> None:
+    room = await joined_room(trusted, crashbot, encrypted=True)
+    reply = await trusted.command(room, "!erinnere mich in 25 Sekunden an den Kaffee")
+    assert "ich erinnere dich" in reply.body
+    crashbot.kill()
+    crashbot.start()
+    fired = await trusted.next_message(room_id=room, contains=REMINDER, timeout=60)
+    assert "den Kaffee" in fired.body
+    await asyncio.sleep(5)  # a duplicate would arrive within this window
+    assert count(trusted, crashbot, room, REMINDER) == 1
+    assert count(trusted, crashbot, room, "ich erinnere dich") == 1, "an old command was answered again"
+
+
+async def test_reminder_due_while_down_fires_at_start(crashbot: BotProcess, trusted: Member) -> None:
+    room = await joined_room(trusted, crashbot, encrypted=False)
+    await trusted.command(room, "!erinnere mich in 3 Sekunden an die Mittagspause")
+    crashbot.kill()
+    await asyncio.sleep(6)
+    crashbot.start()
+    fired = await trusted.next_message(room_id=room, contains=REMINDER, timeout=60)
+    assert "die Mittagspause" in fired.body
+    crashbot.stop()  # graceful this time
+    crashbot.start()
+    await asyncio.sleep(4)
+    assert count(trusted, crashbot, room, REMINDER) == 1
+    assert count(trusted, crashbot, room, "ich erinnere dich") == 1
+
+
+async def test_command_sent_while_bot_is_down_is_answered_once(crashbot: BotProcess, trusted: Member) -> None:
+    room = await joined_room(trusted, crashbot, encrypted=True)
+    crashbot.stop()
+    event_id = await trusted.say(room, "!profil")
+    crashbot.start()
+    reply = await trusted.next_message(room_id=room, reply_to=event_id, timeout=60)
+    assert "Dein Profil" in reply.body
+    crashbot.kill()
+    crashbot.start()
+    await asyncio.sleep(4)
+    assert sum(r.in_reply_to == event_id for r in trusted.messages_from(crashbot.user_id, room)) == 1
+
+
+async def test_invite_from_allowed_inviter_is_accepted(crashbot: BotProcess, trusted: Member) -> None:
+    room = await joined_room(trusted, crashbot, encrypted=False)
+    assert crashbot.user_id in trusted.client.rooms[room].users
+
+
+async def test_invite_from_other_inviter_is_refused(crashbot: BotProcess, member_factory) -> None:
+    stranger = await member_factory("stranger")
+    room_id = await stranger.create_room(invite=[crashbot.user_id])
+    room = stranger.client.rooms[room_id]
+    await stranger.wait_until(lambda: f"rejected invite to {room_id}" in crashbot.log())
+    # The invitation is declined: the bot's membership goes from "invite" to "leave".
+    await stranger.wait_until(lambda: crashbot.user_id not in room.users and crashbot.user_id not in room.invited_users)
+    assert f"joined {room_id}" not in crashbot.log()

@@ -1,0 +1,129 @@
+"""The command framework without Matrix: tokenizing, argument parsing, name folding, invitation rules."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from bot.framework import (
+    Arg,
+    ArgError,
+    Choice,
+    Command,
+    DurationArg,
+    Feature,
+    Flag,
+    Int,
+    Quoted,
+    Text,
+    UserArg,
+    fold,
+    parse_arguments,
+    tokenize,
+)
+from bot.matrix import is_allowed_inviter
+from bot.router import command_text
+
+
+def command(*args: Arg, flags: tuple[Flag, ...] = ()) -> Command:
+    return Command(feature=Feature("t"), de="x", en="x", help="x", args=list(args), flags=list(flags))
+
+
+def parse(cmd: Command, raw: str) -> dict[str, Any]:
+    return parse_arguments(cmd, raw, SimpleNamespace())  # type: ignore[arg-type]
+
+
+def test_tokenize_keeps_quoted_phrases_and_apostrophes() -> None:
+    assert [t.text for t in tokenize('neu "Open Source in der Kommune" 15.05.2027')] == [
+        "neu",
+        "Open Source in der Kommune",
+        "15.05.2027",
+    ]
+    assert [t.text for t in tokenize("„Digitale Verwaltung“ geht's")] == ["Digitale Verwaltung", "geht's"]
+    assert [t.text for t in tokenize('"unclosed quote here')] == ['"unclosed', "quote", "here"]
+
+
+def test_text_takes_the_rest_as_typed() -> None:
+    cmd = command(Arg("title", Quoted()), Arg("rest", Text()))
+    assert parse(cmd, '"Mein Titel"  Beschreibung  mit   Abständen') == {
+        "title": "Mein Titel",
+        "rest": "Beschreibung  mit   Abständen",
+    }
+
+
+def test_flags_anywhere_with_umlaut_spellings() -> None:
+    cmd = command(
+        Arg("title", Quoted()),
+        flags=(Flag("capacity", ("kapazität", "capacity"), Int(minimum=1)), Flag("switch", ("wechseln", "switch"))),
+    )
+    assert parse(cmd, "--kapazitaet 20 Titel --wechseln") == {"title": "Titel", "capacity": 20, "switch": True}
+    assert parse(cmd, "Titel --capacity=5") == {"title": "Titel", "capacity": 5, "switch": False}
+    with pytest.raises(ArgError) as error:
+        parse(cmd, "Titel --kapazität 0")
+    assert error.value.key == "core_arg_too_small"
+    with pytest.raises(ArgError) as error:
+        parse(cmd, "Titel --farbe rot")
+    assert error.value.key == "core_arg_unknown_flag"
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [("", "core_arg_missing"), ("zwölf", "core_arg_not_a_number"), ("3 4", "core_arg_unexpected")],
+)
+def test_int_errors(raw: str, key: str) -> None:
+    with pytest.raises(ArgError) as error:
+        parse(command(Arg("n", Int())), raw)
+    assert error.value.key == key
+    assert error.value.show_usage
+
+
+def test_choice_user_duration() -> None:
+    cmd = command(
+        Arg("level", Choice({"kommune": ("municipal",)})), Arg("who", UserArg()), Arg("d", DurationArg())
+    )
+    assert parse(cmd, "Municipal @anna:example.org 7m") == {
+        "level": "kommune",
+        "who": "@anna:example.org",
+        "d": timedelta(minutes=7),
+    }
+    with pytest.raises(ArgError) as error:
+        parse(cmd, "kommune anna 7m")
+    assert error.value.key == "core_arg_not_a_user"
+
+
+def test_optional_argument_default() -> None:
+    assert parse(command(Arg("topic", Text(), required=False, default=None)), "") == {"topic": None}
+
+
+def test_fold_matches_umlaut_spellings() -> None:
+    assert fold("Löschen") == fold("loeschen") == "loeschen"
+    assert fold("Kapazität") == "kapazitaet"
+
+
+def test_command_text_uses_pills_and_drops_reply_fallback() -> None:
+    event = SimpleNamespace(
+        body="> <@x:y> old\n\n!bingo B2 Anna",
+        format="org.matrix.custom.html",
+        formatted_body='<mx-reply><blockquote>old</blockquote></mx-reply>!bingo B2 '
+        '<a href="https://matrix.to/#/@anna:example.org">Anna</a>',
+    )
+    assert command_text(event) == "!bingo B2 @anna:example.org"
+    plain = SimpleNamespace(body="> <@x:y> quoted\n!hilfe", format=None, formatted_body=None)
+    assert command_text(plain) == "!hilfe"
+
+
+@pytest.mark.parametrize(
+    ("inviter", "allowed", "expected"),
+    [
+        ("@anna:example.org", [], True),
+        ("@eve:evil.example", [], False),
+        ("@eve:evil.example", ["@eve:evil.example"], True),
+        ("@bob:other.org", ["other.org"], True),
+        ("@bob:other.org", ["@anna:other.org"], False),
+    ],
+)
+def test_allowed_inviters(inviter: str, allowed: list[str], expected: bool) -> None:
+    assert is_allowed_inviter(inviter, allowed, "example.org") is expected
