@@ -11,6 +11,15 @@ from pathlib import Path
 from bot.config import ConfigError, Settings, load_settings, resolve_config_path
 
 
+def configure_logging(*, verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("nio", "apscheduler.scheduler", "aiosqlite", "peewee", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
 def _load(config: str | None) -> Settings | None:
     try:
         return load_settings(config)
@@ -47,12 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     db.add_argument("action", choices=["upgrade"])
     db.add_argument("--config")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("nio", "apscheduler.scheduler", "aiosqlite", "peewee", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(verbose=args.verbose)
     if args.command == "run":
         return run_bot(args.config)
     settings = _load(args.config)

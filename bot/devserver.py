@@ -201,7 +201,9 @@ def write_dev_config(path: Path, synapse: Synapse, bot_password: str, admin_user
 
 def main() -> None:
     """``make run`` without a config: local Synapse under .dev/, a bot and a demo member, then the bot."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.cli import configure_logging
+
+    configure_logging()
     root = Path(os.environ.get("COMMUNITY_BOT_DEV_DIR", ".dev")).resolve()
     state_file = root / "dev.json"
     state = json.loads(state_file.read_text()) if state_file.exists() else {}

@@ -87,12 +87,20 @@ _event_ids = itertools.count(1)
 
 
 async def invoke(
-    app: App, command: Command, rest: str, *, sender: str = "@anna:example.org", moderator: bool = False,
-    room_id: str = "!room:example.org", language: str = "de",
+    app: App,
+    command: Command,
+    rest: str,
+    *,
+    sender: str = "@anna:example.org",
+    moderator: bool = False,
+    room_id: str = "!room:example.org",
+    language: str = "de",
 ) -> list[dict[str, Any]]:
     """Run one command like the router does; returns the message contents it queued."""
     async with app.db.session() as session:
-        before = (await session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id.desc()).limit(1))) or 0
+        before = (
+            await session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id.desc()).limit(1))
+        ) or 0
     ctx = CommandContext(
         app=app,
         room_id=room_id,

@@ -118,7 +118,7 @@ class Member:
         )
         assert isinstance(response, RoomCreateResponse), response
         await self.wait_until(lambda: response.room_id in self.client.rooms)
-        return response.room_id
+        return str(response.room_id)
 
     async def join(self, room_id: str) -> None:
         await self.client.join(room_id)
@@ -210,7 +210,7 @@ class Member:
         def find() -> str | None:
             for room_id, room in self.client.rooms.items():
                 if user_id in room.users and self.user_id in room.users and len(room.users) == 2:
-                    return room_id
+                    return str(room_id)
             return None
 
         await self.wait_until(lambda: find() is not None, timeout)
@@ -254,6 +254,7 @@ class BotProcess:
         return self.synapse.user_id(self.localpart)
 
     def start(self, timeout: float = 60.0) -> None:
+        already_ready = self.ready_count()
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
         self.process = subprocess.Popen(
@@ -267,7 +268,7 @@ class BotProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"bot exited with {self.process.returncode}:\n{self.log()[-4000:]}")
-            if "community-bot is ready" in self.log():
+            if self.ready_count() > already_ready:
                 return
             time.sleep(0.1)
         raise TimeoutError(f"bot not ready:\n{self.log()[-4000:]}")

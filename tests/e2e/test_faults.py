@@ -16,7 +16,9 @@ from tests.e2e.harness import BotProcess, Member
 REMINDER = "**Erinnerung** für"
 
 
-async def start_world(directory: Path, *, overrides: dict | None = None) -> tuple[Synapse, BotProcess, Member, str]:
+async def start_world(
+    directory: Path, *, overrides: dict | None = None
+) -> tuple[Synapse, BotProcess, Member, str]:
     synapse = Synapse(directory / "synapse", overrides=overrides or {})
     await asyncio.to_thread(synapse.start)
     bot = BotProcess(synapse, directory / "bot", allowed_inviters=["localhost"])
@@ -46,7 +48,8 @@ async def test_homeserver_outage(tmp_path: Path) -> None:
         assert "die Pause" in fired.body
         reply = await member.command(room, "!profil", timeout=60)
         assert "Dein Profil" in reply.body
-        assert bot.process is not None and bot.process.poll() is None
+        assert bot.process is not None
+        assert bot.process.poll() is None, "the bot process must survive the outage"
     finally:
         await stop_world(synapse, bot, member)
 

@@ -53,19 +53,31 @@ def postgres_url() -> Iterator[str]:
     env = {**os.environ, "LC_ALL": "C.UTF-8"}
     subprocess.run(
         _as_postgres([str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "bot", "-E", "UTF8"]),
-        check=True, capture_output=True, env=env,
-    )  # fmt: skip
+        check=True,
+        capture_output=True,
+        env=env,
+    )
     options = f"-p {port} -c listen_addresses=127.0.0.1 -k {data}"
     subprocess.run(
-        _as_postgres([str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l", str(data / "log"), "start"]),
-        check=True, capture_output=True, env=env,
-    )  # fmt: skip
+        _as_postgres(
+            [str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l", str(data / "log"), "start"]
+        ),
+        check=True,
+        capture_output=True,
+        env=env,
+    )
     subprocess.run(
-        _as_postgres([str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "bot", "community"]),
-        check=True, capture_output=True, env=env,
-    )  # fmt: skip
+        _as_postgres(
+            [str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "bot", "community"]
+        ),
+        check=True,
+        capture_output=True,
+        env=env,
+    )
     yield f"postgresql+asyncpg://bot@127.0.0.1:{port}/community"
-    subprocess.run(_as_postgres([str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"]), check=False)
+    subprocess.run(
+        _as_postgres([str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"]), check=False
+    )
     shutil.rmtree(base, ignore_errors=True)
 
 
@@ -78,14 +90,21 @@ async def test_migrations_and_repositories_on_postgres(postgres_url: str) -> Non
         async with database.session() as session:
             session.add(MemberRow(user_id="@pg:example.org", topics=["OZG", "Open Source"], level="land"))
             session.add(
-                Reminder(owner_id="@pg:example.org", room_id="!r:example.org", text="t", timezone="Europe/Berlin",
-                         due_at=due)
-            )  # fmt: skip
+                Reminder(
+                    owner_id="@pg:example.org",
+                    room_id="!r:example.org",
+                    text="t",
+                    timezone="Europe/Berlin",
+                    due_at=due,
+                )
+            )
         async with database.session() as session:
             member = await session.get(MemberRow, "@pg:example.org")
             reminder = (await session.scalars(Reminder.__table__.select())).first()
-        assert member is not None and member.topics == ["OZG", "Open Source"]
+        assert member is not None
+        assert member.topics == ["OZG", "Open Source"]
         assert reminder is not None
+        assert reminder.due_at == due
     finally:
         await database.close()
 
@@ -93,9 +112,12 @@ async def test_migrations_and_repositories_on_postgres(postgres_url: str) -> Non
 async def test_bot_reminder_on_postgres(postgres_url: str, synapse: Synapse, workdir: Path) -> None:
     await asyncio.to_thread(upgrade_database, postgres_url)
     bot = BotProcess(
-        synapse, workdir / "pgbot", localpart="pgbot", allowed_inviters=["localhost"],
+        synapse,
+        workdir / "pgbot",
+        localpart="pgbot",
+        allowed_inviters=["localhost"],
         env={"COMMUNITY_BOT_STORAGE__DATABASE_URL": postgres_url},
-    )  # fmt: skip
+    )
     await asyncio.to_thread(bot.start)
     try:
         member = Member(synapse, "pgmember", workdir)
@@ -107,7 +129,9 @@ async def test_bot_reminder_on_postgres(postgres_url: str, synapse: Synapse, wor
         assert "ich erinnere dich" in reply.body
         fired = await member.next_message(room_id=room_id, contains="**Erinnerung** für", timeout=40)
         assert "Postgres" in fired.body
-        assert timedelta(0) <= datetime.now(UTC) - datetime.fromtimestamp(fired.source["origin_server_ts"] / 1000, UTC)
+        assert timedelta(0) <= datetime.now(UTC) - datetime.fromtimestamp(
+            fired.source["origin_server_ts"] / 1000, UTC
+        )
         await member.stop()
     finally:
         await asyncio.to_thread(bot.stop)

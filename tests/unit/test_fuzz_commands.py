@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -19,24 +18,66 @@ from bot.app import App
 from bot.framework import ArgError, CommandError, parse_arguments, tokenize
 from tests.inprocess import all_commands, invoke, make_app, prepare
 
-MARKER_TAGS = ("<script>alert(1)</script>", '<img src=x onerror="y">', "<b>fett</b>", "<a href='https://e.x'>l</a>")
+MARKER_TAGS = (
+    "<script>alert(1)</script>",
+    '<img src=x onerror="y">',
+    "<b>fett</b>",
+    "<a href='https://e.x'>l</a>",
+)
 
 pieces = st.one_of(
     st.text(max_size=30),
     st.sampled_from(
         [
-            *MARKER_TAGS, "@room", "@ROOM", '"', "„", "“", "'", "--", "--kapazität", "--wechseln", "--seed",
-            "\x00", "\u202e", "\n", "\t", "  ", "10", "-1", "0", "999999999999", "B2", "A1", "@anna:example.org",
-            "morgen 9 Uhr", "in 10 Minuten", "15.12.", "11:15-12:00", "7m", "alle", "bestätigen", "x" * 300,
-            "**", "[x](javascript:alert(1))", "`", "#", "\\", "💥", "ä", "ß",
+            *MARKER_TAGS,
+            "@room",
+            "@ROOM",
+            '"',
+            "„",
+            "“",
+            "'",
+            "--",
+            "--kapazität",
+            "--wechseln",
+            "--seed",
+            "\x00",
+            "\u202e",
+            "\n",
+            "\t",
+            "  ",
+            "10",
+            "-1",
+            "0",
+            "999999999999",
+            "B2",
+            "A1",
+            "@anna:example.org",
+            "morgen 9 Uhr",
+            "in 10 Minuten",
+            "15.12.",
+            "11:15-12:00",
+            "7m",
+            "alle",
+            "bestätigen",
+            "x" * 300,
+            "**",
+            "[x](javascript:alert(1))",
+            "`",
+            "#",
+            "\\",
+            "💥",
+            "ä",
+            "ß",
         ]
-    ),  # fmt: skip
+    ),
 )
 argument_text = st.lists(pieces, max_size=8).map(" ".join)
 
 
 @pytest.fixture(scope="module")
-def event_loop_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[asyncio.AbstractEventLoop, App]]:
+def event_loop_app(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[asyncio.AbstractEventLoop, App]]:
     loop = asyncio.new_event_loop()
     app = make_app(tmp_path_factory.mktemp("fuzz"))
     loop.run_until_complete(prepare(app))
@@ -70,7 +111,9 @@ def test_tokenizer_and_argument_parsers_never_crash(event_loop_app, text: str) -
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data(), text=argument_text, moderator=st.booleans(), language=st.sampled_from(["de", "en"]))
-def test_every_command_answers_safely(event_loop_app, data: st.DataObject, text: str, moderator: bool, language: str) -> None:
+def test_every_command_answers_safely(
+    event_loop_app, data: st.DataObject, text: str, moderator: bool, language: str
+) -> None:
     loop, app = event_loop_app
     command = data.draw(st.sampled_from(all_commands(app)))
     contents = loop.run_until_complete(invoke(app, command, text, moderator=moderator, language=language))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -36,6 +35,8 @@ def test_each_moderator_command_is_refused_for_a_member(loop_and_app) -> None:
     loop, app = loop_and_app
     for command in privileged(app):
         for language, refusal in (("de", "Das dürfen nur"), ("en", "Only")):
-            contents = loop.run_until_complete(invoke(app, command, "1 2 3", moderator=False, language=language))
+            contents = loop.run_until_complete(
+                invoke(app, command, "1 2 3", moderator=False, language=language)
+            )
             assert len(contents) == 1, command.name_in("de")
             assert refusal in contents[0]["body"], (command.name_in(language), contents[0]["body"])
