@@ -22,7 +22,11 @@ CONFIG = "\n[bot]\nmoderators = []\n\n[bingo]\nconfirmation_minutes = 0.2\ndefau
 @pytest.fixture(scope="module")
 def bingobot(synapse: Synapse, workdir: Path) -> Iterator[BotProcess]:
     process = BotProcess(
-        synapse, workdir / "bingobot", localpart="bingobot", allowed_inviters=["localhost"], extra_config=CONFIG
+        synapse,
+        workdir / "bingobot",
+        localpart="bingobot",
+        allowed_inviters=["localhost"],
+        extra_config=CONFIG,
     )
     process.start()
     yield process
@@ -79,7 +83,9 @@ async def upload_file(member: Member, room_id: str, filename: str, data: bytes) 
 
 
 async def reply_command(member: Member, room_id: str, text: str, to_event: str) -> Received:
-    return await member.command(room_id, text, extra={"m.relates_to": {"m.in_reply_to": {"event_id": to_event}}})
+    return await member.command(
+        room_id, text, extra={"m.relates_to": {"m.in_reply_to": {"event_id": to_event}}}
+    )
 
 
 async def test_game_with_confirmations_lines_and_places(bingobot: BotProcess, member_factory) -> None:
@@ -92,28 +98,34 @@ async def test_game_with_confirmations_lines_and_places(bingobot: BotProcess, me
     assert "läuft gerade kein Bingo" in (await anna.command(room, "!bingo karte")).body
     assert "Moderator:innen" in (await anna.command(room, "!bingo start 3")).body
     started = await mod.command(room, "!bingo start 3 --seed 7")
-    assert "Verwaltungsbingo" in started.body and "3 × 3" in started.body, started.body
+    assert "Verwaltungsbingo" in started.body, started.body
+    assert "3 × 3" in started.body
     assert "läuft schon ein Bingo" in (await mod.command(room, "!bingo start 4")).body
 
     # Anna: A1 by Carla (✅ reaction).
     request = await anna.command(room, f"!bingo A1 {carla.user_id}")
-    assert "**A1**" in request.body and request.sender == bot
+    assert "**A1**" in request.body
+    assert request.sender == bot
     assert request.content["m.mentions"] == {"user_ids": [carla.user_id]}
     seen = len(anna.received)
     await carla.react(room, request.event_id, "✅")
     confirmed = await anna.next_message(room_id=room, sender=bot, contains="bestätigt", after=seen)
-    assert "**A1**" in confirmed.body and anna.user_id in confirmed.content["m.mentions"]["user_ids"]
+    assert "**A1**" in confirmed.body
+    assert anna.user_id in confirmed.content["m.mentions"]["user_ids"]
 
     # The card: HTML table and a PNG of the right size, A1 drawn as confirmed.
     seen = len(anna.received)
     card = await anna.command(room, "!bingo karte")
-    assert card.formatted_body is not None and "<table>" in card.formatted_body
-    assert "✅ **A1**" in card.body and "**C3**" in card.body
+    assert card.formatted_body is not None
+    assert "<table>" in card.formatted_body
+    assert "✅ **A1**" in card.body
+    assert "**C3**" in card.body
     image_message = await next_image(anna, bingobot, room, seen)
     assert (image_message.content["info"]["w"], image_message.content["info"]["h"]) == png_size(3)
     download = await anna.client.download(mxc=image_message.content["url"])
     image = Image.open(io.BytesIO(download.body))  # type: ignore[union-attr]
-    assert image.format == "PNG" and image.size == png_size(3)
+    assert image.format == "PNG"
+    assert image.size == png_size(3)
     top = MARGIN_PX + TITLE_PX
     corner = (MARGIN_PX + CELL_PX - 8, top + CELL_PX - 8)  # bottom right inside A1, away from text
     assert image.convert("RGB").getpixel(corner) == Image.new("RGB", (1, 1), FILL_CONFIRMED).getpixel((0, 0))
@@ -135,7 +147,8 @@ async def test_game_with_confirmations_lines_and_places(bingobot: BotProcess, me
     assert "wartet schon eine Anfrage" in (await anna.command(room, f"!bingo A2 {emil.user_id}")).body
     assert "an jemand anderen" in (await emil.command(room, f"!bingo bestätigen {number}")).body
     declined = await dora.command(room, f"!bingo ablehnen {number}")
-    assert "abgelehnt" in declined.body and "**A2**" in declined.body
+    assert "abgelehnt" in declined.body
+    assert "**A2**" in declined.body
     assert "schon abgelehnt" in (await dora.command(room, f"!bingo bestätigen {number}")).body
     assert "gibt es nicht" in (await dora.command(room, "!bingo bestätigen 9999")).body
 
@@ -145,8 +158,10 @@ async def test_game_with_confirmations_lines_and_places(bingobot: BotProcess, me
     await dora.react(room, request.event_id, "✅")
     await anna.next_message(room_id=room, sender=bot, contains="**A2**", after=seen)
 
-    # Bert: A1 by Carla (command without number), A2 by Dora (command with number).
-    await bert.command(room, f"!bingo A1 {carla.user_id}")
+    # Bert: A1 by Carla (named with a pill, confirmed without number), A2 by Dora (with number).
+    pill = f'<a href="https://matrix.to/#/{carla.user_id}">Carla</a>'
+    request = await bert.command(room, "!bingo A1 Carla", html=f"!bingo A1 {pill}")
+    assert request.content["m.mentions"] == {"user_ids": [carla.user_id]}
     assert "bestätigt" in (await carla.command(room, "!bingo bestätigen")).body
     request = await bert.command(room, f"!bingo A2 {dora.user_id}")
     assert "bestätigt" in (await dora.command(room, f"!bingo confirm {request_number(request)}")).body
@@ -156,14 +171,17 @@ async def test_game_with_confirmations_lines_and_places(bingobot: BotProcess, me
     seen = len(anna.received)
     assert "bestätigt" in (await emil.command(room, f"!bingo bestätigen {request_number(request)}")).body
     first = await anna.next_message(room_id=room, sender=bot, contains="BINGO!", after=seen)
-    assert anna.user_id in first.body and "1. Platz" in first.body and "Spalte A" in first.body
+    assert anna.user_id in first.body
+    assert "1. Platz" in first.body
+    assert "Spalte A" in first.body
     assert first.content["m.mentions"] == {"user_ids": [anna.user_id]}
 
     request = await bert.command(room, f"!bingo A3 {emil.user_id}")
     seen = len(bert.received)
     await emil.react(room, request.event_id, "✅")
     second = await bert.next_message(room_id=room, sender=bot, contains="BINGO!", after=seen)
-    assert bert.user_id in second.body and "2. Platz" in second.body
+    assert bert.user_id in second.body
+    assert "2. Platz" in second.body
 
     status = await carla.command(room, "!bingo stand")
     assert status.body.index(anna.user_id) < status.body.index(bert.user_id), status.body
@@ -192,7 +210,8 @@ async def test_expiry_and_end_time_survive_a_crash(bingobot: BotProcess, member_
     await fay.wait_until(lambda: bingobot.ready_count() > ready, timeout=60)
 
     expired = await fay.next_message(room_id=room, contains="abgelaufen", after=seen, timeout=60)
-    assert f"Nr. {number}" in expired.body and fay.user_id in expired.content["m.mentions"]["user_ids"]
+    assert f"Nr. {number}" in expired.body
+    assert fay.user_id in expired.content["m.mentions"]["user_ids"]
     assert "abgelaufen" in (await gus.command(room, f"!bingo bestätigen {number}")).body
     ended = await fay.next_message(room_id=room, contains="beendet", after=seen, timeout=60)
     assert "Niemand hat ein bestätigtes Feld" in ended.body
@@ -213,10 +232,11 @@ async def test_moderator_loads_prompts_from_a_file(bingobot: BotProcess, member_
     broken = await upload_file(mod, room, "fragen.toml", b"[[prompt]\nde = 'kaputt'\n")
     assert "kein gültiges TOML" in (await reply_command(mod, room, "!bingo fragen ergänzen", broken)).body
 
-    assert "braucht es 15 verschiedene Fragen" in (await mod.command(room, "!bingo start 4")).body
+    assert "braucht es 16 verschiedene Fragen" in (await mod.command(room, "!bingo start 4")).body
     assert "läuft" in (await mod.command(room, "!bingo start")).body  # default_size = 3
     card = await hanna.command(room, "!bingo card")
-    assert "Your bingo card" in card.body and card.body.count("Testfrage") == 9
+    assert "Your bingo card" in card.body
+    assert card.body.count("Testfrage") == 9
 
     reset = await mod.command(room, "!bingo fragen zurücksetzen")
     assert "Standard-Fragenpool" in reset.body
