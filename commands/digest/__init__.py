@@ -52,6 +52,7 @@ feature = Feature(
 JOB_ID = "digest:monthly"
 RETRY_JOB_ID = "digest:retry"
 RETRY_AFTER = timedelta(minutes=5)
+MAX_ATTEMPTS = 6
 MAX_NEWS_TEXT = 1000
 LIST_LIMIT = 30
 CONFIRM_WORDS = {"bestätigen": ("bestaetigen", "confirm", "ja", "yes")}
@@ -449,30 +450,32 @@ async def run_monthly_digest(app: App, *, scheduled_for: datetime) -> None:
     await _post_configured(app, month, late=app.jobs.is_late(scheduled_for))
 
 
-async def retry_due_digest(app: App, *, scheduled_for: datetime) -> None:
-    """One-off job after a failed post: post what is still due."""
-    await post_due_digest(app)
+async def retry_due_digest(app: App, attempt: int, *, scheduled_for: datetime) -> None:
+    """One-off job after a failed post (homeserver trouble): post what is still due."""
+    await post_due_digest(app, attempt=attempt)
 
 
-async def post_due_digest(app: App) -> None:
+async def post_due_digest(app: App, *, attempt: int = 0) -> None:
     """Post this month's digest where it is due (the scheduled time has passed) and not yet posted."""
     tz = app.settings.bot.tz
     due = due_run(app.settings.digest.schedule, tz, datetime.now(UTC))
     if due is None:
         return
-    await _post_configured(app, previous_month(due.astimezone(tz).date()), late=app.jobs.is_late(due))
+    month = previous_month(due.astimezone(tz).date())
+    await _post_configured(app, month, late=app.jobs.is_late(due), attempt=attempt)
 
 
-async def _post_configured(app: App, month: date, *, late: bool) -> None:
+async def _post_configured(app: App, month: date, *, late: bool, attempt: int = 0) -> None:
     failed = False
     for room_id in app.settings.digest.rooms:
         try:
             await publish_digest(app, room_id, month, trigger="schedule", late=late)
         except Exception:
             failed = True
-            log.exception("posting the digest of %s to %s failed", month, room_id)
-    if failed:
-        app.jobs.at(RETRY_JOB_ID, retry_due_digest, datetime.now(UTC) + RETRY_AFTER)
+            log.exception("posting the digest of %s to %s failed (attempt %s)", month, room_id, attempt + 1)
+    if failed and attempt + 1 < MAX_ATTEMPTS:
+        # Rooms that were posted are skipped on the retry (their digest_posts row exists).
+        app.jobs.at(RETRY_JOB_ID, retry_due_digest, datetime.now(UTC) + RETRY_AFTER, attempt + 1)
 
 
 @feature.on_start
@@ -483,6 +486,9 @@ async def schedule_digest(app: App) -> None:
         app.jobs.cancel(JOB_ID)
         return
     app.jobs.cron(JOB_ID, run_monthly_digest, cron_fields(config.schedule), app.settings.bot.timezone)
+    missing = [room for room in config.rooms if room not in app.matrix.client.rooms]
+    if missing:
+        log.warning("the bot is not (yet) in these [digest] rooms; invite it: %s", ", ".join(missing))
     await post_due_digest(app)
 
 

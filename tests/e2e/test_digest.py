@@ -1,0 +1,457 @@
+"""The monthly digest end to end: member news, preview, posting now, and the scheduled post (exactly once)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from nio.crypto.attachments import decrypt_attachment
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from bot.devserver import Synapse
+from storage.bingo import BingoCard, BingoGame
+from storage.db import upgrade_database
+from storage.digest import DigestNews
+from storage.models import RoomMembership, RoomSetting
+from storage.networking import Meeting, NetworkingBlock, NetworkingRound
+from storage.sessions import BarcampSession, SessionEvent, SessionSignup, SessionSlot
+from tests.e2e.harness import BotProcess, Member, Received
+
+BERLIN = ZoneInfo("Europe/Berlin")
+SEEDED_MONTH = "2025-03"
+EVIL = "<b>fett</b> @room [klick](https://evil.example)"
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+
+
+def database_url(bot: BotProcess) -> str:
+    return f"sqlite+aiosqlite:///{bot.workdir / 'bot.db'}"
+
+
+def seed(bot: BotProcess, rows: list[object]) -> None:
+    """Write rows straight into the bot's SQLite database (it may be running: WAL plus a busy timeout)."""
+    engine = create_engine(f"sqlite:///{bot.workdir / 'bot.db'}", connect_args={"timeout": 30})
+    with Session(engine) as session, session.begin():
+        for row in rows:
+            session.add(row)
+            session.flush()
+    engine.dispose()
+
+
+async def bot_joined(member: Member, room_id: str, bot_id: str) -> None:
+    await member.wait_until(
+        lambda: (
+            room_id in member.client.rooms
+            and bot_id in member.client.rooms[room_id].users
+            and bot_id not in member.client.rooms[room_id].invited_users
+        )
+    )
+
+
+async def files_after(
+    member: Member, room_id: str, sender: str, after: int, count: int = 2
+) -> list[Received]:
+    def found() -> list[Received]:
+        return [
+            r
+            for r in member.received[after:]
+            if r.room_id == room_id and r.sender == sender and r.msgtype == "m.file"
+        ]
+
+    await member.wait_until(lambda: len(found()) >= count)
+    return found()
+
+
+async def download(member: Member, item: Received) -> bytes:
+    content = item.content
+    encrypted = content.get("file")
+    response = await member.client.download(mxc=encrypted["url"] if encrypted else content["url"])
+    body = response.body  # type: ignore[union-attr]
+    if encrypted:
+        return bytes(
+            decrypt_attachment(body, encrypted["key"]["k"], encrypted["hashes"]["sha256"], encrypted["iv"])
+        )
+    return bytes(body)
+
+
+def digests_in(member: Member, room_id: str, sender: str) -> list[Received]:
+    """The digests themselves (their title), not the replies that mention them."""
+    return [r for r in member.messages_from(sender, room_id) if re.search(r"NExT[- ][Dd]igest", r.body)]
+
+
+async def restart(process: BotProcess, member: Member) -> None:
+    ready = process.ready_count()
+    process.stop()
+    process.start()
+    await member.wait_until(lambda: process.ready_count() > ready, timeout=60)
+
+
+def news_id(reply: Received) -> int:
+    match = re.search(r"#(\d+)", reply.body)
+    assert match, reply.body
+    return int(match.group(1))
+
+
+def stable_zone(now: datetime) -> ZoneInfo:
+    """A time zone in which ten minutes ago and one minute ahead are in the same month as now."""
+    for name in ("Europe/Berlin", "Etc/GMT+12", "Etc/GMT-12"):
+        zone = ZoneInfo(name)
+        local = now.astimezone(zone)
+        if (local - timedelta(minutes=10)).month == local.month == (local + timedelta(minutes=1)).month:
+            return zone
+    raise AssertionError("no suitable time zone")
+
+
+def at_cron(moment: datetime) -> str:
+    """A six-field schedule (seconds first) firing at ``moment`` (local) on that day of every month."""
+    return f"{moment.second} {moment.minute} {moment.hour} {moment.day} * *"
+
+
+# --- the bot for news, preview and posting (no schedule) ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def digest_bot(synapse: Synapse, workdir: Path) -> Iterator[BotProcess]:
+    process = BotProcess(
+        synapse,
+        workdir / "digestbot",
+        allowed_inviters=["localhost"],
+        localpart="digestbot",
+        extra_config='\n[bot]\nmoderators = []\n\n[digest]\nscope = "network"\n',
+    )
+    process.start()
+    yield process
+    process.stop()
+
+
+async def community(digest_bot: BotProcess, member_factory, *others: Member) -> tuple[str, Member]:  # type: ignore[no-untyped-def]
+    owner = await member_factory("dmod")
+    if not others:
+        # With only the bot and one person a room counts as a direct chat, where power levels grant nothing.
+        others = (await member_factory("dguest"),)
+    room_id = await owner.create_room(invite=[digest_bot.user_id, *(o.user_id for o in others)])
+    for other in others:
+        await other.join(room_id)
+    await bot_joined(owner, room_id, digest_bot.user_id)
+    return room_id, owner
+
+
+async def test_news_submitted_approved_edited_rejected(digest_bot: BotProcess, member_factory) -> None:  # type: ignore[no-untyped-def]
+    nina = await member_factory("nina")
+    room, owner = await community(digest_bot, member_factory, nina)
+
+    submitted = await nina.command(room, "!neuigkeit Die Ergebnisse der Session zu Open Source sind online")
+    assert "wartet auf die Freigabe" in submitted.body
+    first = news_id(submitted)
+    refused = await nina.command(room, f"!neuigkeit ok {first}")
+    assert "Das dürfen nur Moderator:innen" in refused.body
+
+    listed = await owner.command(room, "!neuigkeiten")
+    assert f"#{first}" in listed.body
+    assert "Warten auf Freigabe (1)" in listed.body
+    assert "Open Source" in listed.body
+
+    approved = await owner.command(room, f"!neuigkeit ok {first}")
+    assert f"#{first}** ist freigegeben" in approved.body or f"#{first} ist freigegeben" in approved.body
+    dm = await nina.next_message(sender=digest_bot.user_id, contains="wurde freigegeben")
+    assert dm.room_id != room
+
+    edited = await owner.command(
+        room, f"!neuigkeit bearbeiten {first} Ergebnisse der Open-Source-Session: {EVIL}"
+    )
+    assert "lautet jetzt" in edited.body
+    assert edited.formatted_body is not None
+    assert "<b>fett</b>" not in edited.formatted_body
+
+    second = news_id(await nina.command(room, "!news Something that will not make it"))
+    before = len(nina.received)
+    rejected = await owner.command(room, f"!news reject {second} Bitte mit Quelle einreichen")
+    assert "is rejected" in rejected.body
+    told = await nina.next_message(
+        sender=digest_bot.user_id, contains="nicht für den Digest freigegeben", after=before
+    )
+    assert "Begründung: Bitte mit Quelle einreichen" in told.body
+    assert "Something that will not make it" in told.body
+
+    english_list = await owner.command(room, "!news list")
+    assert "Approved for the next digests (1)" in english_list.body
+    assert f"#{second}" not in english_list.body
+
+    # The approved (edited) news is in this month's digest, escaped.
+    month = datetime.now(BERLIN).strftime("%Y-%m")
+    before = len(owner.received)
+    sent = await owner.command(room, f"!digest vorschau {month}")
+    assert "in deinem Direktchat" in sent.body
+    preview = await owner.next_message(sender=digest_bot.user_id, contains="Neuigkeiten", after=before)
+    assert "Ergebnisse der Open-Source-Session" in preview.body
+    assert "Something that will not make it" not in preview.body
+    assert preview.formatted_body is not None
+    assert "&lt;b&gt;fett&lt;/b&gt;" in preview.formatted_body
+    assert "<a " not in preview.formatted_body
+    assert preview.content["m.mentions"] == {"user_ids": []}
+
+
+async def test_preview_only_for_moderators(digest_bot: BotProcess, member_factory) -> None:  # type: ignore[no-untyped-def]
+    otto = await member_factory("otto")
+    room, _owner = await community(digest_bot, member_factory, otto)
+    refused = await otto.command(room, "!digest vorschau")
+    assert "Das dürfen nur Moderator:innen" in refused.body
+    refused_now = await otto.command(room, "!digest jetzt")
+    assert "Das dürfen nur Moderator:innen" in refused_now.body
+    help_text = await otto.command(room, "!hilfe")
+    assert "!digest" not in help_text.body
+    assert "!neuigkeit" in help_text.body
+
+
+def seed_march(session: Session, room_a: str, room_b: str) -> None:
+    """March 2025 in two rooms (network scope counts both) and an event in April 2025 for "coming up"."""
+
+    def at(month: int, day: int, hour: int = 12) -> datetime:
+        return datetime(2025, month, day, hour, tzinfo=BERLIN)
+
+    def event(room: str, title: str, day: date, status: str) -> SessionEvent:
+        return SessionEvent(
+            room_id=room, title=title, day=day, timezone="Europe/Berlin", status=status,
+            created_by="@mod:localhost",
+        )  # fmt: skip
+
+    held_a = event(room_a, "Barcamp A", date(2025, 3, 12), "over")
+    held_b = event(room_b, "Barcamp B", date(2025, 3, 20), "over")
+    upcoming = event(room_a, "NExTcamp <April>", date(2025, 4, 9), "published")
+    session.add_all([held_a, held_b, upcoming])
+    session.flush()
+    slot_a = SessionSlot(event_id=held_a.id, number=1, name="Runde 1", start=time(10), end=time(11))
+    slot_b = SessionSlot(event_id=held_b.id, number=1, name="Runde 1", start=time(10), end=time(11))
+    slot_up = SessionSlot(event_id=upcoming.id, number=1, name="Runde 1", start=time(11, 15), end=time(12))
+    session.add_all([slot_a, slot_b, slot_up])
+    session.flush()
+
+    def barcamp(ev: SessionEvent, slot: SessionSlot, title: str, capacity: int | None) -> BarcampSession:
+        return BarcampSession(
+            event_id=ev.id, slot_id=slot.id, title=title, capacity=capacity, status="scheduled"
+        )
+
+    s1 = barcamp(held_a, slot_a, "Open Source", 10)
+    s2 = barcamp(held_a, slot_a, "KI im Amt", None)
+    s3 = barcamp(held_b, slot_b, "E-Akte", 20)
+    agile = barcamp(upcoming, slot_up, "Agiles <Arbeiten>", 20)
+    session.add_all([s1, s2, s3, agile])
+    session.flush()
+    signups = [(s1, "confirmed")] * 3 + [(s1, "waitlisted")] + [(s2, "confirmed")] * 2
+    signups += [(s3, "confirmed")] * 2 + [(agile, "confirmed")] * 5
+    session.add_all(
+        SessionSignup(session_id=row.id, user_id=f"@seat{i}:localhost", state=state)
+        for i, (row, state) in enumerate(signups)
+    )
+
+    block = NetworkingBlock(room_id=room_a, duration_seconds=420, opened_by="@mod:localhost")
+    session.add(block)
+    session.flush()
+    for number in (1, 2):
+        started = at(3, 5, 14 + number)
+        session.add(
+            NetworkingRound(
+                block_id=block.id, number=number, duration_seconds=420, started_at=started,
+                warn_at=started, ends_at=started,
+            )
+        )  # fmt: skip
+    pairs = [("@ma:localhost", "@mb:localhost"), ("@ma:localhost", "@mc:localhost")]
+    pairs += [("@mb:localhost", "@mc:localhost")]
+    session.add_all(Meeting(user_a=a, user_b=b, met_at=at(3, 5, 15), room_id=room_a) for a, b in pairs)
+
+    game_a = BingoGame(room_id=room_a, size=3, started_by="@mod:localhost", started_at=at(3, 6), prompts=[])
+    game_b = BingoGame(room_id=room_b, size=3, started_by="@mod:localhost", started_at=at(3, 21), prompts=[])
+    session.add_all([game_a, game_b])
+    session.flush()
+    session.add_all(
+        [
+            BingoCard(game_id=game_a.id, player_id="@bingokoenigin:localhost", data={}, place=1),
+            BingoCard(game_id=game_a.id, player_id="@zweite:localhost", data={}, place=2),
+            BingoCard(game_id=game_b.id, player_id="@bingokoenig:localhost", data={}, place=1),
+        ]
+    )
+
+    joins = [
+        (room_a, "@new1:localhost", at(3, 3)),
+        (room_a, "@new2:localhost", at(3, 4)),
+        (room_b, "@new3:localhost", at(3, 5)),
+        (room_b, "@new1:localhost", at(3, 6)),  # already counted
+        (room_a, "@old:localhost", at(2, 1)),
+        (room_b, "@old:localhost", at(3, 7)),  # first joined in February
+    ]
+    session.add_all(RoomMembership(room_id=r, user_id=u, joined_at=when) for r, u, when in joins)
+    session.add_all(
+        [
+            DigestNews(
+                author_id="@autorin:localhost", room_id=room_a, text=f"Neue Handreichung {EVIL}",
+                status="approved", decided_at=at(3, 10),
+            ),
+            DigestNews(
+                author_id="@autor:localhost", room_id=room_b, text="Podcast Folge 7 ist online",
+                status="approved", decided_at=at(3, 15),
+            ),
+            DigestNews(author_id="@autor:localhost", room_id=room_b, text="Nicht freigegeben"),
+        ]
+    )  # fmt: skip
+
+
+async def test_digest_of_seeded_month(digest_bot: BotProcess, member_factory) -> None:  # type: ignore[no-untyped-def]
+    room, owner = await community(digest_bot, member_factory)
+    engine = create_engine(f"sqlite:///{digest_bot.workdir / 'bot.db'}", connect_args={"timeout": 30})
+    with Session(engine) as session, session.begin():
+        seed_march(session, room, "!otherroom:localhost")
+    engine.dispose()
+
+    before = len(owner.received)
+    sent = await owner.command(room, f"!digest vorschau {SEEDED_MONTH}")
+    assert "Die Vorschau des Digests März 2025 ist in deinem Direktchat" in sent.body
+    digest = await owner.next_message(
+        sender=digest_bot.user_id, contains="NExT-Digest März 2025", after=before
+    )
+    dm = digest.room_id
+    assert dm != room
+    html = digest.formatted_body
+    assert html is not None
+    assert "<h1>NExT-Digest März 2025: NExT-Netzwerk</h1>" in html
+    # Coming up in April: the event and its session with free seats and how to sign up.
+    assert "Demnächst im April 2025" in html
+    assert "<strong>NExTcamp &lt;April&gt;</strong> · Mi, 09.04.2025, 11:15" in html
+    assert "Agiles &lt;Arbeiten&gt; · Mi, 09.04.2025, 11:15 · 15 von 20 Plätzen frei · anmelden mit" in html
+    # March in numbers.
+    assert (
+        "<strong>2</strong> Veranstaltungen mit <strong>3</strong> Sessions und <strong>7</strong> Teilnahmen"
+        in html
+    )
+    assert "<strong>2</strong> Networking-Runden mit <strong>3</strong> neuen Kontakten" in html
+    assert "<strong>2</strong> Runden Verwaltungsbingo, gewonnen von bingokoenigin und bingokoenig" in html
+    assert "<strong>3</strong> neue Mitglieder in den Räumen" in html
+    # News: approved items of March, escaped.
+    assert "Podcast Folge 7 ist online — <em>autor</em>" in html
+    assert "Neue Handreichung &lt;b&gt;fett&lt;/b&gt;" in html
+    assert "Nicht freigegeben" not in html
+    assert "<b>fett</b>" not in html
+    assert "<a " not in html
+    assert digest.content["m.mentions"] == {"user_ids": []}
+    assert "@room" not in digest.body
+
+    files = await files_after(owner, dm, digest_bot.user_id, before)
+    by_name = {f.content["filename"]: f for f in files}
+    assert set(by_name) == {"next-digest-2025-03.md", "next-digest-2025-03.html"}
+    markdown = (await download(owner, by_name["next-digest-2025-03.md"])).decode()
+    assert markdown.startswith("# NExT-Digest März 2025: NExT\\-Netzwerk")  # Markdown escapes the scope
+    assert "**2** Networking-Runden mit **3** neuen Kontakten" in markdown
+    assert "\\<b\\>fett\\</b\\>" in markdown
+    page = (await download(owner, by_name["next-digest-2025-03.html"])).decode()
+    assert page.startswith("<!DOCTYPE html>")
+    assert '<html lang="de">' in page
+    assert "<strong>3</strong> neue Mitglieder in den Räumen" in page
+    assert "&lt;b&gt;fett&lt;/b&gt;" in page
+    assert "<b>fett</b>" not in page
+
+    unknown = await owner.command(room, "!digest vorschau Brumaire")
+    assert "verstehe ich nicht als Monat" in unknown.body
+
+
+async def test_post_now_asks_before_posting_twice(digest_bot: BotProcess, member_factory) -> None:  # type: ignore[no-untyped-def]
+    room, owner = await community(digest_bot, member_factory)
+    before = len(owner.received)
+    posted = await owner.command(room, "!digest jetzt")
+    assert "ist gepostet" in posted.body
+    digest = await owner.next_message(
+        room_id=room, sender=digest_bot.user_id, contains="NExT-Digest", after=before
+    )
+    assert "in Zahlen" in digest.body
+    files = await files_after(owner, room, digest_bot.user_id, before)
+    assert sorted(f.content["filename"].rsplit(".", 1)[1] for f in files) == ["html", "md"]
+    page = await download(owner, next(f for f in files if f.content["filename"].endswith(".html")))
+    assert b"<!DOCTYPE html>" in page
+
+    again = await owner.command(room, "!digest jetzt")
+    assert "schon gepostet" in again.body
+    assert "!digest jetzt bestätigen" in again.body
+    assert len(digests_in(owner, room, digest_bot.user_id)) == 1
+
+    confirmed = await owner.command(room, "!digest jetzt bestätigen")
+    assert "ist gepostet" in confirmed.body
+    await owner.wait_until(lambda: len(digests_in(owner, room, digest_bot.user_id)) == 2)
+
+
+# --- the schedule -----------------------------------------------------------------------------------------
+
+
+async def scheduled_bot(
+    synapse: Synapse,
+    workdir: Path,
+    member_factory,
+    name: str,
+    digest_config: str,
+    *,
+    english: bool = False,  # type: ignore[no-untyped-def]
+) -> tuple[BotProcess, str, Member]:
+    """A bot whose configured digest room exists before it starts (its database too, when seeding)."""
+    process = BotProcess(synapse, workdir / name, allowed_inviters=["localhost"], localpart=name)
+    owner = await member_factory("sched")
+    room = await owner.create_room(invite=[process.user_id])
+    process.config_path.write_text(process.config_path.read_text() + digest_config.replace("ROOM", room))
+    if english:
+        upgrade_database(database_url(process))
+        seed(process, [RoomSetting(room_id=room, language="en")])
+    return process, room, owner
+
+
+async def test_scheduled_digest_posts_once_even_after_restart(
+    synapse: Synapse, workdir: Path, member_factory
+) -> None:  # type: ignore[no-untyped-def]
+    zone = stable_zone(datetime.now(UTC))
+    due = datetime.now(zone).replace(microsecond=0) + timedelta(seconds=20)
+    config = f'\n[bot]\ntimezone = "{zone.key}"\n\n[digest]\nschedule = "{at_cron(due)}"\nrooms = ["ROOM"]\n'
+    process, room, owner = await scheduled_bot(synapse, workdir, member_factory, "digestsched", config)
+    process.start()
+    try:
+        await bot_joined(owner, room, process.user_id)
+        assert digests_in(owner, room, process.user_id) == []
+        digest = await owner.next_message(
+            room_id=room, sender=process.user_id, contains="NExT-Digest", timeout=60
+        )
+        assert "verspätet" not in digest.body
+        await files_after(owner, room, process.user_id, 0)
+        await restart(process, owner)
+        # The start hook finds this month's digest due: it must see that it was posted already.
+        marker = await owner.command(room, "!hilfe")
+        assert marker.sender == process.user_id
+        assert len(digests_in(owner, room, process.user_id)) == 1
+        assert len([r for r in owner.messages_from(process.user_id, room) if r.msgtype == "m.file"]) == 2
+    finally:
+        process.stop()
+
+
+async def test_missed_digest_is_posted_late_at_start_in_the_rooms_language(
+    synapse: Synapse, workdir: Path, member_factory
+) -> None:  # type: ignore[no-untyped-def]
+    zone = stable_zone(datetime.now(UTC))
+    missed = datetime.now(zone).replace(microsecond=0) - timedelta(minutes=10)
+    config = (
+        f'\n[bot]\ntimezone = "{zone.key}"\n\n[scheduler]\nmisfire_grace_minutes = 1\n\n'
+        f'[digest]\nschedule = "{at_cron(missed)}"\nrooms = ["ROOM"]\nscope = "room"\n'
+    )
+    process, room, owner = await scheduled_bot(
+        synapse, workdir, member_factory, "digestlate", config, english=True
+    )
+    process.start()
+    try:
+        digest = await owner.next_message(room_id=room, sender=process.user_id, contains="NExT digest")
+        assert "This digest is late" in digest.body
+        assert "in numbers" in digest.body
+        await files_after(owner, room, process.user_id, 0)
+        await restart(process, owner)
+        marker = await owner.command(room, "!help")
+        assert marker.sender == process.user_id
+        assert len(digests_in(owner, room, process.user_id)) == 1
+    finally:
+        process.stop()
