@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -57,6 +57,8 @@ JOIN_KEYS = ("🙋", "🙋\u200d♀️", "🙋\u200d♂️", "🙋🏻", "🙋�
 MAX_CONTACTS_SHOWN = 200
 # Rooms are created a few at a time: many at once would hit the homeserver's rate limits.
 ROOM_CREATION_PARALLEL = 4
+# How long an introduction waits for the invited people to join their new room before it is sent anyway.
+INTRO_JOIN_WAIT_SECONDS = 60.0
 
 
 def warn_job(round_id: int) -> str:
@@ -142,7 +144,7 @@ async def introduce(
                 log.exception("could not create an intro room; introducing in the community room instead")
         if room_id is not None:
             text = intro_markdown(app, t, group, profiles, heading=headings[index], threaded=False)
-            await app.sender.send(text, room_id=room_id, mentions=tuple(group))
+            _in_background(_send_when_joined(app, room_id, tuple(group), text))
             return room_id
         if community_room is None:
             return None
@@ -157,6 +159,32 @@ async def introduce(
         return None
 
     return list(await asyncio.gather(*(one(i, group) for i, group in enumerate(groups))))
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
+def _in_background(coroutine: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.create_task(coroutine)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+async def _send_when_joined(app: App, room_id: str, people: tuple[str, ...], text: str) -> None:
+    """Send the intro once the invited people are in the room (or after a while anyway).
+
+    The bot's Matrix client shares the key of an encrypted room only with members it sees at the first
+    message; invitees who join later could not read an intro sent at once."""
+    deadline = asyncio.get_running_loop().time() + INTRO_JOIN_WAIT_SECONDS
+    while asyncio.get_running_loop().time() < deadline:
+        room = app.matrix.client.rooms.get(room_id)
+        if room is not None and all(user in room.users and user not in room.invited_users for user in people):
+            break
+        await asyncio.sleep(0.25)
+    try:
+        await app.sender.send(text, room_id=room_id, mentions=people)
+    except Exception:
+        log.exception("could not queue the introduction for %s", room_id)
 
 
 def _group_list(t: Translate, groups: Sequence[Sequence[str]]) -> str:

@@ -87,7 +87,8 @@ async def test_three_moderated_rounds(netbot: BotProcess, member_factory) -> Non
     refused = await anna.command(room, "!runde öffnen")
     assert "nur Moderator:innen" in refused.body
     opened = await moderator.command(room, "!runde öffnen")
-    assert "Netzwerkrunden" in opened.body and "🙋" in opened.body
+    assert "Netzwerkrunden" in opened.body
+    assert "🙋" in opened.body
 
     for member in (anna, ben, cem):
         reply = await member.command(room, "!runde mitmachen")
@@ -142,7 +143,7 @@ async def test_three_moderated_rounds(netbot: BotProcess, member_factory) -> Non
                 await intro_for(by_id[user], group, room, marks[user])
 
     closed = await moderator.command(room, "!runde ende")
-    assert "3 Runden" in closed.body and "10 neue Kontakte" in closed.body, closed.body
+    assert "3 Runden, 10 neue Kontakte" in closed.body, closed.body
 
     mark = len(anna.received)
     sent = await anna.command(room, "!kontakte")
@@ -167,7 +168,8 @@ async def test_partner_requests_pair_and_time_out(netbot: BotProcess, member_fac
 
     mark_first, mark_second = len(first.received), len(second.received)
     found = await second.command(room, "!partner")
-    assert "Gefunden" in found.body and first.user_id in found.body
+    assert "Gefunden" in found.body
+    assert first.user_id in found.body
     told = await first.next_message(room_id=room, reply_to=waiting.in_reply_to or None, contains="gefunden")
     assert second.user_id in told.body
     pair = {first.user_id, second.user_id}
@@ -193,3 +195,35 @@ async def test_partner_requests_pair_and_time_out(netbot: BotProcess, member_fac
     matched = await first.command(room, "!partner")
     assert third.user_id in matched.body
     await third.next_message(room_id=direct, contains="gefunden", after=mark_third)
+
+
+async def test_round_timer_survives_a_crash_then_threaded_intros(netbot: BotProcess, member_factory) -> None:
+    host, first, second = [await member_factory(name) for name in ("nethost", "netfirst", "netsecond")]
+    room = await community(host, [first, second], netbot)
+    opened = await host.command(room, "!round open")
+    assert "Networking rounds" in opened.body
+    for member in (first, second):
+        assert "You are in" in (await member.command(room, "!round join")).body
+    started = await host.command(room, "!round start 12s")
+    assert "Round 1 is on" in started.body
+
+    # A crash right after the start: the timers are in the database and fire after the restart.
+    netbot.kill()
+    config = netbot.config_path.read_text()
+    netbot.config_path.write_text(config.replace("private_rooms = true", "private_rooms = false"))
+    netbot.start()
+    over = await first.next_message(room_id=room, contains="Round 1 is over", timeout=60)
+    assert first.user_id in over.content["m.mentions"]["user_ids"]
+
+    # Without private rooms the introduction is a threaded message under the command, mentioning both.
+    mark = len(first.received)
+    command_event = await host.say(room, "!round next 30s")
+    intro = await first.next_message(room_id=room, contains="To get started", after=mark)
+    relation = intro.content["m.relates_to"]
+    assert relation["rel_type"] == "m.thread"
+    assert relation["event_id"] == command_event
+    assert set(intro.content["m.mentions"]["user_ids"]) == {first.user_id, second.user_id}
+    assert second.user_id in intro.body
+
+    closed = await host.command(room, "!round end")
+    assert "2 rounds, 1 new contact," in closed.body, closed.body
