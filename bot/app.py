@@ -78,6 +78,7 @@ class App:
     async def start(self) -> None:
         await self.db.upgrade()
         await self.matrix.login()
+        await self.matrix.load_direct_rooms()
         self._tasks.append(asyncio.create_task(self.sender.run(), name="outbox"))
         self._tasks.append(asyncio.create_task(self.matrix.run(), name="sync"))
         await self.matrix.ready.wait()

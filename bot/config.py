@@ -186,8 +186,9 @@ class DigestConfig(_Section):
     @classmethod
     def _room_ids(cls, values: list[str]) -> list[str]:
         for value in values:
-            if not (value.startswith("!") and ":" in value):
-                raise ValueError(f"{value!r} is not a room ID like !abc:example.org")
+            # Since room version 12 room IDs have no server part: "!abc" is as valid as "!abc:example.org".
+            if not value.startswith("!") or len(value) < 2:
+                raise ValueError(f"{value!r} is not a room ID like !abc:example.org (no aliases)")
         return values
 
 

@@ -8,7 +8,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,7 @@ from nio import (
     UploadResponse,
     WhoamiResponse,
 )
+from sqlalchemy import select
 
 from storage.models import BotState, DirectRoom, RoomSetting
 
@@ -102,6 +103,7 @@ class MatrixBot:
         self._pending_undecryptable: dict[str, MegolmEvent] = {}
         self._told_undecryptable: set[str] = set()
         self._creators: dict[str, set[str]] = {}
+        self._direct_rooms: set[str] = set()
         self._register_callbacks()
 
     # --- login ---------------------------------------------------------------------------------------------
@@ -254,14 +256,22 @@ class MatrixBot:
             else:
                 await self._record_join(response.room_id)
 
-    async def _record_join(self, room_id: str) -> None:
+    async def _record_join(self, room_id: str, *, direct: bool = False) -> None:
         async with self.app.db.session() as session:
             setting = await session.get(RoomSetting, room_id)
             now = datetime.now(UTC)
             if setting is None:
-                session.add(RoomSetting(room_id=room_id, joined_at=now))
+                session.add(RoomSetting(room_id=room_id, joined_at=now, direct=direct))
             else:
                 setting.joined_at = now
+                setting.direct = setting.direct or direct
+        if direct:
+            self._direct_rooms.add(room_id)
+
+    async def load_direct_rooms(self) -> None:
+        async with self.app.db.session() as session:
+            rows = await session.scalars(select(RoomSetting.room_id).where(RoomSetting.direct.is_(True)))
+            self._direct_rooms = set(rows.all())
 
     async def joined_at_ms(self, room_id: str) -> int | None:
         async with self.app.db.session() as session:
@@ -294,7 +304,7 @@ class MatrixBot:
                 session.add(DirectRoom(user_id=user_id, room_id=room_id))
             else:
                 existing.room_id = room_id
-        await self._record_join(room_id)
+        await self._record_join(room_id, direct=True)
         await self._mark_direct(user_id, room_id)
         return str(room_id)
 
@@ -338,9 +348,13 @@ class MatrixBot:
             log.info("could not update m.direct: %s", exc)
 
     def is_direct_room(self, room: MatrixRoom) -> bool:
-        """Rooms with only the bot and one member count as direct chats (power levels grant nothing there)."""
+        """A direct chat: marked so at invitation or creation, or an unnamed room of the bot and one member.
+
+        Power levels grant nothing there (a direct chat makes both sides admins)."""
+        if room.room_id in self._direct_rooms:
+            return True
         members = set(room.users) | set(room.invited_users)
-        return len(members) <= 2
+        return len(members) <= 2 and not room.name
 
     async def power_level(self, room_id: str, user_id: str) -> int:
         room = self.client.rooms.get(room_id)
@@ -375,6 +389,23 @@ class MatrixBot:
         return list(room.users) if room else []
 
     # --- sending --------------------------------------------------------------------------------------------
+
+    async def wait_for_invitees(self, room_id: str, *, since: datetime, limit: timedelta | None) -> bool:
+        """True while an encrypted room still has invited members and the wait is not over.
+
+        Waits for the next sync first, so callers can simply retry when it returns True."""
+        room = self.client.rooms.get(room_id)
+        if room is None or not room.encrypted or not room.invited_users:
+            return False
+        if limit is not None and datetime.now(UTC) - since > limit:
+            return False
+        async with self._synced:
+            try:
+                await asyncio.wait_for(self._synced.wait(), SYNC_TIMEOUT_MS / 1000)
+            except TimeoutError:
+                pass
+        room = self.client.rooms.get(room_id)
+        return bool(room is not None and room.invited_users)
 
     async def send_event(self, room_id: str, event_type: str, content: dict[str, Any], *, txn_id: str) -> str:
         room = self.client.rooms.get(room_id)
@@ -513,7 +544,8 @@ class MatrixBot:
                 )
                 return
             log.info("joined %s (invited by %s)", room.room_id, inviter)
-            await self._record_join(room.room_id)
+            is_direct = bool((getattr(event, "content", None) or {}).get("is_direct"))
+            await self._record_join(room.room_id, direct=is_direct)
         else:
             log.warning("rejected invite to %s from not-allowed inviter %s", room.room_id, inviter)
             await self.client.room_leave(room.room_id)

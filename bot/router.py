@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
 class _PillText(HTMLParser):
     """Formatted body → text, with user pills replaced by their Matrix IDs and replies' fallbacks dropped."""
 

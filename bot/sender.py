@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 60.0
 GIVE_UP_AFTER_ATTEMPTS = 50
+INVITEE_WAIT = timedelta(minutes=10)
 
 
 def pill(user_id: str, name: str | None = None) -> str:
@@ -148,6 +149,7 @@ class Sender:
         to_user: str | None = None,
         caption: str | None = None,
         image_size: tuple[int, int] | None = None,
+        reply_to: str | None = None,
     ) -> int:
         """Upload (encrypted for encrypted rooms) and queue an m.file / m.image message."""
         target_room = room_id or await self.app.matrix.direct_room(to_user or "")
@@ -157,58 +159,89 @@ class Sender:
         if caption:
             content["body"] = caption
             content["filename"] = filename
+        if reply_to:
+            content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
         return await self.enqueue(content, room_id=target_room)
 
     async def wait_idle(self, timeout: float = 30.0) -> None:
         await asyncio.wait_for(self._idle.wait(), timeout)
 
     async def run(self) -> None:
-        """Deliver queued messages in order until cancelled."""
-        backoff = 1.0
+        """Deliver queued messages until cancelled: one worker per destination, in queue order.
+
+        Destinations are independent, so a room that must wait (homeserver trouble, invitees that have not
+        joined an encrypted room yet) never holds up the others."""
+        workers: dict[str, asyncio.Task[None]] = {}
         while True:
             self._wake.clear()
-            delivered_all = await self._deliver_pending()
-            if delivered_all:
-                backoff = 1.0
-                self._idle.set()
-                await self._wake.wait()
-            else:
-                try:
-                    await asyncio.wait_for(self._wake.wait(), backoff)
-                except TimeoutError:
-                    pass
-                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
-
-    async def _deliver_pending(self) -> bool:
-        async with self.app.db.session() as session:
-            pending = list(
-                (
-                    await session.scalars(
-                        select(OutboxMessage)
-                        .where(OutboxMessage.sent_at.is_(None))
-                        .order_by(OutboxMessage.id)
+            try:
+                destinations = await self._pending_destinations()
+            except Exception:
+                log.exception("reading the outbox failed")
+                destinations = set()
+            for destination in destinations:
+                if destination not in workers or workers[destination].done():
+                    workers[destination] = asyncio.create_task(
+                        self._work(destination), name=f"outbox {destination}"
                     )
-                ).all()
-            )
-        if not pending:
-            return True
-        # Different rooms are independent; within a room the order of the queue is kept.
-        by_destination: dict[str, list[OutboxMessage]] = {}
-        for row in pending:
-            by_destination.setdefault(row.room_id or f"user:{row.to_user}", []).append(row)
-        results = await asyncio.gather(*(self._deliver_queue(rows) for rows in by_destination.values()))
-        return all(results)
+            for destination in [d for d, task in workers.items() if task.done()]:
+                del workers[destination]
+            if not workers and not destinations:
+                self._idle.set()
+            try:
+                await asyncio.wait_for(self._wake.wait(), 5.0)
+            except TimeoutError:
+                pass
 
-    async def _deliver_queue(self, rows: list[OutboxMessage]) -> bool:
-        for row in rows:
-            if not await self._deliver(row):
-                return False
-        return True
+    @staticmethod
+    def _destination(row: OutboxMessage) -> str:
+        return row.room_id or f"user:{row.to_user}"
 
-    async def _deliver(self, row: OutboxMessage) -> bool:
+    async def _pending_destinations(self) -> set[str]:
+        async with self.app.db.session() as session:
+            rows = (
+                await session.execute(
+                    select(OutboxMessage.room_id, OutboxMessage.to_user).where(
+                        OutboxMessage.sent_at.is_(None)
+                    )
+                )
+            ).all()
+        return {room_id or f"user:{to_user}" for room_id, to_user in rows}
+
+    async def _work(self, destination: str) -> None:
+        backoff = 1.0
+        while True:
+            async with self.app.db.session() as session:
+                statement = select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
+                if destination.startswith("user:"):
+                    statement = statement.where(
+                        OutboxMessage.to_user == destination[5:], OutboxMessage.room_id.is_(None)
+                    )
+                else:
+                    statement = statement.where(OutboxMessage.room_id == destination)
+                row = await session.scalar(statement.order_by(OutboxMessage.id).limit(1))
+            if row is None:
+                self._wake.set()  # let the main loop notice that this destination is done
+                return
+            outcome = await self._deliver(row)
+            if outcome is None:
+                continue
+            if outcome:
+                backoff = 1.0
+                continue
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+
+    async def _deliver(self, row: OutboxMessage) -> bool | None:
+        """True: delivered (or given up); False: failed, retry later; None: held back, retry now."""
         matrix = self.app.matrix
         try:
             room_id = row.room_id or await matrix.direct_room(row.to_user or "")
+            # Keys of an encrypted room reach only members' devices: hold the message until the people the
+            # bot invited have joined (direct chats wait as long as it takes; other rooms a few minutes).
+            limit = None if row.to_user else INVITEE_WAIT
+            if await matrix.wait_for_invitees(room_id, since=row.created_at, limit=limit):
+                return None
             event_id = await matrix.send_event(
                 room_id, row.content["type"], row.content["content"], txn_id=f"cb{row.id}"
             )

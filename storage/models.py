@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, utcnow
@@ -38,6 +38,8 @@ class RoomSetting(Base):
     room_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     language: Mapped[str | None] = mapped_column(String(8))
     joined_at: Mapped[datetime | None] = mapped_column()
+    # A direct chat with one member (created by the bot, or an invite marked is_direct).
+    direct: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class RoomMembership(Base):

@@ -125,3 +125,26 @@ async def test_addressing_the_bot_by_name_and_undecryptable_message(bot: BotProc
     notice = await ida.next_message(room_id=room, reply_to=event_id, timeout=40)
     assert "nicht lesen" in notice.body
     assert notice.content["m.mentions"] == {"user_ids": [ida.user_id]}
+
+
+async def test_bot_follows_a_room_upgrade(bot: BotProcess, member_factory) -> None:
+    from nio import RoomPreset
+
+    jana = await member_factory("jana")
+    response = await jana.client.room_create(name="Öffentlich", preset=RoomPreset.public_chat, invite=[bot.user_id])
+    old_room = response.room_id  # type: ignore[union-attr]
+    await jana.wait_until(lambda: old_room in jana.client.rooms)
+    await bot_joined(jana, old_room, bot.user_id)
+    response = await jana.client.send(
+        "POST",
+        f"/_matrix/client/v3/rooms/{old_room}/upgrade",
+        json.dumps({"new_version": "12"}),
+        headers={"Authorization": f"Bearer {jana.client.access_token}"},
+    )
+    body = await response.json()
+    assert response.status == 200, body
+    new_room = body["replacement_room"]
+    await jana.wait_until(lambda: new_room in jana.client.rooms)
+    await bot_joined(jana, new_room, bot.user_id)
+    reply = await jana.command(new_room, "!hilfe")
+    assert "Das kann ich für dich tun" in reply.body

@@ -118,6 +118,7 @@ def upgrade() -> None:
         sa.Column("room_id", sa.String(length=255), nullable=False),
         sa.Column("language", sa.String(length=8), nullable=True),
         sa.Column("joined_at", storage.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("direct", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.PrimaryKeyConstraint("room_id", name=op.f("pk_room_settings")),
     )
     op.create_table(
