@@ -1,0 +1,26 @@
+"""config.example.toml is valid and documents every setting the bot has."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from bot.config import Settings, load_settings
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
+
+
+def test_example_config_loads() -> None:
+    settings = load_settings(EXAMPLE)
+    assert settings.bot.language == "de"
+    assert settings.digest.schedule == "0 9 1-7 * mon"
+
+
+def test_every_setting_is_documented_in_the_example() -> None:
+    text = EXAMPLE.read_text()
+    data = tomllib.loads(text)
+    for section, field in Settings.model_fields.items():
+        assert section in data, f"[{section}] missing in config.example.toml"
+        model = field.annotation
+        for key in model.model_fields:  # type: ignore[union-attr]
+            assert f"{key} =" in text, f"{section}.{key} is not documented in config.example.toml"
