@@ -96,7 +96,7 @@ def check_safe(contents: list[dict], text: str) -> None:
         assert "Fehlernummer" not in content.get("body", ""), (text, content.get("body"))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=6000, deadline=None, suppress_health_check=list(HealthCheck))
 @given(text=argument_text)
 def test_tokenizer_and_argument_parsers_never_crash(event_loop_app, text: str) -> None:
     _, app = event_loop_app
@@ -109,7 +109,7 @@ def test_tokenizer_and_argument_parsers_never_crash(event_loop_app, text: str) -
             pass
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=4500, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data(), text=argument_text, moderator=st.booleans(), language=st.sampled_from(["de", "en"]))
 def test_every_command_answers_safely(
     event_loop_app, data: st.DataObject, text: str, moderator: bool, language: str
