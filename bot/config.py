@@ -127,6 +127,8 @@ class SchedulerConfig(_Section):
 class SessionsConfig(_Section):
     # Direct-message reminder to everyone confirmed (and the hosts) this long before a session starts.
     reminder_minutes: int = Field(default=15, ge=0)
+    # The same lead time in seconds; overrides reminder_minutes when set (fine-tuning and tests).
+    reminder_lead_seconds: int | None = Field(default=None, ge=0)
     # Create a Matrix room per scheduled session and invite hosts and confirmed participants.
     create_rooms: bool = False
     # Seats of a new session when the proposal names none (None: no limit until a moderator sets one).

@@ -212,9 +212,11 @@ async def create_event(ctx: CommandContext, title: str, day: date) -> None:
     )
     if problem:
         raise fail(problem)
+    space_id = await _parent_space(ctx)
     async with ctx.app.db.session() as db:
         event = SessionEvent(
             room_id=ctx.room_id,
+            space_id=space_id,
             title=title.strip(),
             day=day,
             timezone=ctx.app.settings.bot.timezone,
@@ -232,6 +234,18 @@ async def create_event(ctx: CommandContext, title: str, day: date) -> None:
             date=format_date(day, ctx.language),
         )
     )
+
+
+async def _parent_space(ctx: CommandContext) -> str | None:
+    """The space the community room belongs to (its ``m.space.parent``), where session rooms are created."""
+    try:
+        response = await ctx.app.matrix.client.room_get_state(ctx.room_id)
+    except Exception:  # only a nicety: session rooms are created without a space then
+        return None
+    for event in getattr(response, "events", None) or []:
+        if event.get("type") == "m.space.parent" and event.get("content", {}).get("via"):
+            return str(event.get("state_key")) or None
+    return None
 
 
 @event_group.subcommand(
@@ -553,7 +567,10 @@ async def schedule(ctx: CommandContext, session_id: int, slot: str, location: st
                         to_user=user_id,
                     )
                 )
-        people = await service.hosts_and_signed_up(db, row)
+        people = sorted(
+            {h.user_id for h in row.hosts}
+            | {s.user_id for s in await service.signups_of(db, row.id) if s.state == CONFIRMED}
+        )
         needs_room = app.settings.sessions.create_rooms and row.matrix_room_id is None
         view = (await service.session_views(db, [row]))[0]
         space_id = event.space_id
@@ -681,7 +698,7 @@ async def cancel(ctx: CommandContext, session_id: int) -> None:
 @feature.command(
     de="programm",
     en="agenda",
-    aliases=("zeitplan", "schedule-day"),
+    aliases=("zeitplan", "program"),
     help="sessions_agenda_cmd",
     args=[Arg("event_id", Int(minimum=1), required=False)],
 )

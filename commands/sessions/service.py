@@ -426,7 +426,14 @@ def reminder_due(
     start = slot_start(event, slot)
     if start <= current:
         return None
-    return max(start - timedelta(minutes=app.settings.sessions.reminder_minutes), current)
+    return max(start - reminder_lead(app), current)
+
+
+def reminder_lead(app: App) -> timedelta:
+    config = app.settings.sessions
+    if config.reminder_lead_seconds is not None:
+        return timedelta(seconds=config.reminder_lead_seconds)
+    return timedelta(minutes=config.reminder_minutes)
 
 
 def schedule_reminder(app: App, session_id: int, due: datetime | None) -> None:

@@ -1,0 +1,449 @@
+"""Sessions end to end on the real homeserver: events, proposals, sign-ups under concurrency, wait list and
+promotion, same-slot switch, ✅ reactions, cancellation, reminders and slot announcements, iCal files.
+
+Reminders and announcements use a bot of their own with a reminder lead of 15 seconds
+(``[sessions] reminder_lead_seconds``): the first test plans a session round starting at the next full minute
+at least 27 seconds ahead; the last test waits for its reminder and announcement, so the waiting overlaps
+with the other tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+from nio import AsyncClient, AsyncClientConfig, RoomSendResponse
+from nio.crypto.attachments import decrypt_attachment
+
+from bot.devserver import Synapse
+from tests.e2e.harness import BotProcess, Member, Received
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+async def room_with_bot(owner: Member, bot: BotProcess, members: list[Member], name: str) -> str:
+    room_id = await owner.create_room(invite=[bot.user_id, *(m.user_id for m in members)], name=name)
+    for member in members:
+        await member.join(room_id)
+    room = owner.client.rooms[room_id]
+    await owner.wait_until(lambda: bot.user_id in room.users and bot.user_id not in room.invited_users)
+    await owner.wait_until(lambda: all(m.user_id in room.users for m in members))
+    return room_id
+
+
+def number(pattern: str, text: str) -> int:
+    found = re.search(pattern, text)
+    assert found, f"{pattern!r} not in {text!r}"
+    return int(found.group(1))
+
+
+async def download(member: Member, content: dict[str, Any]) -> bytes:
+    info = content.get("file")
+    response = await member.client.download(mxc=info["url"] if info else content["url"])
+    body = response.body  # type: ignore[union-attr]
+    if info:
+        return bytes(decrypt_attachment(body, info["key"]["k"], info["hashes"]["sha256"], info["iv"]))
+    return bytes(body)
+
+
+async def next_file(member: Member, room_id: str, sender: str, after: int) -> Received:
+    message = await member.next_message(room_id=room_id, sender=sender, contains=".ics", after=after)
+    assert message.msgtype == "m.file", message.content
+    return message
+
+
+async def upload_file(member: Member, room_id: str, filename: str, data: bytes) -> str:
+    response, _ = await member.client.upload(
+        lambda *_: data, content_type="text/csv", filename=filename, filesize=len(data)
+    )
+    content = {"msgtype": "m.file", "body": filename, "filename": filename, "url": response.content_uri}  # type: ignore[union-attr]
+    return await member.say(room_id, filename, extra=content)
+
+
+def reply_to(event_id: str) -> dict[str, Any]:
+    return {"m.relates_to": {"m.in_reply_to": {"event_id": event_id}}}
+
+
+def events_of(ics: bytes) -> dict[str, Any]:
+    calendar = icalendar.Calendar.from_ical(ics)
+    return {str(c.get("summary")): c for c in calendar.walk("VEVENT")}
+
+
+def local_date(day: datetime) -> str:
+    return day.strftime("%d.%m.%Y")
+
+
+# --- the "soon" event: its reminder and slot announcement are checked by the last test ---
+
+
+@dataclass
+class Soon:
+    room: str
+    moderator: Member
+    erik: Member
+    fiona: Member
+    first: int  # stays in the soon round: erik is signed up
+    moved: int  # scheduled into the soon round, then moved away: fiona's reminder must not fire
+    start: datetime
+
+
+LEAD_SECONDS = 15
+
+
+@pytest.fixture(scope="module")
+def soon_bot(synapse: Synapse, workdir: Path) -> Iterator[BotProcess]:
+    """A bot of its own with a reminder lead of seconds (so the soon round can start within a minute) and a
+    Matrix room per session."""
+    process = BotProcess(
+        synapse,
+        workdir / "sessionsbot",
+        allowed_inviters=["localhost"],
+        localpart="sessionsbot",
+        extra_config=f"\n[sessions]\nreminder_lead_seconds = {LEAD_SECONDS}\ncreate_rooms = true\n",
+    )
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+async def soon(soon_bot: BotProcess, member_factory) -> Soon:
+    bot = soon_bot
+    moderator = await member_factory("soonmod")
+    erik = await member_factory("erik")
+    fiona = await member_factory("fiona")
+    room = await room_with_bot(moderator, bot, [erik, fiona], "Gleich-Camp")
+    now = datetime.now(BERLIN)
+    start = (now + timedelta(seconds=LEAD_SECONDS + 12)).replace(second=0, microsecond=0) + timedelta(
+        minutes=1
+    )
+    end = min(start + timedelta(minutes=20), start.replace(hour=23, minute=59))
+    created = await moderator.command(room, f'!veranstaltung neu "Gleich-Camp" {local_date(start)}')
+    event = number(r"Veranstaltung Nr\. (\d+)", created.body)
+    # A second round that has already begun (or is far away near midnight): moving there drops the reminder.
+    other = (time(0, 0), time(0, 1)) if start.time() >= time(0, 5) else (time(23, 0), time(23, 30))
+    reply = await moderator.command(room, f'!veranstaltung runde {event} "Jetzt" {start:%H:%M}-{end:%H:%M}')
+    assert "Sessionrunde **1**" in reply.body, reply.body
+    reply = await moderator.command(
+        room, f'!veranstaltung runde {event} "Anders" {other[0]:%H:%M}-{other[1]:%H:%M}'
+    )
+    assert "Sessionrunde **2**" in reply.body, reply.body
+    first = number(
+        r"Session (?:Nr|no)\. (\d+)", (await moderator.command(room, '!session vorschlagen "Sofort"')).body
+    )
+    moved = number(
+        r"Session (?:Nr|no)\. (\d+)", (await moderator.command(room, '!session vorschlagen "Später"')).body
+    )
+    # Everybody signs up while both sessions sit in the round that has begun; then they move into the soon
+    # round (so the reminder, due at once or within seconds, finds erik signed up) and "Später" moves away.
+    assert "eingeplant" in (await moderator.command(room, f"!session einplanen {first} 2 Raum Elbe")).body
+    assert "eingeplant" in (await moderator.command(room, f'!session einplanen {moved} "Anders"')).body
+    assert "veröffentlicht" in (await moderator.command(room, f"!veranstaltung veröffentlichen {event}")).body
+    assert "angemeldet" in (await erik.command(room, f"!anmelden {first}")).body
+    assert "angemeldet" in (await fiona.command(room, f"!anmelden {moved}")).body
+    assert "verschoben" in (await moderator.command(room, f'!session einplanen {moved} "Jetzt"')).body
+    assert "verschoben" in (await moderator.command(room, f"!session einplanen {moved} 2")).body
+    assert "verschoben" in (await moderator.command(room, f"!session einplanen {first} 1")).body
+    return Soon(room, moderator, erik, fiona, first, moved, start)
+
+
+async def test_soon_event_is_planned_with_session_rooms(soon: Soon) -> None:
+    assert soon.first != soon.moved
+    # fiona was told by direct message that her session moved.
+    moved = await soon.fiona.next_message(contains="ist verschoben")
+    assert "Später" in moved.body
+    # create_rooms: each scheduled session got a room; confirmed members were invited (and joined).
+    await soon.erik.wait_until(lambda: any(r.name == "Sofort" for r in soon.erik.client.rooms.values()))
+    await soon.fiona.wait_until(lambda: any(r.name == "Später" for r in soon.fiona.client.rooms.values()))
+    assert not any(r.name == "Später" for r in soon.erik.client.rooms.values())
+
+
+# --- the main flow ---
+
+
+async def test_propose_schedule_publish_signup_waitlist_promotion_switch_cancel(
+    bot: BotProcess, member_factory
+) -> None:
+    mod = await member_factory("camporga")
+    anna, bert, carla, dora = [await member_factory(n) for n in ("anna", "bert", "carla", "dora")]
+    room = await room_with_bot(mod, bot, [anna, bert, carla, dora], "NExTcamp")
+
+    # No event yet: a clear answer.
+    assert "keine Veranstaltung" in (await anna.command(room, "!programm")).body
+    assert "keine Veranstaltung" in (await anna.command(room, '!session vorschlagen "Zu früh"')).body
+    # Bad input when creating.
+    past = await mod.command(room, '!veranstaltung neu "Alt" 01.01.2020')
+    assert "Vergangenheit" in past.body
+    assert "!veranstaltung neu" in past.body
+    long_title = await mod.command(room, f'!veranstaltung neu "{"x" * 201}" 01.01.2099')
+    assert "höchstens 200" in long_title.body
+    refused = await anna.command(room, '!veranstaltung neu "NExTcamp" 01.01.2099')
+    assert "Moderator" in refused.body
+
+    tomorrow = datetime.now(BERLIN) + timedelta(days=1)
+    created = await mod.command(room, f'!event create "NExTcamp" {local_date(tomorrow)}')
+    event = number(r"Event no\. (\d+)", created.body)
+    assert "ist angelegt" not in created.body  # the English alias answers in English
+    await mod.command(room, f'!veranstaltung programm {event} 09:30 "Begrüßung"')
+    await mod.command(room, f'!veranstaltung programm {event} 12:00 "Mittagspause"')
+    assert (
+        "Sessionrunde **1**"
+        in (await mod.command(room, f'!veranstaltung runde {event} "Sessionrunde 1" 11:15-12:00')).body
+    )
+    assert (
+        "Sessionrunde **2**"
+        in (await mod.command(room, f'!veranstaltung runde {event} "Sessionrunde 2" 13:05-13:50')).body
+    )
+    overlap = await mod.command(room, f'!veranstaltung runde {event} "Doppelt" 11:30-12:30')
+    assert "überschneidet sich mit Sessionrunde 1" in overlap.body
+    backwards = await mod.command(room, f'!veranstaltung runde {event} "Rückwärts" 15:00-14:00')
+    assert "nach dem Beginn" in backwards.body
+    assert "keine Vorschläge" in (await anna.command(room, '!session vorschlagen "Zu früh"')).body
+
+    # Importing a program file: a reply to the file; every problem is listed with its line, nothing is stored.
+    broken = await upload_file(mod, room, "programm.csv", b"zeit,punkt\n16:40,Get-together\n25:00,Kaputt\n")
+    failed = await mod.command(room, f"!veranstaltung import {event}", extra=reply_to(broken))
+    assert "Zeile 3" in failed.body
+    assert "nichts wurde übernommen" in failed.body
+    good = await upload_file(mod, room, "programm.csv", b"zeit;punkt\n16:40;Get-together\n")
+    imported = await mod.command(room, f"!veranstaltung import {event}", extra=reply_to(good))
+    assert "1 Programmpunkte und 0 Sessionrunden" in imported.body
+    missing = await mod.command(room, f"!veranstaltung import {event}")
+    assert "antworte auf die Programmdatei" in missing.body
+    assert "offen für Vorschläge" in (await mod.command(room, f"!veranstaltung öffnen {event}")).body
+
+    # Proposals: the proposer hosts.
+    proposed = await anna.command(
+        room,
+        '!session vorschlagen "KI in der Verwaltung" Erfahrungen aus drei Ämtern'
+        " --kapazität 2 --thema Technologie",
+    )
+    ki = number(r"Session (?:Nr|no)\. (\d+)", proposed.body)
+    open_data = number(
+        r"Session (?:Nr|no)\. (\d+)",
+        (await bert.command(room, '!session propose "Open Data" --capacity 5')).body,
+    )
+    too_long = await bert.command(room, f'!session vorschlagen "{"y" * 201}"')
+    assert "höchstens 200" in too_long.body
+    zero = await bert.command(room, '!session vorschlagen "Null" --kapazität 0')
+    assert "mindestens 1" in zero.body
+    assert "gibt es nicht" in (await bert.command(room, "!session 999999")).body
+    assert "gibt es nicht" in (await bert.command(room, "!anmelden 999999")).body
+    not_yet = await bert.command(room, f"!anmelden {ki}")
+    assert "noch keiner Sessionrunde" in not_yet.body
+
+    # Scheduling (moderators only), with a clear answer for an unknown round.
+    assert "Moderator" in (await anna.command(room, f"!session einplanen {ki} 1")).body
+    unknown_slot = await mod.command(room, f"!session einplanen {ki} 7")
+    assert "1 = Sessionrunde 1" in unknown_slot.body
+    scheduled = await mod.command(room, f"!session einplanen {ki} 1 Raum Spree")
+    assert "11:15–12:00" in scheduled.body
+    assert "0/2 Plätze" in scheduled.body
+    announcement = await mod.command(room, f'!session einplanen {open_data} "Sessionrunde 1"')
+    before = len(mod.received)
+    published = await mod.command(room, f"!veranstaltung veröffentlichen {event}")
+    assert "veröffentlicht" in published.body
+    agenda = await mod.next_message(room_id=room, contains="## NExTcamp", sender=bot.user_id, after=before)
+    assert "Begrüßung" in agenda.body
+    assert "KI in der Verwaltung" in agenda.body
+    assert "0/2 Plätze" in agenda.body
+
+    # Sign up until full, then the wait list.
+    assert "angemeldet" in (await bert.command(room, f"!anmelden {ki}")).body
+    assert "You are signed up" in (await carla.command(room, f"!signup {ki}")).body
+    full = await dora.command(room, f"!anmelden {ki}")
+    assert "Platz 1 der Warteliste" in full.body
+    again = await dora.command(room, f"!anmelden {ki}")
+    assert "schon auf der Warteliste" in again.body
+    listing = await dora.command(room, "!programm")
+    assert "2/2 Plätze" in listing.body
+    assert "Warteliste: 1" in listing.body
+    # The host is never wait-listed in their own session.
+    assert "dein Platz ist dir sicher" in (await anna.command(room, f"!anmelden {ki}")).body
+    assert "abgemeldet" in (await anna.command(room, f"!abmelden {ki}")).body
+
+    # Withdrawal promotes the first on the wait list, who is told in a direct chat.
+    before = len(dora.received)
+    assert "abgemeldet" in (await bert.command(room, f"!abmelden {ki}")).body
+    promoted = await dora.next_message(
+        sender=bot.user_id, contains="Ein Platz ist frei geworden", after=before
+    )
+    assert "KI in der Verwaltung" in promoted.body
+    assert "Raum Spree" in promoted.body
+    assert promoted.room_id == await dora.direct_room_with(bot.user_id)
+    mine = await dora.command(room, "!meine")
+    assert "KI in der Verwaltung" in mine.body
+    assert "angemeldet" in mine.body
+
+    # One session per round: asked to switch, then switched with --wechseln.
+    conflict = await carla.command(room, f"!anmelden {open_data}")
+    assert "--wechseln" in conflict.body
+    switched = await carla.command(room, f"!anmelden {open_data} --wechseln")
+    assert f"Von Session Nr. {ki} abgemeldet" in switched.body
+    assert "angemeldet" in switched.body
+    details = await carla.command(room, f"!session {ki}")
+    assert "1/2 Plätze" in details.body
+
+    # ✅ on a session's announcement signs up; removing the reaction withdraws.
+    before = len(dora.received)
+    reaction = await dora.react(room, announcement.event_id, "✅")
+    conflict_dm = await dora.next_message(sender=bot.user_id, contains="pro Runde", after=before)
+    assert "--wechseln" in conflict_dm.body
+    await dora.redact(room, reaction)
+    before = len(anna.received)
+    reaction = await anna.react(room, announcement.event_id, "✅")
+    joined = await anna.next_message(sender=bot.user_id, contains="angemeldet", after=before)
+    assert "Open Data" in joined.body
+    before = len(anna.received)
+    await anna.redact(room, reaction)
+    left = await anna.next_message(sender=bot.user_id, contains="abgemeldet", after=before)
+    assert "Open Data" in left.body
+
+    # iCal: the whole event in the room, with correct Europe/Berlin times ...
+    before = len(mod.received)
+    await mod.say(room, "!kalender alle")
+    everything = events_of(await download(mod, (await next_file(mod, room, bot.user_id, before)).content))
+    entry = everything["KI in der Verwaltung"]
+    start = entry.decoded("dtstart")
+    assert entry["dtstart"].params["TZID"] == "Europe/Berlin"
+    assert (start.hour, start.minute) == (11, 15)
+    expected = datetime.combine(tomorrow.date(), time(11, 15), tzinfo=BERLIN)
+    assert start.astimezone(UTC) == expected.astimezone(UTC)
+    assert entry.decoded("dtend").astimezone(UTC) == (expected + timedelta(minutes=45)).astimezone(UTC)
+    assert str(entry["location"]) == "Raum Spree"
+    assert set(everything) == {"KI in der Verwaltung", "Open Data"}
+    # ... and my sessions in the (encrypted) direct chat.
+    direct = await dora.direct_room_with(bot.user_id)
+    before = len(dora.received)
+    assert "Direktchat" in (await dora.command(room, "!kalender")).body
+    personal = events_of(await download(dora, (await next_file(dora, direct, bot.user_id, before)).content))
+    assert set(personal) == {"KI in der Verwaltung"}
+
+    # Cancelling tells everyone signed up.
+    before = len(carla.received)
+    cancelled = await bert.command(room, f"!session absagen {open_data}")
+    assert "abgesagt" in cancelled.body
+    assert "informiert: 1" in cancelled.body
+    told = await carla.next_message(sender=bot.user_id, contains="abgesagt", after=before)
+    assert "Open Data" in told.body
+    assert "abgesagt" in (await carla.command(room, f"!anmelden {open_data}")).body
+    assert "abgesagt" in (await carla.command(room, "!programm")).body
+
+    # Capacity: moderators and hosts only, at least 1; raising it promotes from the wait list.
+    assert "mindestens 1" in (await anna.command(room, f"!session kapazität {ki} 0")).body
+    assert "Leitung" in (await carla.command(room, f"!session kapazität {ki} 3")).body
+    assert "3 Plätze" in (await anna.command(room, f"!session kapazität {ki} 3")).body
+
+
+# --- capacity under concurrency ---
+
+
+async def light_client(bot: BotProcess) -> AsyncClient:
+    """A member that only sends (registered with a token, no sync, no encryption): cheap in numbers."""
+    localpart = f"crowd{uuid.uuid4().hex[:8]}"
+    login = await asyncio.to_thread(bot.synapse.register, localpart, "pw-" + localpart)
+    client = AsyncClient(
+        bot.synapse.url,
+        login["user_id"],
+        device_id=login.get("device_id"),
+        config=AsyncClientConfig(encryption_enabled=False),
+    )
+    client.access_token = login["access_token"]
+    client.user_id = login["user_id"]
+    return client
+
+
+async def test_fifty_concurrent_signups_fill_exactly_ten_seats(bot: BotProcess, member_factory) -> None:
+    rooms_count, per_room, capacity = 10, 5, 10
+    mod = await member_factory("crowdmod")
+    crowd = list(await asyncio.gather(*(light_client(bot) for _ in range(rooms_count * per_room))))
+    # The first of the crowd is invited too: a room of only the bot and one person counts as a direct chat.
+    home = await mod.create_room(invite=[bot.user_id, crowd[0].user_id], name="Crowd-Camp")
+    home_room = mod.client.rooms[home]
+    await mod.wait_until(
+        lambda: bot.user_id in home_room.users and bot.user_id not in home_room.invited_users
+    )
+    event = number(
+        r"Veranstaltung Nr\. (\d+)",
+        (
+            await mod.command(
+                home,
+                f'!veranstaltung neu "Crowd-Camp" {local_date(datetime.now(BERLIN) + timedelta(days=2))}',
+            )
+        ).body,
+    )
+    await mod.command(home, f'!veranstaltung runde {event} "Runde" 10:00-11:00')
+    session = number(
+        r"Session (?:Nr|no)\. (\d+)",
+        (await mod.command(home, f'!session vorschlagen "Beliebt" --kapazität {capacity}')).body,
+    )
+    await mod.command(home, f"!session einplanen {session} 1")
+    await mod.command(home, f"!veranstaltung veröffentlichen {event}")
+
+    rooms = []
+    for index in range(rooms_count):
+        people = crowd[index * per_room : (index + 1) * per_room]
+        room_id = await mod.create_room(
+            invite=[bot.user_id, *(c.user_id for c in people)], name=f"Ecke {index}"
+        )
+        await asyncio.gather(*(c.join(room_id) for c in people))
+        rooms.append((room_id, people))
+    for room_id, people in rooms:
+        room = mod.client.rooms[room_id]
+        await mod.wait_until(
+            lambda room=room: bot.user_id in room.users and bot.user_id not in room.invited_users
+        )
+        await mod.wait_until(lambda room=room, people=people: all(c.user_id in room.users for c in people))
+
+    async def sign_up(client: AsyncClient, room_id: str) -> str:
+        response = await client.room_send(
+            room_id, "m.room.message", {"msgtype": "m.text", "body": f"!anmelden {session}"}
+        )
+        assert isinstance(response, RoomSendResponse), response
+        return str(response.event_id)
+
+    sent = await asyncio.gather(*(sign_up(c, room_id) for room_id, people in rooms for c in people))
+    replies = [await mod.next_message(reply_to=event_id, timeout=90) for event_id in sent]
+    confirmed = [r for r in replies if "Du bist für" in r.body and "angemeldet" in r.body]
+    waiting = [r for r in replies if "Warteliste" in r.body]
+    assert len(confirmed) == capacity
+    assert len(waiting) == len(crowd) - capacity
+    places = sorted(number(r"Platz (\d+) der Warteliste", r.body) for r in waiting)
+    assert places == list(range(1, len(crowd) - capacity + 1))  # in order: no place twice, none lost
+    details = await mod.command(home, f"!session {session}")
+    assert f"{capacity}/{capacity} Plätze" in details.body
+    assert f"Warteliste: {len(crowd) - capacity}" in details.body
+    await asyncio.gather(*(c.close() for c in crowd))
+
+
+# --- reminders and the slot announcement of the soon event ---
+
+
+async def test_reminder_dm_and_slot_announcement(soon_bot: BotProcess, soon: Soon) -> None:
+    bot = soon_bot
+    reminder = await soon.erik.next_message(sender=bot.user_id, contains="Gleich geht's los", timeout=150)
+    assert "Sofort" in reminder.body
+    assert "Raum Elbe" in reminder.body
+    assert f"{soon.start:%H:%M}" in reminder.body
+    assert reminder.room_id == await soon.erik.direct_room_with(bot.user_id)
+    announcement = await soon.moderator.next_message(
+        room_id=soon.room, sender=bot.user_id, contains="beginnt jetzt", timeout=150
+    )
+    assert "Sofort" in announcement.body
+    assert "Später" not in announcement.body
+    # The moved session's reminder was removed with the move: fiona got none.
+    assert not [m for m in soon.fiona.received if "Gleich geht's los" in m.body]
+    # ✅ on the slot announcement (one session in the round) signs up.
+    before = len(soon.fiona.received)
+    await soon.fiona.react(soon.room, announcement.event_id, "✅")
+    joined = await soon.fiona.next_message(sender=bot.user_id, contains="angemeldet", after=before)
+    assert "Sofort" in joined.body

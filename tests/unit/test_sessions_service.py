@@ -1,0 +1,252 @@
+"""The database side of sign-ups on a real SQLite file: capacity under concurrency, wait-list order,
+promotion with a direct message, same-slot switching, capacity changes, reminder timing and announcements."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import create_engine, select
+
+from bot.config import MatrixConfig, Settings
+from bot.i18n import Catalog
+from bot.sender import Sender
+from commands.sessions import service
+from commands.sessions.rules import CONFIRMED, WAITLISTED, SessionView, with_prefix
+from storage.base import Base
+from storage.db import Database
+from storage.models import OutboxMessage
+from storage.sessions import BarcampSession, SessionEvent, SessionHost, SessionSignup, SessionSlot
+
+CATALOG = Catalog.from_files([Path("commands/sessions/messages.toml")])
+T = with_prefix(CATALOG.translator("de"), "!")
+
+
+class FakeJobs:
+    def __init__(self) -> None:
+        self.jobs: dict[str, datetime] = {}
+
+    def at(self, job_id: str, func: Any, when: datetime, *args: Any) -> None:
+        self.jobs[job_id] = when
+
+    def cancel(self, job_id: str) -> None:
+        self.jobs.pop(job_id, None)
+
+    def exists(self, job_id: str) -> bool:
+        return job_id in self.jobs
+
+    def is_late(self, scheduled_for: datetime) -> bool:
+        return False
+
+
+@pytest.fixture
+async def app(tmp_path: Path) -> AsyncIterator[Any]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    engine = create_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    settings = Settings(
+        matrix=MatrixConfig(homeserver="http://localhost", user_id="@bot:localhost", password=SecretStr("x"))
+    )
+    fake = SimpleNamespace(settings=settings, catalog=CATALOG, db=Database(url), jobs=FakeJobs())
+    fake.sender = Sender(fake)  # type: ignore[arg-type]
+    yield fake
+    await fake.db.close()
+
+
+async def make_session(
+    app: Any, *, capacity: int | None, slot_id: int | None = None, title: str = "KI"
+) -> int:
+    async with app.db.session() as db:
+        if slot_id is None:
+            event = SessionEvent(
+                room_id="!room:x",
+                title="Camp",
+                day=date.today() + timedelta(days=1),
+                timezone="Europe/Berlin",
+                status="published",
+                proposals_open=True,
+                created_by="@mod:x",
+            )
+            db.add(event)
+            await db.flush()
+            slot = SessionSlot(event_id=event.id, number=1, name="Runde 1", start=time(11, 15), end=time(12))
+            db.add(slot)
+            await db.flush()
+            slot_id = slot.id
+            event_id = event.id
+        else:
+            found = await db.get(SessionSlot, slot_id)
+            assert found is not None
+            event_id = found.event_id
+        row = BarcampSession(
+            event_id=event_id,
+            title=title,
+            capacity=capacity,
+            slot_id=slot_id,
+            status="scheduled",
+            description="",
+        )
+        row.hosts.append(SessionHost(user_id="@host:x"))
+        db.add(row)
+        await db.flush()
+        return row.id
+
+
+async def signups(app: Any, session_id: int) -> list[SessionSignup]:
+    async with app.db.session() as db:
+        return list(
+            (
+                await db.scalars(
+                    select(SessionSignup)
+                    .where(SessionSignup.session_id == session_id)
+                    .order_by(SessionSignup.id)
+                )
+            ).all()
+        )
+
+
+async def direct_messages(app: Any) -> dict[str, list[str]]:
+    async with app.db.session() as db:
+        rows = (await db.scalars(select(OutboxMessage).where(OutboxMessage.to_user.is_not(None)))).all()
+    found: dict[str, list[str]] = {}
+    for row in rows:
+        found.setdefault(row.to_user or "", []).append(row.content["content"]["body"])
+    return found
+
+
+async def test_two_hundred_concurrent_signups_fill_exactly_twenty_seats(app: Any) -> None:
+    session_id = await make_session(app, capacity=20)
+    users = [f"@user{i:03d}:x" for i in range(200)]
+    changes = await asyncio.gather(*(service.sign_up(app, session_id, u, switch=False, t=T) for u in users))
+    kinds = [c.decision.kind for c in changes if c.decision is not None]
+    assert kinds.count("confirmed") == 20
+    assert kinds.count("waitlisted") == 180
+    rows = await signups(app, session_id)
+    assert len(rows) == 200
+    assert len({r.user_id for r in rows}) == 200
+    assert sum(r.state == CONFIRMED for r in rows) == 20
+    waiting = sorted((r for r in rows if r.state == WAITLISTED), key=lambda r: r.created_at)
+    # Positions follow the order the requests were taken: 1..180 without gaps or repeats.
+    assert [r.position for r in waiting] == list(range(1, 181))
+
+
+async def test_withdrawal_promotes_the_first_in_line_with_a_direct_message(app: Any) -> None:
+    session_id = await make_session(app, capacity=1)
+    for user in ("@a:x", "@b:x", "@c:x"):
+        await service.sign_up(app, session_id, user, switch=False, t=T)
+    change = await service.withdraw(app, session_id, "@a:x", T)
+    assert change.promoted == ["@b:x"]
+    assert "abgemeldet" in change.text
+    states = {r.user_id: (r.state, r.position) for r in await signups(app, session_id)}
+    assert states == {"@b:x": (CONFIRMED, None), "@c:x": (WAITLISTED, 1)}
+    messages = await direct_messages(app)
+    assert "Ein Platz ist frei geworden" in messages["@b:x"][0]
+    assert "@c:x" not in messages
+    # A wait-listed member withdrawing promotes nobody and closes the gap.
+    await service.sign_up(app, session_id, "@d:x", switch=False, t=T)
+    await service.withdraw(app, session_id, "@c:x", T)
+    states = {r.user_id: (r.state, r.position) for r in await signups(app, session_id)}
+    assert states == {"@b:x": (CONFIRMED, None), "@d:x": (WAITLISTED, 1)}
+    again = await service.withdraw(app, session_id, "@c:x", T)
+    assert "nicht angemeldet" in again.text
+
+
+async def test_same_slot_needs_switch_and_switching_frees_the_seat(app: Any) -> None:
+    first = await make_session(app, capacity=1, title="Erste")
+    async with app.db.session() as db:
+        slot_id = (await db.get(BarcampSession, first)).slot_id  # type: ignore[union-attr]
+    second = await make_session(app, capacity=5, slot_id=slot_id, title="Zweite")
+    await service.sign_up(app, first, "@a:x", switch=False, t=T)
+    await service.sign_up(app, first, "@b:x", switch=False, t=T)  # wait-listed
+    conflict = await service.sign_up(app, second, "@a:x", switch=False, t=T)
+    assert conflict.decision is not None
+    assert conflict.decision.kind == "slot_conflict"
+    assert "--wechseln" in conflict.text
+    switched = await service.sign_up(app, second, "@a:x", switch=True, t=T)
+    assert switched.decision is not None
+    assert switched.decision.kind == "confirmed"
+    assert switched.promoted == ["@b:x"]
+    assert [(r.user_id, r.state) for r in await signups(app, first)] == [("@b:x", CONFIRMED)]
+    assert [(r.user_id, r.state) for r in await signups(app, second)] == [("@a:x", CONFIRMED)]
+
+
+async def test_one_member_racing_for_two_sessions_of_a_slot_gets_one(app: Any) -> None:
+    first = await make_session(app, capacity=5, title="Erste")
+    async with app.db.session() as db:
+        slot_id = (await db.get(BarcampSession, first)).slot_id  # type: ignore[union-attr]
+    second = await make_session(app, capacity=5, slot_id=slot_id, title="Zweite")
+    changes = await asyncio.gather(
+        service.sign_up(app, first, "@a:x", switch=False, t=T),
+        service.sign_up(app, second, "@a:x", switch=False, t=T),
+    )
+    kinds = sorted(c.decision.kind for c in changes if c.decision is not None)
+    assert kinds == ["confirmed", "slot_conflict"]
+
+
+async def test_raising_capacity_promotes_in_order(app: Any) -> None:
+    session_id = await make_session(app, capacity=1)
+    for user in ("@a:x", "@b:x", "@c:x", "@d:x"):
+        await service.sign_up(app, session_id, user, switch=False, t=T)
+    change = service.Change()
+    confirmed, capacity = await service.change_capacity(app, session_id, 3, change)
+    assert (confirmed, capacity) == (3, 3)
+    assert change.promoted == ["@b:x", "@c:x"]
+    states = {r.user_id: (r.state, r.position) for r in await signups(app, session_id)}
+    assert states["@d:x"] == (WAITLISTED, 1)
+
+
+async def test_hosts_are_confirmed_beyond_capacity(app: Any) -> None:
+    session_id = await make_session(app, capacity=1)
+    await service.sign_up(app, session_id, "@a:x", switch=False, t=T)
+    host = await service.sign_up(app, session_id, "@host:x", switch=False, t=T)
+    assert host.decision is not None
+    assert host.decision.kind == "confirmed"
+    assert "dein Platz ist dir sicher" in host.text
+
+
+def test_reminder_due_is_lead_time_before_start_or_at_once() -> None:
+    settings = Settings(
+        matrix=MatrixConfig(homeserver="http://localhost", user_id="@bot:localhost", password=SecretStr("x"))
+    )
+    app: Any = SimpleNamespace(settings=settings)
+    event = SessionEvent(day=date(2030, 3, 31), timezone="Europe/Berlin")  # the day DST began in 2030
+    slot = SessionSlot(start=time(11, 15), end=time(12, 0))
+    start = datetime(2030, 3, 31, 9, 15, tzinfo=UTC)  # 11:15 CEST
+    assert service.slot_start(event, slot) == start
+    early = start - timedelta(hours=2)
+    assert service.reminder_due(app, event, slot, early) == start - timedelta(minutes=15)
+    assert service.reminder_due(app, event, slot, start - timedelta(minutes=5)) == start - timedelta(
+        minutes=5
+    )
+    assert service.reminder_due(app, event, slot, start) is None
+    settings.sessions.reminder_lead_seconds = 30
+    assert service.reminder_due(app, event, slot, early) == start - timedelta(seconds=30)
+
+
+def test_slot_announcement_lists_sessions_with_number_keys() -> None:
+    event = SessionEvent(day=date(2030, 5, 15), timezone="Europe/Berlin")
+    slot = SessionSlot(name="Sessionrunde <1>", start=time(11, 15), end=time(12, 0))
+    views = [
+        SessionView(1, "KI *jetzt*", "", ("@a:x",), None, 20, 1, "Raum Spree", "scheduled", 12, 0),
+        SessionView(2, "Open Data", "", ("@b:x",), None, None, 1, None, "scheduled", 3, 0),
+    ]
+    text = service.announcement_text(event, slot, views, T)
+    assert text.splitlines()[0] == "🔔 **Sessionrunde \\<1\\>** beginnt jetzt (11:15–12:00):"
+    assert "1️⃣ **KI \\*jetzt\\*** (Nr. 1) – 12/20 Plätze · Raum: Raum Spree" in text
+    assert "2️⃣ **Open Data** (Nr. 2) – 3 angemeldet" in text
+    assert "Reaktion mit der Nummer" in text
+    single = service.announcement_text(event, slot, views[:1], T)
+    assert "Reaktion mit ✅" in single
+
+
+def test_prefix_is_filled_into_catalog_texts() -> None:
+    t = with_prefix(CATALOG.translator("en"), "?")
+    assert t.language == "en"
+    assert "`?withdraw 7`" in t("sessions_signup_confirmed", title="X", session_id=7)
