@@ -9,6 +9,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from bot.devserver import Synapse, rate_limits
 from tests.e2e.harness import BotProcess, Member
@@ -17,7 +18,7 @@ REMINDER = "**Erinnerung** für"
 
 
 async def start_world(
-    directory: Path, *, overrides: dict | None = None
+    directory: Path, *, overrides: dict[str, Any] | None = None
 ) -> tuple[Synapse, BotProcess, Member, str]:
     synapse = Synapse(directory / "synapse", overrides=overrides or {})
     await asyncio.to_thread(synapse.start)

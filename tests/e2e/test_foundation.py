@@ -108,7 +108,7 @@ async def test_addressing_the_bot_by_name_and_undecryptable_message(bot: BotProc
     await bot_joined(ida, room, bot.user_id)
     by_name = await ida.command(room, "bot: hilfe")
     assert "Das kann ich für dich tun" in by_name.body
-    # An encrypted event for a Megolm session the bot never received: it must say so instead of staying silent.
+    # An encrypted event for a Megolm session the bot never got: it must say so instead of staying silent.
     content = {
         "algorithm": "m.megolm.v1.aes-sha2",
         "sender_key": "x" * 43,
@@ -131,7 +131,9 @@ async def test_bot_follows_a_room_upgrade(bot: BotProcess, member_factory) -> No
     from nio import RoomPreset
 
     jana = await member_factory("jana")
-    response = await jana.client.room_create(name="Öffentlich", preset=RoomPreset.public_chat, invite=[bot.user_id])
+    response = await jana.client.room_create(
+        name="Öffentlich", preset=RoomPreset.public_chat, invite=[bot.user_id]
+    )
     old_room = response.room_id  # type: ignore[union-attr]
     await jana.wait_until(lambda: old_room in jana.client.rooms)
     await bot_joined(jana, old_room, bot.user_id)

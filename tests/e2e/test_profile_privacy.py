@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import Any
 
 from nio.crypto.attachments import decrypt_attachment
 
@@ -17,7 +18,7 @@ async def setup_room(member: Member, bot: BotProcess) -> str:
     return room_id
 
 
-async def download(member: Member, content: dict) -> bytes:
+async def download(member: Member, content: dict[str, Any]) -> bytes:
     info = content.get("file")
     response = await member.client.download(mxc=info["url"] if info else content["url"])
     body = response.body  # type: ignore[union-attr]
@@ -31,7 +32,7 @@ def rows_mentioning(database: str, user_id: str) -> list[tuple[str, str]]:
     with sqlite3.connect(database) as connection:
         tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         for table in tables:
-            for row in connection.execute(f'SELECT * FROM "{table}"'):  # noqa: S608 - table names from the schema
+            for row in connection.execute(f'SELECT * FROM "{table}"'):
                 if user_id in repr(row):
                     found.append((table, repr(row)[:200]))
     return found

@@ -97,5 +97,7 @@ async def test_invite_from_other_inviter_is_refused(crashbot: BotProcess, member
     room = stranger.client.rooms[room_id]
     await stranger.wait_until(lambda: f"rejected invite to {room_id}" in crashbot.log())
     # The invitation is declined: the bot's membership goes from "invite" to "leave".
-    await stranger.wait_until(lambda: crashbot.user_id not in room.users and crashbot.user_id not in room.invited_users)
+    await stranger.wait_until(
+        lambda: crashbot.user_id not in room.users and crashbot.user_id not in room.invited_users
+    )
     assert f"joined {room_id}" not in crashbot.log()

@@ -7,7 +7,7 @@ from bot.sender import message_content, pill
 
 
 def test_user_html_and_markdown_are_escaped() -> None:
-    html = to_html("Titel: " + esc('<img src=x onerror=alert(1)> **fett** [link](javascript:x) `code`'))
+    html = to_html("Titel: " + esc("<img src=x onerror=alert(1)> **fett** [link](javascript:x) `code`"))
     assert "<img" not in html
     assert "&lt;img" in html
     assert "<strong>" not in html

@@ -57,9 +57,16 @@ def test_text_takes_the_rest_as_typed() -> None:
 def test_flags_anywhere_with_umlaut_spellings() -> None:
     cmd = command(
         Arg("title", Quoted()),
-        flags=(Flag("capacity", ("kapazität", "capacity"), Int(minimum=1)), Flag("switch", ("wechseln", "switch"))),
+        flags=(
+            Flag("capacity", ("kapazität", "capacity"), Int(minimum=1)),
+            Flag("switch", ("wechseln", "switch")),
+        ),
     )
-    assert parse(cmd, "--kapazitaet 20 Titel --wechseln") == {"title": "Titel", "capacity": 20, "switch": True}
+    assert parse(cmd, "--kapazitaet 20 Titel --wechseln") == {
+        "title": "Titel",
+        "capacity": 20,
+        "switch": True,
+    }
     assert parse(cmd, "Titel --capacity=5") == {"title": "Titel", "capacity": 5, "switch": False}
     with pytest.raises(ArgError) as error:
         parse(cmd, "Titel --kapazität 0")
@@ -107,7 +114,7 @@ def test_command_text_uses_pills_and_drops_reply_fallback() -> None:
     event = SimpleNamespace(
         body="> <@x:y> old\n\n!bingo B2 Anna",
         format="org.matrix.custom.html",
-        formatted_body='<mx-reply><blockquote>old</blockquote></mx-reply>!bingo B2 '
+        formatted_body="<mx-reply><blockquote>old</blockquote></mx-reply>!bingo B2 "
         '<a href="https://matrix.to/#/@anna:example.org">Anna</a>',
     )
     assert command_text(event) == "!bingo B2 @anna:example.org"

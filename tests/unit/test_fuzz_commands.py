@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -86,7 +87,7 @@ def event_loop_app(
     loop.close()
 
 
-def check_safe(contents: list[dict], text: str) -> None:
+def check_safe(contents: list[dict[str, Any]], text: str) -> None:
     for content in contents:
         formatted = content.get("formatted_body", "")
         for tag in ("<script", "<img", "<b>fett", "<a href='https://e.x'"):

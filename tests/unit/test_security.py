@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.app import App
-from bot.framework import Permission
+from bot.framework import Command, Permission
 from tests.inprocess import all_commands, invoke, make_app, prepare
 
 
@@ -22,7 +22,7 @@ def loop_and_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[asy
     loop.close()
 
 
-def privileged(app: App) -> list:
+def privileged(app: App) -> list[Command]:
     return [c for c in all_commands(app) if c.permission >= Permission.MODERATOR]
 
 
