@@ -25,6 +25,7 @@ from nio import (
     RoomMessage,
     RoomSendResponse,
 )
+from nio.crypto.attachments import decrypt_attachment
 
 from bot.devserver import Synapse
 
@@ -111,10 +112,14 @@ class Member:
             self._changed.notify_all()
 
     async def create_room(
-        self, *, invite: list[str], encrypted: bool = False, name: str = "Community"
+        self, *, invite: list[str], encrypted: bool = False, name: str = "Community", direct: bool = False
     ) -> str:
+        """A room with ``invite``d users; ``direct`` makes it a direct chat as clients do (unnamed, is_direct)."""
         response = await self.client.room_create(
-            name=name, invite=invite, initial_state=[ENCRYPTION] if encrypted else []
+            name=None if direct else name,
+            invite=invite,
+            is_direct=direct,
+            initial_state=[ENCRYPTION] if encrypted else [],
         )
         assert isinstance(response, RoomCreateResponse), response
         await self.wait_until(lambda: response.room_id in self.client.rooms)
@@ -200,6 +205,25 @@ class Member:
         """Send a command and return the bot's reply to it."""
         event_id = await self.say(room_id, text, **kwargs)
         return await self.next_message(room_id=room_id, reply_to=event_id, timeout=timeout)
+
+    async def download(self, content: dict[str, Any]) -> bytes:
+        """The file of an m.file/m.image message, decrypted when it was sent into an encrypted room."""
+        encrypted = content.get("file")
+        response = await self.client.download(mxc=encrypted["url"] if encrypted else content["url"])
+        body = response.body  # type: ignore[union-attr]
+        if encrypted:
+            key, digest, iv = encrypted["key"]["k"], encrypted["hashes"]["sha256"], encrypted["iv"]
+            return bytes(decrypt_attachment(body, key, digest, iv))
+        return bytes(body)
+
+    async def wait_for_member(self, room_id: str, user_id: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Until ``user_id`` has joined ``room_id`` (not merely been invited), as this member sees it."""
+
+        def joined() -> bool:
+            room = self.client.rooms.get(room_id)
+            return room is not None and user_id in room.users and user_id not in room.invited_users
+
+        await self.wait_until(joined, timeout)
 
     def messages_from(self, sender: str, room_id: str | None = None) -> list[Received]:
         return [r for r in self.received if r.sender == sender and (room_id is None or r.room_id == room_id)]

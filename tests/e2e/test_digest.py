@@ -9,7 +9,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from nio.crypto.attachments import decrypt_attachment
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
@@ -44,16 +43,6 @@ def seed(bot: BotProcess, rows: list[object]) -> None:
     engine.dispose()
 
 
-async def bot_joined(member: Member, room_id: str, bot_id: str) -> None:
-    await member.wait_until(
-        lambda: (
-            room_id in member.client.rooms
-            and bot_id in member.client.rooms[room_id].users
-            and bot_id not in member.client.rooms[room_id].invited_users
-        )
-    )
-
-
 async def files_after(
     member: Member, room_id: str, sender: str, after: int, count: int = 2
 ) -> list[Received]:
@@ -66,18 +55,6 @@ async def files_after(
 
     await member.wait_until(lambda: len(found()) >= count)
     return found()
-
-
-async def download(member: Member, item: Received) -> bytes:
-    content = item.content
-    encrypted = content.get("file")
-    response = await member.client.download(mxc=encrypted["url"] if encrypted else content["url"])
-    body = response.body  # type: ignore[union-attr]
-    if encrypted:
-        return bytes(
-            decrypt_attachment(body, encrypted["key"]["k"], encrypted["hashes"]["sha256"], encrypted["iv"])
-        )
-    return bytes(body)
 
 
 def digests_in(member: Member, room_id: str, sender: str) -> list[Received]:
@@ -138,7 +115,7 @@ async def community(digest_bot: BotProcess, member_factory, *others: Member) -> 
     room_id = await owner.create_room(invite=[digest_bot.user_id, *(o.user_id for o in others)])
     for other in others:
         await other.join(room_id)
-    await bot_joined(owner, room_id, digest_bot.user_id)
+    await owner.wait_for_member(room_id, digest_bot.user_id)
     return room_id, owner
 
 
@@ -343,11 +320,11 @@ async def test_digest_of_seeded_month(digest_bot: BotProcess, member_factory) ->
     files = await files_after(owner, dm, digest_bot.user_id, before)
     by_name = {f.content["filename"]: f for f in files}
     assert set(by_name) == {"next-digest-2025-03.md", "next-digest-2025-03.html"}
-    markdown = (await download(owner, by_name["next-digest-2025-03.md"])).decode()
+    markdown = (await owner.download(by_name["next-digest-2025-03.md"].content)).decode()
     assert markdown.startswith("# NExT-Digest März 2025: NExT\\-Netzwerk")  # Markdown escapes the scope
     assert "**2** Networking-Runden mit **3** neuen Kontakten" in markdown
     assert "\\<b\\>fett\\</b\\>" in markdown
-    page = (await download(owner, by_name["next-digest-2025-03.html"])).decode()
+    page = (await owner.download(by_name["next-digest-2025-03.html"].content)).decode()
     assert page.startswith("<!DOCTYPE html>")
     assert '<html lang="de">' in page
     assert "<strong>3</strong> neue Mitglieder in den Räumen" in page
@@ -369,7 +346,7 @@ async def test_post_now_asks_before_posting_twice(digest_bot: BotProcess, member
     assert "in Zahlen" in digest.body
     files = await files_after(owner, room, digest_bot.user_id, before)
     assert sorted(f.content["filename"].rsplit(".", 1)[1] for f in files) == ["html", "md"]
-    page = await download(owner, next(f for f in files if f.content["filename"].endswith(".html")))
+    page = await owner.download(next(f for f in files if f.content["filename"].endswith(".html")).content)
     assert b"<!DOCTYPE html>" in page
 
     again = await owner.command(room, "!digest jetzt")
@@ -414,7 +391,7 @@ async def test_scheduled_digest_posts_once_even_after_restart(
     process, room, owner = await scheduled_bot(synapse, workdir, member_factory, "digestsched", config)
     process.start()
     try:
-        await bot_joined(owner, room, process.user_id)
+        await owner.wait_for_member(room, process.user_id)
         assert digests_in(owner, room, process.user_id) == []
         digest = await owner.next_message(
             room_id=room, sender=process.user_id, contains="NExT-Digest", timeout=60

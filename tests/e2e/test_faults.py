@@ -27,8 +27,7 @@ async def start_world(
     member = Member(synapse, "member", directory)
     await member.start()
     room_id = await member.create_room(invite=[bot.user_id])
-    room = member.client.rooms[room_id]
-    await member.wait_until(lambda: bot.user_id in room.users and bot.user_id not in room.invited_users)
+    await member.wait_for_member(room_id, bot.user_id)
     return synapse, bot, member, room_id
 
 

@@ -6,18 +6,13 @@ import json
 
 import pytest
 
-from tests.e2e.harness import BotProcess, Member
-
-
-async def bot_joined(member: Member, room_id: str, bot_id: str) -> None:
-    room = member.client.rooms[room_id]
-    await member.wait_until(lambda: bot_id in room.users and bot_id not in room.invited_users)
+from tests.e2e.harness import BotProcess
 
 
 async def test_help_in_german_and_english(bot: BotProcess, member_factory) -> None:
     anna = await member_factory("anna")
     room = await anna.create_room(invite=[bot.user_id])
-    await bot_joined(anna, room, bot.user_id)
+    await anna.wait_for_member(room, bot.user_id)
     german = await anna.command(room, "!hilfe")
     assert german.sender == bot.user_id
     assert german.msgtype == "m.notice"
@@ -35,7 +30,7 @@ async def test_help_in_german_and_english(bot: BotProcess, member_factory) -> No
 async def test_reminder_in_plain_room(bot: BotProcess, member_factory) -> None:
     bert = await member_factory("bert")
     room = await bert.create_room(invite=[bot.user_id])
-    await bot_joined(bert, room, bot.user_id)
+    await bert.wait_for_member(room, bot.user_id)
     reply = await bert.command(room, "!erinnere mich in 3 Sekunden an den Kaffee")
     assert "ich erinnere dich" in reply.body, reply.body
     fired = await bert.next_message(room_id=room, contains="**Erinnerung** für", after=len(bert.received) - 1)
@@ -46,7 +41,7 @@ async def test_reminder_in_plain_room(bot: BotProcess, member_factory) -> None:
 async def test_reminder_in_encrypted_room(bot: BotProcess, member_factory) -> None:
     carla = await member_factory("carla")
     room = await carla.create_room(invite=[bot.user_id], encrypted=True)
-    await bot_joined(carla, room, bot.user_id)
+    await carla.wait_for_member(room, bot.user_id)
     reply = await carla.command(room, "!erinnere mich in 3 Sekunden an den Kaffee")
     assert reply.source["type"] == "m.room.message"  # decrypted by nio: it was encrypted on the wire
     assert "ich erinnere dich" in reply.body
@@ -59,7 +54,7 @@ async def test_moderator_command_refused_for_member(bot: BotProcess, member_fact
     dora = await member_factory("dora")
     room = await owner.create_room(invite=[bot.user_id, dora.user_id])
     await dora.join(room)
-    await bot_joined(owner, room, bot.user_id)
+    await owner.wait_for_member(room, bot.user_id)
     refused = await dora.command(room, "!erinnere raum morgen 9 Uhr Teamrunde")
     assert "Das dürfen nur Moderator:innen" in refused.body
     allowed = await owner.command(room, "!erinnere raum morgen 9 Uhr Teamrunde")
@@ -81,7 +76,7 @@ async def test_moderator_command_refused_for_member(bot: BotProcess, member_fact
 async def test_user_html_is_escaped_and_never_mentions_room(bot: BotProcess, member_factory) -> None:
     emil = await member_factory("emil")
     room = await emil.create_room(invite=[bot.user_id])
-    await bot_joined(emil, room, bot.user_id)
+    await emil.wait_for_member(room, bot.user_id)
     reply = await emil.command(
         room, "!erinnere mich in 1 Stunde an <b>fett</b> @room [x](https://evil.example)"
     )
@@ -97,7 +92,7 @@ async def test_user_html_is_escaped_and_never_mentions_room(bot: BotProcess, mem
 async def test_reminder_bad_input_gets_clear_answer(bot: BotProcess, member_factory, text: str) -> None:
     fritz = await member_factory("fritz")
     room = await fritz.create_room(invite=[bot.user_id])
-    await bot_joined(fritz, room, bot.user_id)
+    await fritz.wait_for_member(room, bot.user_id)
     reply = await fritz.command(room, text)
     assert "!erinnere mich morgen 9 Uhr" in reply.body  # usage example included
 
@@ -105,7 +100,7 @@ async def test_reminder_bad_input_gets_clear_answer(bot: BotProcess, member_fact
 async def test_addressing_the_bot_by_name_and_undecryptable_message(bot: BotProcess, member_factory) -> None:
     ida = await member_factory("ida")
     room = await ida.create_room(invite=[bot.user_id], encrypted=True)
-    await bot_joined(ida, room, bot.user_id)
+    await ida.wait_for_member(room, bot.user_id)
     by_name = await ida.command(room, "bot: hilfe")
     assert "Das kann ich für dich tun" in by_name.body
     # An encrypted event for a Megolm session the bot never got: it must say so instead of staying silent.
@@ -136,7 +131,7 @@ async def test_bot_follows_a_room_upgrade(bot: BotProcess, member_factory) -> No
     )
     old_room = response.room_id  # type: ignore[union-attr]
     await jana.wait_until(lambda: old_room in jana.client.rooms)
-    await bot_joined(jana, old_room, bot.user_id)
+    await jana.wait_for_member(old_room, bot.user_id)
     response = await jana.client.send(
         "POST",
         f"/_matrix/client/v3/rooms/{old_room}/upgrade",
@@ -147,6 +142,6 @@ async def test_bot_follows_a_room_upgrade(bot: BotProcess, member_factory) -> No
     assert response.status == 200, body
     new_room = body["replacement_room"]
     await jana.wait_until(lambda: new_room in jana.client.rooms)
-    await bot_joined(jana, new_room, bot.user_id)
+    await jana.wait_for_member(new_room, bot.user_id)
     reply = await jana.command(new_room, "!hilfe")
     assert "Das kann ich für dich tun" in reply.body

@@ -32,15 +32,10 @@ def netbot(synapse: Synapse, workdir: Path) -> Iterator[BotProcess]:
     process.stop()
 
 
-async def bot_joined(member: Member, room_id: str, bot_id: str) -> None:
-    room = member.client.rooms[room_id]
-    await member.wait_until(lambda: bot_id in room.users and bot_id not in room.invited_users)
-
-
 async def community(owner: Member, others: list[Member], bot: BotProcess) -> str:
     room = await owner.create_room(invite=[bot.user_id, *(m.user_id for m in others)])
     await asyncio.gather(*(member.join(room) for member in others))
-    await bot_joined(owner, room, bot.user_id)
+    await owner.wait_for_member(room, bot.user_id)
     return room
 
 
@@ -187,8 +182,8 @@ async def test_partner_requests_pair_and_time_out(netbot: BotProcess, member_fac
     assert nobody.content["m.mentions"] == {"user_ids": [third.user_id]}
 
     # From a direct chat the search covers every room shared with the bot.
-    direct = await third.create_room(invite=[netbot.user_id], name="DM")
-    await bot_joined(third, direct, netbot.user_id)
+    direct = await third.create_room(invite=[netbot.user_id], direct=True)
+    await third.wait_for_member(direct, netbot.user_id)
     across = await third.command(direct, "!partner")
     assert "gemeinsamen Räumen" in across.body, across.body
     mark_third = len(third.received)

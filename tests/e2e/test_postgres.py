@@ -123,8 +123,7 @@ async def test_bot_reminder_on_postgres(postgres_url: str, synapse: Synapse, wor
         member = Member(synapse, "pgmember", workdir)
         await member.start()
         room_id = await member.create_room(invite=[bot.user_id], encrypted=True)
-        room = member.client.rooms[room_id]
-        await member.wait_until(lambda: bot.user_id in room.users and bot.user_id not in room.invited_users)
+        await member.wait_for_member(room_id, bot.user_id)
         reply = await member.command(room_id, "!erinnere mich in 3 Sekunden an Postgres")
         assert "ich erinnere dich" in reply.body
         fired = await member.next_message(room_id=room_id, contains="**Erinnerung** für", timeout=40)

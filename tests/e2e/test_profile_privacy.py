@@ -4,27 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
-
-from nio.crypto.attachments import decrypt_attachment
 
 from tests.e2e.harness import BotProcess, Member
 
 
 async def setup_room(member: Member, bot: BotProcess) -> str:
     room_id = await member.create_room(invite=[bot.user_id])
-    room = member.client.rooms[room_id]
-    await member.wait_until(lambda: bot.user_id in room.users and bot.user_id not in room.invited_users)
+    await member.wait_for_member(room_id, bot.user_id)
     return room_id
-
-
-async def download(member: Member, content: dict[str, Any]) -> bytes:
-    info = content.get("file")
-    response = await member.client.download(mxc=info["url"] if info else content["url"])
-    body = response.body  # type: ignore[union-attr]
-    if info:
-        return bytes(decrypt_attachment(body, info["key"]["k"], info["hashes"]["sha256"], info["iv"]))
-    return bytes(body)
 
 
 def rows_mentioning(database: str, user_id: str) -> list[tuple[str, str]]:
@@ -78,7 +65,7 @@ async def test_profile_language_and_privacy(bot: BotProcess, member_factory) -> 
         file_message = await gina.next_message(
             room_id=direct, sender=bot.user_id, after=gina.received.index(file_message) + 1
         )
-    data = json.loads(await download(gina, file_message.content))
+    data = json.loads(await gina.download(file_message.content))
     assert data["user_id"] == gina.user_id
     assert data["profile"]["profile"]["organisation"] == "Stadt <b>Köln</b>"
     assert data["reminders"]["reminders"][0]["text"] == "die Abstimmung"

@@ -36,8 +36,7 @@ async def trusted(synapse: Synapse, workdir: Path) -> Member:
 
 async def joined_room(member: Member, bot: BotProcess, *, encrypted: bool) -> str:
     room_id = await member.create_room(invite=[bot.user_id], encrypted=encrypted)
-    room = member.client.rooms[room_id]
-    await member.wait_until(lambda: bot.user_id in room.users and bot.user_id not in room.invited_users)
+    await member.wait_for_member(room_id, bot.user_id)
     return room_id
 
 

@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 from nio import AsyncClient, AsyncClientConfig, RoomSendResponse
-from nio.crypto.attachments import decrypt_attachment
 
 from bot.devserver import Synapse
 from tests.e2e.harness import BotProcess, Member, Received
@@ -44,15 +43,6 @@ def number(pattern: str, text: str) -> int:
     found = re.search(pattern, text)
     assert found, f"{pattern!r} not in {text!r}"
     return int(found.group(1))
-
-
-async def download(member: Member, content: dict[str, Any]) -> bytes:
-    info = content.get("file")
-    response = await member.client.download(mxc=info["url"] if info else content["url"])
-    body = response.body  # type: ignore[union-attr]
-    if info:
-        return bytes(decrypt_attachment(body, info["key"]["k"], info["hashes"]["sha256"], info["iv"]))
-    return bytes(body)
 
 
 async def next_file(member: Member, room_id: str, sender: str, after: int) -> Received:
@@ -311,7 +301,7 @@ async def test_propose_schedule_publish_signup_waitlist_promotion_switch_cancel(
     # iCal: the whole event in the room, with correct Europe/Berlin times ...
     before = len(mod.received)
     await mod.say(room, "!kalender alle")
-    everything = events_of(await download(mod, (await next_file(mod, room, bot.user_id, before)).content))
+    everything = events_of(await mod.download((await next_file(mod, room, bot.user_id, before)).content))
     entry = everything["KI in der Verwaltung"]
     start = entry.decoded("dtstart")
     assert entry["dtstart"].params["TZID"] == "Europe/Berlin"
@@ -325,7 +315,7 @@ async def test_propose_schedule_publish_signup_waitlist_promotion_switch_cancel(
     direct = await dora.direct_room_with(bot.user_id)
     before = len(dora.received)
     assert "Direktchat" in (await dora.command(room, "!kalender")).body
-    personal = events_of(await download(dora, (await next_file(dora, direct, bot.user_id, before)).content))
+    personal = events_of(await dora.download((await next_file(dora, direct, bot.user_id, before)).content))
     assert set(personal) == {"KI in der Verwaltung"}
 
     # Cancelling tells everyone signed up.
