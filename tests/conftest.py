@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from bot.devserver import Synapse
 from tests.e2e.harness import BotProcess, Member
 
 _counter = itertools.count()
+MemberFactory = Callable[[str], Awaitable[Member]]
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +33,7 @@ def unique(name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def member_factory(synapse: Synapse, workdir: Path):  # type: ignore[no-untyped-def]
+async def member_factory(synapse: Synapse, workdir: Path) -> AsyncIterator[MemberFactory]:
     created: list[Member] = []
 
     async def make(name: str) -> Member:
@@ -41,8 +42,9 @@ def member_factory(synapse: Synapse, workdir: Path):  # type: ignore[no-untyped-
         created.append(member)
         return member
 
-    # Members end with the test session's event loop.
-    return make
+    yield make
+    for member in created:
+        await member.stop()
 
 
 @pytest.fixture(scope="session")

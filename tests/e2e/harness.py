@@ -114,7 +114,7 @@ class Member:
     async def create_room(
         self, *, invite: list[str], encrypted: bool = False, name: str = "Community", direct: bool = False
     ) -> str:
-        """A room with ``invite``d users; ``direct`` makes it a direct chat as clients do (unnamed, is_direct)."""
+        """A room with ``invite``d users; ``direct`` makes it a direct chat as clients do it."""
         response = await self.client.room_create(
             name=None if direct else name,
             invite=invite,

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.devserver import Synapse, free_port
 from storage.db import Database, upgrade_database
@@ -100,7 +101,7 @@ async def test_migrations_and_repositories_on_postgres(postgres_url: str) -> Non
             )
         async with database.session() as session:
             member = await session.get(MemberRow, "@pg:example.org")
-            reminder = (await session.scalars(Reminder.__table__.select())).first()
+            reminder = (await session.scalars(select(Reminder))).first()
         assert member is not None
         assert member.topics == ["OZG", "Open Source"]
         assert reminder is not None
