@@ -29,7 +29,7 @@ test: lint
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP)
-	$(PY) -m benchmarks.matching
+	$(PY) -m benchmarks.run_all
 
 clean:
 	rm -rf $(VENV) .dev .mypy_cache .ruff_cache
