@@ -29,6 +29,7 @@ from nio import (
     RoomKeyEvent,
     RoomMemberEvent,
     RoomMessageFile,
+    RoomMessagesResponse,
     RoomMessageText,
     RoomPreset,
     RoomSendResponse,
@@ -48,6 +49,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SYNC_TIMEOUT_MS = 30_000
+# Synapse returns at most 100 timeline events per room and sync; fewer would make gaps more frequent.
+SYNC_FILTER = {"room": {"timeline": {"limit": 100}}}
+MAX_GAP_PAGES = 20
+EventHandler = Callable[[MatrixRoom, Any], Awaitable[None]]
 SYNC_TOKEN_KEY = "sync_token"
 ENCRYPTION_STATE = {
     "type": "m.room.encryption",
@@ -87,7 +92,9 @@ class MatrixBot:
         self.store_path.mkdir(parents=True, exist_ok=True)
         client_config = AsyncClientConfig(
             encryption_enabled=cfg.encryption,
-            store_sync_tokens=True,
+            # The bot stores the token itself (after each sync, in its database); nio's own copy would be a
+            # second synchronous SQLite write per sync on the event loop.
+            store_sync_tokens=False,
             # None (the default) keeps nio's retries with retry_after_ms; 0 would turn them off.
             max_limit_exceeded=None,
             max_timeouts=None,
@@ -104,6 +111,8 @@ class MatrixBot:
         self._told_undecryptable: set[str] = set()
         self._creators: dict[str, set[str]] = {}
         self._direct_rooms: set[str] = set()
+        self._joined_at: dict[str, int | None] = {}
+        self._queued_events: list[tuple[EventHandler, MatrixRoom, Any]] = []
         self._register_callbacks()
 
     # --- login ---------------------------------------------------------------------------------------------
@@ -178,9 +187,11 @@ class MatrixBot:
         first = True
         backoff = 1.0
         while not self._stopping:
+            previous = since if first else self.client.next_batch
             try:
                 response = await self.client.sync(
                     timeout=0 if first else SYNC_TIMEOUT_MS,
+                    sync_filter=SYNC_FILTER,
                     since=since if first else None,
                     full_state=True if first else None,
                 )
@@ -197,12 +208,46 @@ class MatrixBot:
                 backoff = min(backoff * 2, 30.0)
                 continue
             backoff = 1.0
+            await self._dispatch(response, previous)
             await self._after_sync(response)
             if first:
                 first = False
                 await self._join_configured_rooms()
                 self.ready.set()
                 log.info("first sync done, %s rooms", len(self.client.rooms))
+
+    async def _dispatch(self, response: SyncResponse, previous: str | None) -> None:
+        """Hand the events of one sync to their handlers, oldest first, gaps filled.
+
+        A sync returns at most ``SYNC_FILTER``'s limit of timeline events per room and marks the timeline
+        "limited" when more happened (a burst of 200 sign-ups). The missing events are fetched with
+        /messages between the previous sync position and the timeline's start, so no command is lost and
+        the order of a room's commands (wait lists!) is kept."""
+        queued, self._queued_events = self._queued_events, []
+        if previous is not None:
+            for room_id, info in response.rooms.join.items():
+                if info.timeline.limited and info.timeline.prev_batch:
+                    for event in await self._fill_gap(room_id, info.timeline.prev_batch, previous):
+                        handler = self._handler_for(event)
+                        room = self.client.rooms.get(room_id)
+                        if handler is not None and room is not None:
+                            await self._run_handler(handler, room, event)
+        for handler, room, event in queued:
+            await self._run_handler(handler, room, event)
+
+    async def _fill_gap(self, room_id: str, start: str, end: str) -> list[Any]:
+        missed: list[Any] = []
+        for _ in range(MAX_GAP_PAGES):
+            page = await self.client.room_messages(room_id, start, end=end, limit=100)
+            if not isinstance(page, RoomMessagesResponse) or not page.chunk:
+                break
+            missed.extend(page.chunk)
+            if not page.end or page.end == start:
+                break
+            start = page.end
+        if missed:
+            log.info("filled a gap of %s events in %s", len(missed), room_id)
+        return list(reversed(missed))  # /messages pages backwards; handlers want oldest first
 
     async def _after_sync(self, response: SyncResponse) -> None:
         await self._encryption_housekeeping()
@@ -267,6 +312,7 @@ class MatrixBot:
                 setting.direct = setting.direct or direct
         if direct:
             self._direct_rooms.add(room_id)
+        self._joined_at[room_id] = int(now.timestamp() * 1000)
 
     async def load_direct_rooms(self) -> None:
         async with self.app.db.session() as session:
@@ -274,11 +320,13 @@ class MatrixBot:
             self._direct_rooms = set(rows.all())
 
     async def joined_at_ms(self, room_id: str) -> int | None:
-        async with self.app.db.session() as session:
-            setting = await session.get(RoomSetting, room_id)
-        if setting is None or setting.joined_at is None:
-            return None
-        return int(setting.joined_at.timestamp() * 1000)
+        """When the bot (last) joined the room; cached, as it is asked for every incoming command."""
+        if room_id not in self._joined_at:
+            async with self.app.db.session() as session:
+                setting = await session.get(RoomSetting, room_id)
+            joined = setting.joined_at if setting is not None else None
+            self._joined_at[room_id] = int(joined.timestamp() * 1000) if joined else None
+        return self._joined_at[room_id]
 
     async def direct_room(self, user_id: str) -> str:
         """The room for direct messages with ``user_id``: found in the database or newly created."""
@@ -483,26 +531,36 @@ class MatrixBot:
     # --- incoming events ----------------------------------------------------------------------------------
 
     def _register_callbacks(self) -> None:
-        add = self.client.add_event_callback
-        add(self._guarded(self._on_message), (RoomMessageText, RoomMessageFile))
-        add(self._guarded(self._on_undecryptable), MegolmEvent)
-        add(self._guarded(self._on_reaction), ReactionEvent)
-        add(self._guarded(self._on_redaction), RedactionEvent)
-        add(self._guarded(self._on_member), RoomMemberEvent)
-        add(self._guarded(self._on_tombstone), RoomUpgradeEvent)
-        add(self._guarded(self._on_invite), InviteMemberEvent)  # type: ignore[arg-type]
+        self._handlers: list[tuple[tuple[type, ...], EventHandler]] = [
+            ((RoomMessageText, RoomMessageFile), self._on_message),
+            ((MegolmEvent,), self._on_undecryptable),
+            ((ReactionEvent,), self._on_reaction),
+            ((RedactionEvent,), self._on_redaction),
+            ((RoomMemberEvent,), self._on_member),
+            ((RoomUpgradeEvent,), self._on_tombstone),
+            ((InviteMemberEvent,), self._on_invite),
+        ]
+        for types, handler in self._handlers:
+            self.client.add_event_callback(self._queue_for(handler), types)  # type: ignore[arg-type]
         self.client.add_to_device_callback(self._guarded_to_device, (RoomKeyEvent, ForwardedRoomKeyEvent))
 
-    def _guarded(
-        self, handler: Callable[[MatrixRoom, Any], Awaitable[None]]
-    ) -> Callable[..., Awaitable[None]]:
-        async def wrapper(room: MatrixRoom, event: Any) -> None:
-            try:
-                await handler(room, event)
-            except Exception:
-                log.exception("error while handling %s in %s", type(event).__name__, room.room_id)
+    def _queue_for(self, handler: EventHandler) -> Callable[..., Awaitable[None]]:
+        """nio runs callbacks while it processes a sync; the bot collects them and dispatches afterwards,
+        when it knows whether older events of the same room must be fetched first."""
 
-        return wrapper
+        async def collect(room: MatrixRoom, event: Any) -> None:
+            self._queued_events.append((handler, room, event))
+
+        return collect
+
+    def _handler_for(self, event: Any) -> EventHandler | None:
+        return next((handler for types, handler in self._handlers if isinstance(event, types)), None)
+
+    async def _run_handler(self, handler: EventHandler, room: MatrixRoom, event: Any) -> None:
+        try:
+            await handler(room, event)
+        except Exception:
+            log.exception("error while handling %s in %s", type(event).__name__, room.room_id)
 
     def is_fresh(self, event: Any, joined_at_ms: int | None) -> bool:
         """Timeline events from before the start window or before the bot joined are history, not commands."""

@@ -8,6 +8,7 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from nio import MatrixRoom, MegolmEvent, ReactionEvent, RedactionEvent, RoomMemberEvent
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import CommandContext, ReactionContext
 from bot.framework import Command, CommandError, Permission, fold, parse_arguments
@@ -75,6 +77,15 @@ def command_text(event: Any) -> str:
     while lines and lines[0].startswith(">"):
         lines.pop(0)
     return "\n".join(lines).strip()
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """The member's and the room's stored settings that shape a command's context."""
+
+    language: str | None
+    timezone: str | None
+    room_language: str | None
 
 
 class Router:
@@ -144,32 +155,48 @@ class Router:
             return
         if not self.app.matrix.is_fresh(event, await self.app.matrix.joined_at_ms(room.room_id)):
             return
-        if not await self._claim(event.event_id, room.room_id):
+        preferences = await self._claim(event.event_id, room.room_id, event.sender)
+        if preferences is None:
             return
-        self._submit(room.room_id, lambda: self.dispatch(room, event, invocation))
+        self._submit(room.room_id, lambda: self.dispatch(room, event, invocation, preferences))
 
-    async def _claim(self, event_id: str, room_id: str) -> bool:
-        """Record the event as handled; False if it already was (after a restart or a re-sync)."""
+    async def _claim(self, event_id: str, room_id: str, sender: str) -> Preferences | None:
+        """Record the event as handled, and read what the context needs, in one transaction.
+
+        None if the event was handled already (after a restart or a re-sync). The claim is written before
+        the sync token is saved, so a crash can lose a command's execution but never repeat it."""
         try:
             async with self.app.db.session() as session:
                 session.add(ProcessedEvent(event_id=event_id, room_id=room_id))
+                await session.flush()
+                return await self._preferences(session, room_id, sender)
         except IntegrityError:
-            return False
-        return True
+            return None
+
+    @staticmethod
+    async def _preferences(session: AsyncSession, room_id: str, sender: str) -> Preferences:
+        member = await session.get(Member, sender)
+        room_setting = await session.get(RoomSetting, room_id)
+        return Preferences(
+            language=member.language if member else None,
+            timezone=member.timezone if member else None,
+            room_language=room_setting.language if room_setting else None,
+        )
 
     async def context_for(
-        self, room: MatrixRoom, sender: str, event_id: str, *, hint: str | None
+        self,
+        room: MatrixRoom,
+        sender: str,
+        event_id: str,
+        *,
+        hint: str | None,
+        preferences: Preferences | None = None,
     ) -> CommandContext:
         settings = self.app.settings
-        async with self.app.db.session() as session:
-            member = await session.get(Member, sender)
-            room_setting = await session.get(RoomSetting, room.room_id)
-        language = (
-            (member.language if member else None)
-            or hint
-            or (room_setting.language if room_setting else None)
-            or settings.bot.language
-        )
+        if preferences is None:
+            async with self.app.db.session() as session:
+                preferences = await self._preferences(session, room.room_id, sender)
+        language = preferences.language or hint or preferences.room_language or settings.bot.language
         is_direct = self.app.matrix.is_direct_room(room)
         is_admin = sender in settings.bot.admins
         is_moderator = sender in settings.bot.moderators or (
@@ -182,7 +209,7 @@ class Router:
             sender=sender,
             event_id=event_id,
             language=normalize_language(language),
-            timezone=(member.timezone if member and member.timezone else settings.bot.timezone),
+            timezone=preferences.timezone or settings.bot.timezone,
             is_direct=is_direct,
             is_moderator=is_moderator,
             is_admin=is_admin,
@@ -209,9 +236,11 @@ class Router:
             command, rest = sub, parts[1] if len(parts) > 1 else ""
         return command, rest, hint
 
-    async def dispatch(self, room: MatrixRoom, event: Any, invocation: str) -> None:
+    async def dispatch(
+        self, room: MatrixRoom, event: Any, invocation: str, preferences: Preferences | None = None
+    ) -> None:
         command, rest, hint = self.resolve(invocation)
-        ctx = await self.context_for(room, event.sender, event.event_id, hint=hint)
+        ctx = await self.context_for(room, event.sender, event.event_id, hint=hint, preferences=preferences)
         ctx.body = invocation
         relates = (getattr(event, "source", None) or {}).get("content", {}).get("m.relates_to", {})
         ctx.replied_event_id = (relates.get("m.in_reply_to") or {}).get("event_id")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.format import to_html, to_plain
 from storage.models import BotMessage, OutboxMessage
@@ -63,11 +64,21 @@ def message_content(
 
 
 class Sender:
+    """The outbox: rows are written first, then delivered by one worker per destination, in order.
+
+    Rows created here are queued in memory right away (no database read on the way out); rows that other
+    transactions add (:meth:`prepare` + :meth:`wake`) and rows left over from a previous run are picked up by
+    a scan of the table. Destinations are independent, so a room that has to wait (homeserver trouble,
+    invitees that have not joined an encrypted room yet) never holds up the others."""
+
     def __init__(self, app: App) -> None:
         self.app = app
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._queues: dict[str, deque[OutboxMessage]] = {}
+        self._queued_ids: set[int] = set()
+        self._workers: dict[str, asyncio.Task[None]] = {}
 
     async def send(
         self,
@@ -99,18 +110,32 @@ class Sender:
         """An outbox row to add inside the caller's transaction (state change and message commit together).
 
         Call :meth:`wake` after the commit."""
+        content = message_content(markdown, mentions=mentions, reply_to=reply_to)
+        return self.prepare_content(content, room_id=room_id, to_user=to_user, track=track)
+
+    def prepare_content(
+        self,
+        content: dict[str, Any],
+        *,
+        room_id: str | None = None,
+        to_user: str | None = None,
+        track: tuple[str, int | None] | None = None,
+        event_type: str = "m.room.message",
+    ) -> OutboxMessage:
         if (room_id is None) == (to_user is None):
             raise ValueError("give exactly one of room_id and to_user")
-        content = message_content(markdown, mentions=mentions, reply_to=reply_to)
         return OutboxMessage(
             room_id=room_id,
             to_user=to_user,
-            content={"type": "m.room.message", "content": content},
+            content={"type": event_type, "content": content},
             track_kind=track[0] if track else None,
             track_ref=track[1] if track else None,
+            created_at=datetime.now(UTC),
+            attempts=0,
         )
 
     def wake(self) -> None:
+        """Rows were committed by someone else: scan the outbox."""
         self._idle.clear()
         self._wake.set()
 
@@ -123,21 +148,14 @@ class Sender:
         track: tuple[str, int | None] | None = None,
         event_type: str = "m.room.message",
     ) -> int:
-        if (room_id is None) == (to_user is None):
-            raise ValueError("give exactly one of room_id and to_user")
-        row = OutboxMessage(
-            room_id=room_id,
-            to_user=to_user,
-            content={"type": event_type, "content": content},
-            track_kind=track[0] if track else None,
-            track_ref=track[1] if track else None,
+        row = self.prepare_content(
+            content, room_id=room_id, to_user=to_user, track=track, event_type=event_type
         )
         async with self.app.db.session() as session:
             session.add(row)
             await session.flush()
-            row_id = row.id
-        self.wake()
-        return row_id
+        self._push(row)
+        return row.id
 
     async def send_file(
         self,
@@ -167,70 +185,64 @@ class Sender:
         await asyncio.wait_for(self._idle.wait(), timeout)
 
     async def run(self) -> None:
-        """Deliver queued messages until cancelled: one worker per destination, in queue order.
-
-        Destinations are independent, so a room that must wait (homeserver trouble, invitees that have not
-        joined an encrypted room yet) never holds up the others."""
-        workers: dict[str, asyncio.Task[None]] = {}
+        """Scan the outbox at start, whenever woken, and every half minute as a safety net."""
         while True:
             self._wake.clear()
             try:
-                destinations = await self._pending_destinations()
+                await self._scan()
             except Exception:
                 log.exception("reading the outbox failed")
-                destinations = set()
-            for destination in destinations:
-                if destination not in workers or workers[destination].done():
-                    workers[destination] = asyncio.create_task(
-                        self._work(destination), name=f"outbox {destination}"
-                    )
-            for destination in [d for d, task in workers.items() if task.done()]:
-                del workers[destination]
-            if not workers and not destinations:
-                self._idle.set()
+            self._update_idle()
             try:
-                await asyncio.wait_for(self._wake.wait(), 5.0)
+                await asyncio.wait_for(self._wake.wait(), 30.0)
             except TimeoutError:
                 pass
+
+    async def _scan(self) -> None:
+        async with self.app.db.session() as session:
+            rows = await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id)
+            )
+            for row in rows.all():
+                self._push(row)
 
     @staticmethod
     def _destination(row: OutboxMessage) -> str:
         return row.room_id or f"user:{row.to_user}"
 
-    async def _pending_destinations(self) -> set[str]:
-        async with self.app.db.session() as session:
-            rows = (
-                await session.execute(
-                    select(OutboxMessage.room_id, OutboxMessage.to_user).where(
-                        OutboxMessage.sent_at.is_(None)
-                    )
-                )
-            ).all()
-        return {room_id or f"user:{to_user}" for room_id, to_user in rows}
+    def _push(self, row: OutboxMessage) -> None:
+        if row.id in self._queued_ids:
+            return
+        self._queued_ids.add(row.id)
+        destination = self._destination(row)
+        self._queues.setdefault(destination, deque()).append(row)
+        self._idle.clear()
+        worker = self._workers.get(destination)
+        if worker is None or worker.done():
+            self._workers[destination] = asyncio.create_task(
+                self._work(destination), name=f"outbox {destination}"
+            )
+
+    def _update_idle(self) -> None:
+        if not any(self._queues.values()):
+            self._idle.set()
 
     async def _work(self, destination: str) -> None:
+        queue = self._queues[destination]
         backoff = 1.0
-        while True:
-            async with self.app.db.session() as session:
-                statement = select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
-                if destination.startswith("user:"):
-                    statement = statement.where(
-                        OutboxMessage.to_user == destination[5:], OutboxMessage.room_id.is_(None)
-                    )
-                else:
-                    statement = statement.where(OutboxMessage.room_id == destination)
-                row = await session.scalar(statement.order_by(OutboxMessage.id).limit(1))
-            if row is None:
-                self._wake.set()  # let the main loop notice that this destination is done
-                return
+        while queue:
+            row = queue[0]
             outcome = await self._deliver(row)
             if outcome is None:
                 continue
             if outcome:
+                queue.popleft()
+                self._queued_ids.discard(row.id)
                 backoff = 1.0
                 continue
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+        self._update_idle()
 
     async def _deliver(self, row: OutboxMessage) -> bool | None:
         """True: delivered (or given up); False: failed, retry later; None: held back, retry now."""
@@ -246,23 +258,26 @@ class Sender:
                 room_id, row.content["type"], row.content["content"], txn_id=f"cb{row.id}"
             )
         except Exception as exc:  # delivery problems must never stop the queue
-            attempts = row.attempts + 1
-            gave_up = attempts >= GIVE_UP_AFTER_ATTEMPTS
-            log.warning("sending outbox message %s failed (attempt %s): %s", row.id, attempts, exc)
+            row.attempts = (row.attempts or 0) + 1
+            gave_up = row.attempts >= GIVE_UP_AFTER_ATTEMPTS
+            log.warning("sending outbox message %s failed (attempt %s): %s", row.id, row.attempts, exc)
             async with self.app.db.session() as session:
-                stored = await session.get(OutboxMessage, row.id)
-                if stored is not None:
-                    stored.attempts = attempts
-                    stored.last_error = str(exc)[:500]
-                    if gave_up:
-                        stored.sent_at = datetime.now(UTC)
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row.id)
+                    .values(
+                        attempts=row.attempts,
+                        last_error=str(exc)[:500],
+                        sent_at=datetime.now(UTC) if gave_up else None,
+                    )
+                )
             return gave_up
         async with self.app.db.session() as session:
-            stored = await session.get(OutboxMessage, row.id)
-            if stored is not None:
-                stored.sent_at = datetime.now(UTC)
-                stored.sent_event_id = event_id
-                stored.room_id = room_id
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)
+                .values(sent_at=datetime.now(UTC), sent_event_id=event_id, room_id=room_id)
+            )
             if row.track_kind:
                 session.add(
                     BotMessage(event_id=event_id, room_id=room_id, kind=row.track_kind, ref_id=row.track_ref)

@@ -38,7 +38,7 @@ from commands.digest.compose import (
 from commands.digest.gather import NameOf, gather_digest_data, localpart
 from commands.digest.timing import cron_fields, due_run, next_run, parse_month
 from storage.digest import DigestNews, DigestPost
-from storage.models import Member, OutboxMessage, RoomSetting
+from storage.models import Member, RoomSetting
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -322,11 +322,6 @@ async def _upload_files(app: App, room_id: str, digest: RenderedDigest) -> list[
     ]
 
 
-def _file_row(room_id: str, content: dict[str, Any]) -> OutboxMessage:
-    # The sender has no prepare() for arbitrary content; this is the row shape Sender.enqueue writes.
-    return OutboxMessage(room_id=room_id, content={"type": "m.room.message", "content": content})
-
-
 async def publish_digest(
     app: App,
     room_id: str,
@@ -374,7 +369,7 @@ async def publish_digest(
                 await session.flush()
             session.add(app.sender.prepare(digest.markdown, room_id=room_id))
             for content in files:
-                session.add(_file_row(room_id, content))
+                session.add(app.sender.prepare_content(content, room_id=room_id))
     except IntegrityError:
         return "already"
     app.sender.wake()
