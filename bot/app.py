@@ -76,8 +76,8 @@ class App:
         self._stop.set()
 
     async def start(self) -> None:
-        await self.db.upgrade()
-        await self.matrix.login()
+        # Migrations (a thread) and the login (network, the E2EE store) do not depend on each other.
+        await asyncio.gather(self.db.upgrade(), self.matrix.login())
         await self.matrix.load_direct_rooms()
         self._tasks.append(asyncio.create_task(self.sender.run(), name="outbox"))
         self._tasks.append(asyncio.create_task(self.matrix.run(), name="sync"))

@@ -25,8 +25,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import dateparser
-
 from bot.i18n import Catalog, normalize_language
 
 DEFAULT_TIME = time(9, 0)
@@ -755,6 +753,8 @@ def _dateparser_fallback(text: str, now: datetime, tz: ZoneInfo, language: str) 
         "RETURN_AS_TIMEZONE_AWARE": False,
     }
     try:
+        import dateparser  # loaded on first use: most phrases never reach it
+
         parsed = dateparser.parse(text, languages=languages, settings=settings)
     except (ValueError, OverflowError, TypeError):
         return None

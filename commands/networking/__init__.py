@@ -36,7 +36,6 @@ from commands.networking.logic import (
     rooms_overlap,
     warning_offset,
 )
-from commands.networking.matching import Participant, pick_partner, plan_round
 from storage.models import Member
 from storage.networking import BlockParticipant, Meeting, NetworkingBlock, NetworkingRound, PartnerRequest
 
@@ -44,6 +43,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.app import App
+    from commands.networking.matching import Participant
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,9 @@ async def _profiles(session: AsyncSession, user_ids: Sequence[str]) -> dict[str,
 
 
 def _participant(user_id: str, member: Member | None) -> Participant:
+    # numpy and rustworkx are imported on first use, not at start-up.
+    from commands.networking.matching import Participant
+
     return Participant(user_id, member.organisation if member else None, member.level if member else None)
 
 
@@ -260,6 +263,8 @@ async def partner(ctx: CommandContext) -> None:
         history = await _history_between(session, ctx.sender, people)
     chosen = None
     if people:
+        from commands.networking.matching import pick_partner
+
         chosen = pick_partner(
             _participant(ctx.sender, profiles.get(ctx.sender)),
             [_participant(user, profiles.get(user)) for user in people],
@@ -599,6 +604,8 @@ async def _next_round(ctx: CommandContext, options: str, *, end_running: bool) -
     group_size = parsed.group_size or block.group_size
     people = [_participant(user, profiles.get(user)) for user in joined]
     history = build_history(past, block.id)
+    from commands.networking.matching import plan_round
+
     groups = await asyncio.to_thread(plan_round, people, history, group_size=group_size)
     if running is not None:
         await _finish_round(app, running.id, announce=False)

@@ -46,7 +46,6 @@ from storage.sessions import (
 
 from . import service
 from .agenda import agenda_pages, location_markdown, my_sessions, seats_text, session_details
-from .ical import calendar_ics
 from .program_import import parse_program
 from .rules import (
     CONFIRMED,
@@ -830,6 +829,8 @@ async def calendar(ctx: CommandContext, scope: str, event_id: int | None) -> Non
                 sessions = [s for s in sessions if s.id in signed or ctx.sender in s.hosts]
             if not any(s.status == SESSION_SCHEDULED and s.slot_id is not None for s in sessions):
                 continue
+            from .ical import calendar_ics  # icalendar is loaded when the first calendar is asked for
+
             ics = calendar_ics(data.view, data.slot_views, sessions, t=t)
             files.append((f"{_slug(event.title)}-{event.day.isoformat()}.ics", ics))
     if not files:
