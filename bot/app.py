@@ -96,6 +96,10 @@ class App:
         self.matrix.stop()
         await self.router.drain()
         try:
+            await self.matrix.save_current_token()
+        except Exception:
+            log.exception("could not store the sync token")
+        try:
             await self.sender.wait_idle(timeout=10)
         except TimeoutError:
             log.warning("some messages are still queued; they will be sent after the next start")

@@ -52,6 +52,7 @@ SYNC_TIMEOUT_MS = 30_000
 # Synapse returns at most 100 timeline events per room and sync; fewer would make gaps more frequent.
 SYNC_FILTER = {"room": {"timeline": {"limit": 100}}}
 MAX_GAP_PAGES = 20
+SYNC_TOKEN_SAVE_INTERVAL = 5.0
 EventHandler = Callable[[MatrixRoom, Any], Awaitable[None]]
 SYNC_TOKEN_KEY = "sync_token"
 ENCRYPTION_STATE = {
@@ -112,6 +113,7 @@ class MatrixBot:
         self._creators: dict[str, set[str]] = {}
         self._direct_rooms: set[str] = set()
         self._joined_at: dict[str, int | None] = {}
+        self._token_saved_at = float("-inf")
         self._queued_events: list[tuple[EventHandler, MatrixRoom, Any]] = []
         self._register_callbacks()
 
@@ -250,10 +252,19 @@ class MatrixBot:
         return list(reversed(missed))  # /messages pages backwards; handlers want oldest first
 
     async def _after_sync(self, response: SyncResponse) -> None:
-        await self._encryption_housekeeping()
-        await self.save_sync_token(response.next_batch)
         async with self._synced:
             self._synced.notify_all()
+        await self._encryption_housekeeping()
+        # Written at most every few seconds: an older token only means events are delivered again, and the
+        # processed-events table makes sure none is acted on twice.
+        now = time.monotonic()
+        if now - self._token_saved_at >= SYNC_TOKEN_SAVE_INTERVAL:
+            await self.save_sync_token(response.next_batch)
+            self._token_saved_at = now
+
+    async def save_current_token(self) -> None:
+        if self.client.next_batch:
+            await self.save_sync_token(self.client.next_batch)
 
     async def _encryption_housekeeping(self) -> None:
         client = self.client
