@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 SYNC_TIMEOUT_MS = 30_000
 # Synapse returns at most 100 timeline events per room and sync; fewer would make gaps more frequent.
 SYNC_FILTER = {"room": {"timeline": {"limit": 100}}}
+FIRST_SYNC_FILTER = {"room": {"timeline": {"limit": 1}}}
 MAX_GAP_PAGES = 20
 SYNC_TOKEN_SAVE_INTERVAL = 5.0
 EventHandler = Callable[[MatrixRoom, Any], Awaitable[None]]
@@ -193,7 +194,8 @@ class MatrixBot:
             try:
                 response = await self.client.sync(
                     timeout=0 if first else SYNC_TIMEOUT_MS,
-                    sync_filter=SYNC_FILTER,
+                    # Without a stored position there is nothing to catch up on: old events are history.
+                    sync_filter=SYNC_FILTER if previous is not None else FIRST_SYNC_FILTER,
                     since=since if first else None,
                     full_state=True if first else None,
                 )
@@ -236,6 +238,10 @@ class MatrixBot:
                             await self._run_handler(handler, room, event)
         for handler, room, event in queued:
             await self._run_handler(handler, room, event)
+        try:
+            await self.app.router.record_joins()
+        except Exception:
+            log.exception("recording room joins failed")
 
     async def _fill_gap(self, room_id: str, start: str, end: str) -> list[Any]:
         missed: list[Any] = []

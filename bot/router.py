@@ -101,6 +101,7 @@ class Router:
                     self.commands[key] = command
         self._queues: dict[str, asyncio.Queue[Callable[[], Awaitable[None]]]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
+        self._pending_joins: dict[tuple[str, str], datetime] = {}
 
     # --- queues: one worker per room keeps a room's commands in order -----------------------------------
 
@@ -384,22 +385,38 @@ class Router:
     # --- membership and encryption trouble ----------------------------------------------------------------
 
     async def on_member_joined(self, room: MatrixRoom, event: RoomMemberEvent) -> None:
+        """Collected per sync and written in one transaction by :meth:`record_joins` (a first sync of a big
+        community brings hundreds of join events)."""
         if event.state_key == self.app.matrix.user_id:
             return
         joined_at = datetime.fromtimestamp(event.server_timestamp / 1000, UTC)
+        self._pending_joins.setdefault((room.room_id, event.state_key), joined_at)
+
+    async def record_joins(self) -> None:
+        pending, self._pending_joins = self._pending_joins, {}
+        if not pending:
+            return
+        rooms = {room_id for room_id, _ in pending}
         try:
             async with self.app.db.session() as session:
-                existing = await session.scalar(
-                    select(RoomMembership).where(
-                        RoomMembership.room_id == room.room_id, RoomMembership.user_id == event.state_key
+                known = set(
+                    (
+                        await session.execute(
+                            select(RoomMembership.room_id, RoomMembership.user_id).where(
+                                RoomMembership.room_id.in_(rooms)
+                            )
+                        )
                     )
+                    .tuples()
+                    .all()
                 )
-                if existing is None:
-                    session.add(
-                        RoomMembership(room_id=room.room_id, user_id=event.state_key, joined_at=joined_at)
-                    )
+                session.add_all(
+                    RoomMembership(room_id=room_id, user_id=user_id, joined_at=joined_at)
+                    for (room_id, user_id), joined_at in pending.items()
+                    if (room_id, user_id) not in known
+                )
         except IntegrityError:
-            pass  # recorded concurrently
+            log.info("room joins were recorded concurrently")
 
     async def tell_undecryptable(self, room_id: str, event: MegolmEvent) -> None:
         room = self.app.matrix.client.rooms.get(room_id)
