@@ -238,6 +238,10 @@ class MatrixBot:
                             await self._run_handler(handler, room, event)
         for handler, room, event in queued:
             await self._run_handler(handler, room, event)
+        if previous is None:
+            # A fresh bot's first sync lists everyone who ever joined: that is history, not new members.
+            self.app.router.discard_joins()
+            return
         try:
             await self.app.router.record_joins()
         except Exception:
