@@ -14,7 +14,6 @@ import hmac
 import os
 import platform
 import secrets
-import signal
 import statistics
 import subprocess
 import sys
@@ -28,7 +27,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.devserver import Synapse
+from bot.devserver import Synapse, terminate
 from tests.e2e.harness import ROOT, BotProcess
 
 # Password hashing dominates registering hundreds of users; it plays no part in what is measured.
@@ -210,13 +209,7 @@ class EchoProcess:
             return ""
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process, timeout=20)
         self.process = None
 
 

@@ -27,7 +27,7 @@ from nio import (
 )
 from nio.crypto.attachments import decrypt_attachment
 
-from bot.devserver import Synapse
+from bot.devserver import Synapse, terminate
 
 ROOT = Path(__file__).resolve().parents[2]
 ENCRYPTION = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
@@ -310,13 +310,7 @@ class BotProcess:
         self.process.wait()
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process, timeout=30)
         self.process = None
 
     def ready_count(self) -> int:
