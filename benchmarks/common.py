@@ -15,20 +15,17 @@ import os
 import platform
 import secrets
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 import urllib.parse
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from bot.devserver import Synapse, terminate
-from tests.e2e.harness import ROOT, BotProcess
+from bot.devserver import Synapse
+from tests.e2e.harness import BotProcess, LoggedProcess
 
 # Password hashing dominates registering hundreds of users; it plays no part in what is measured.
 FAST_HASHING = {"bcrypt_rounds": 4}
@@ -154,63 +151,35 @@ def our_bot(
     return process
 
 
-@dataclass
-class EchoProcess:
+class EchoProcess(LoggedProcess):
     """``python -m benchmarks.echo_bot`` as a subprocess (same life cycle as BotProcess)."""
 
-    synapse: Synapse
-    workdir: Path
-    encryption: bool = True
-    localpart: str = "echo"
-    process: subprocess.Popen[bytes] | None = None
-    password: str = field(default_factory=lambda: "pw-" + secrets.token_hex(6))
-
-    def __post_init__(self) -> None:
+    def __init__(
+        self, synapse: Synapse, workdir: Path, encryption: bool = True, localpart: str = "echo"
+    ) -> None:
+        self.synapse, self.workdir, self.encryption, self.localpart = synapse, workdir, encryption, localpart
+        self.process = None
+        self.password = "pw-" + secrets.token_hex(6)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.synapse.register(self.localpart, self.password)
         self.log_path = self.workdir / "echo.log"
+        self.ready_line = "echo bot is ready"
 
     @property
     def user_id(self) -> str:
         return self.synapse.user_id(self.localpart)
 
     def start(self, timeout: float = 60.0) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-        command = [
-            sys.executable, "-m", "benchmarks.echo_bot",
+        args = [
+            "benchmarks.echo_bot",
             "--homeserver", self.synapse.url,
             "--user", self.user_id,
             "--password", self.password,
             "--store", str(self.workdir / "store"),
         ]  # fmt: skip
         if not self.encryption:
-            command.append("--no-encryption")
-        self.process = subprocess.Popen(
-            command,
-            cwd=self.workdir,
-            env=env,
-            stdout=open(self.log_path, "ab"),  # noqa: SIM115
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"echo bot exited with {self.process.returncode}:\n{self.log()[-4000:]}")
-            if "echo bot is ready" in self.log():
-                return
-            time.sleep(0.1)
-        raise TimeoutError(f"echo bot not ready:\n{self.log()[-4000:]}")
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def stop(self) -> None:
-        terminate(self.process, timeout=20)
-        self.process = None
+            args.append("--no-encryption")
+        self._spawn(args, timeout=timeout)
 
 
 def error_lines(log: str) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -269,8 +269,3 @@ def _describe(exc: ValidationError) -> list[str]:
             message = "is not a known setting (typo?)"
         problems.append(f"{location}: {message}")
     return problems
-
-
-def redacted(settings: Settings) -> dict[str, Any]:
-    """The settings as a dict with secrets masked, for logs and ``check-config`` output."""
-    return settings.model_dump(mode="json")

@@ -104,8 +104,6 @@ class ParseState:
 class ArgType:
     """Consumes tokens from the front of ``state.tokens`` and returns the parsed value."""
 
-    greedy = False
-
     def parse(self, state: ParseState) -> Any:
         raise NotImplementedError
 
@@ -138,8 +136,6 @@ class Quoted(ArgType):
 
 class Text(ArgType):
     """The rest of the line as typed (one surrounding pair of quotes removed)."""
-
-    greedy = True
 
     def __init__(self, max_length: int = 2000, allow_empty: bool = False) -> None:
         self.max_length = max_length

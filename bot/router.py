@@ -14,12 +14,12 @@ from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
 from nio import MatrixRoom, MegolmEvent, ReactionEvent, RedactionEvent, RoomMemberEvent
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import CommandContext, ReactionContext
-from bot.framework import Command, CommandError, Permission, fold, parse_arguments
+from bot.framework import Command, CommandError, fold, parse_arguments
 from bot.i18n import normalize_language
 from bot.sender import pill
 from storage.models import BotMessage, Member, ProcessedEvent, Reaction, RoomMembership, RoomSetting
@@ -258,13 +258,7 @@ class Router:
         try:
             if command.handler is None:
                 raise CommandError("core_group_usage", show_usage=True)
-            if not ctx.has_permission(command.permission):
-                key = (
-                    "core_permission_admin"
-                    if command.permission is Permission.ADMIN
-                    else "core_permission_moderator"
-                )
-                raise CommandError(key)
+            ctx.require(command.permission)
             values = parse_arguments(command, rest, ctx)
             await command.handler(ctx, **values)
         except CommandError as error:
@@ -432,11 +426,6 @@ class Router:
             reply_to=event.event_id,
             mentions=(event.sender,),
         )
-
-    async def forget_member(self, user_id: str) -> int:
-        async with self.app.db.session() as session:
-            result = await session.execute(delete(Reaction).where(Reaction.sender == user_id))
-            return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _esc(value: object) -> str:

@@ -9,11 +9,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from nio import (
     AsyncClient,
     AsyncClientConfig,
@@ -243,19 +244,74 @@ class Member:
         return found
 
 
-@dataclass
-class BotProcess:
+class LoggedProcess:
+    """A Python module run as a subprocess of the tests, its output in ``log_path``, ready when the log
+    shows ``ready_line`` once more than before the start (so restarts after a kill wait for the new line)."""
+
+    workdir: Path
+    log_path: Path
+    ready_line: str
+    process: subprocess.Popen[bytes] | None
+
+    def _spawn(
+        self, args: list[str], *, extra_env: dict[str, str] | None = None, timeout: float = 60.0
+    ) -> None:
+        already_ready = self.ready_count()
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+        env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", *args],
+            cwd=self.workdir,
+            env=env,
+            stdout=open(self.log_path, "ab"),  # noqa: SIM115 - the child keeps writing to it
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{args[0]} exited with {self.process.returncode}:\n{self.log()[-4000:]}")
+            if self.ready_count() > already_ready:
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"{args[0]} not ready:\n{self.log()[-4000:]}")
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def ready_count(self) -> int:
+        return self.log().count(self.ready_line)
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup at all, as in a crash."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        terminate(self.process, timeout=30)
+        self.process = None
+
+
+class BotProcess(LoggedProcess):
     """``python -m bot run`` as a subprocess with its own config, store and database."""
 
-    synapse: Synapse
-    workdir: Path
-    allowed_inviters: list[str]
-    extra_config: str = ""
-    env: dict[str, str] = field(default_factory=dict)
-    process: subprocess.Popen[bytes] | None = None
-    localpart: str = "bot"
-
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        synapse: Synapse,
+        workdir: Path,
+        allowed_inviters: list[str],
+        extra_config: str = "",
+        env: dict[str, str] | None = None,
+        localpart: str = "bot",
+    ) -> None:
+        self.synapse, self.workdir, self.allowed_inviters = synapse, workdir, allowed_inviters
+        self.extra_config, self.env, self.localpart = extra_config, env or {}, localpart
+        self.process = None
+        self.log_path = workdir / "bot.log"
+        self.ready_line = "community-bot is ready"
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.password = "pw-" + secrets.token_hex(6)
         self.synapse.register(self.localpart, self.password)
@@ -271,47 +327,25 @@ class BotProcess:
             "[storage]\n"
             f'database_url = "sqlite+aiosqlite:///{self.workdir / "bot.db"}"\n' + self.extra_config
         )
-        self.log_path = self.workdir / "bot.log"
 
     @property
     def user_id(self) -> str:
         return self.synapse.user_id(self.localpart)
 
     def start(self, timeout: float = 60.0) -> None:
-        already_ready = self.ready_count()
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
-        env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run", "--config", str(self.config_path)],
-            cwd=self.workdir,
-            env=env,
-            stdout=open(self.log_path, "ab"),  # noqa: SIM115
-            stderr=subprocess.STDOUT,
+        self._spawn(["bot", "run", "--config", str(self.config_path)], extra_env=self.env, timeout=timeout)
+
+
+def module_bot(localpart: str, extra_config: str = "") -> Any:
+    """A module-scoped fixture: a bot process of its own (its own account, database and settings)."""
+
+    @pytest.fixture(scope="module")
+    def fixture(synapse: Synapse, workdir: Path) -> Iterator[BotProcess]:
+        process = BotProcess(
+            synapse, workdir / localpart, ["localhost"], extra_config=extra_config, localpart=localpart
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"bot exited with {self.process.returncode}:\n{self.log()[-4000:]}")
-            if self.ready_count() > already_ready:
-                return
-            time.sleep(0.1)
-        raise TimeoutError(f"bot not ready:\n{self.log()[-4000:]}")
+        process.start()
+        yield process
+        process.stop()
 
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def kill(self) -> None:
-        """SIGKILL: no cleanup at all, as in a crash."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        terminate(self.process, timeout=30)
-        self.process = None
-
-    def ready_count(self) -> int:
-        return self.log().count("community-bot is ready")
+    return fixture

@@ -4,33 +4,18 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from nio import UploadResponse
 from PIL import Image
 
-from bot.devserver import Synapse
 from commands.bingo.render import CELL_PX, FILL_CONFIRMED, FILL_OPEN, MARGIN_PX, TITLE_PX, png_size
-from tests.e2e.harness import BotProcess, Member, Received
+from tests.e2e.harness import BotProcess, Member, Received, module_bot
 
 # Requests expire after 12 seconds here, so expiry is testable without long waits.
 CONFIG = "\n[bot]\nmoderators = []\n\n[bingo]\nconfirmation_minutes = 0.2\ndefault_size = 3\n"
 
 
-@pytest.fixture(scope="module")
-def bingobot(synapse: Synapse, workdir: Path) -> Iterator[BotProcess]:
-    process = BotProcess(
-        synapse,
-        workdir / "bingobot",
-        localpart="bingobot",
-        allowed_inviters=["localhost"],
-        extra_config=CONFIG,
-    )
-    process.start()
-    yield process
-    process.stop()
+bingobot = module_bot("bingobot", CONFIG)
 
 
 async def game_room(bot: BotProcess, member_factory, *names: str) -> tuple[Member, list[Member], str]:

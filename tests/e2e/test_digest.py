@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
@@ -19,7 +17,7 @@ from storage.digest import DigestNews
 from storage.models import RoomMembership, RoomSetting
 from storage.networking import Meeting, NetworkingBlock, NetworkingRound
 from storage.sessions import BarcampSession, SessionEvent, SessionSignup, SessionSlot
-from tests.e2e.harness import BotProcess, Member, Received
+from tests.e2e.harness import BotProcess, Member, Received, module_bot
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SEEDED_MONTH = "2025-03"
@@ -93,18 +91,7 @@ def at_cron(moment: datetime) -> str:
 # --- the bot for news, preview and posting (no schedule) ---------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def digest_bot(synapse: Synapse, workdir: Path) -> Iterator[BotProcess]:
-    process = BotProcess(
-        synapse,
-        workdir / "digestbot",
-        allowed_inviters=["localhost"],
-        localpart="digestbot",
-        extra_config='\n[bot]\nmoderators = []\n\n[digest]\nscope = "network"\n',
-    )
-    process.start()
-    yield process
-    process.stop()
+digest_bot = module_bot("digestbot", '\n[bot]\nmoderators = []\n\n[digest]\nscope = "network"\n')
 
 
 async def community(digest_bot: BotProcess, member_factory, *others: Member) -> tuple[str, Member]:  # type: ignore[no-untyped-def]

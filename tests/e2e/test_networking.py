@@ -5,31 +5,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-
-from bot.devserver import Synapse
-from tests.e2e.harness import BotProcess, Member, Received
+from tests.e2e.harness import BotProcess, Member, Received, module_bot
 
 USER_ID = re.compile(r"@[a-z0-9._=\-/+]+:[a-zA-Z0-9.\-]+(?::\d+)?")
 ROUND_SECONDS = 16
 
 
-@pytest.fixture(scope="module")
-def netbot(synapse: Synapse, workdir: Path) -> Iterator[BotProcess]:
-    """A bot with short timers: partner requests wait 4 seconds."""
-    process = BotProcess(
-        synapse,
-        workdir / "netbot",
-        allowed_inviters=["localhost"],
-        localpart="netbot",
-        extra_config="\n[networking]\nwait_seconds = 4\nprivate_rooms = true\n",
-    )
-    process.start()
-    yield process
-    process.stop()
+# A bot with short timers: partner requests wait 4 seconds.
+netbot = module_bot("netbot", "\n[networking]\nwait_seconds = 4\nprivate_rooms = true\n")
 
 
 async def community(owner: Member, others: list[Member], bot: BotProcess) -> str:

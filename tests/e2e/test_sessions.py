@@ -12,10 +12,8 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,8 +21,7 @@ import icalendar
 import pytest
 from nio import AsyncClient, AsyncClientConfig, RoomSendResponse
 
-from bot.devserver import Synapse
-from tests.e2e.harness import BotProcess, Member, Received
+from tests.e2e.harness import BotProcess, Member, Received, module_bot
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -89,20 +86,9 @@ class Soon:
 LEAD_SECONDS = 15
 
 
-@pytest.fixture(scope="module")
-def soon_bot(synapse: Synapse, workdir: Path) -> Iterator[BotProcess]:
-    """A bot of its own with a reminder lead of seconds (so the soon round can start within a minute) and a
-    Matrix room per session."""
-    process = BotProcess(
-        synapse,
-        workdir / "sessionsbot",
-        allowed_inviters=["localhost"],
-        localpart="sessionsbot",
-        extra_config=f"\n[sessions]\nreminder_lead_seconds = {LEAD_SECONDS}\ncreate_rooms = true\n",
-    )
-    process.start()
-    yield process
-    process.stop()
+soon_bot = module_bot(
+    "sessionsbot", f"\n[sessions]\nreminder_lead_seconds = {LEAD_SECONDS}\ncreate_rooms = true\n"
+)
 
 
 @pytest.fixture(scope="module")
