@@ -171,10 +171,11 @@ class MatrixBot:
     # --- sync loop -----------------------------------------------------------------------------------------
 
     async def load_sync_token(self) -> str | None:
-        # nio restores the token only with encryption enabled; our own copy makes it work either way.
+        # nio restores the token only with encryption enabled; our own copy makes it work either way. nio's
+        # "nothing loaded" is "", which must stay None here: only None selects the fresh-start path.
         async with self.app.db.session() as session:
             row = await session.get(BotState, SYNC_TOKEN_KEY)
-        return row.value if row else getattr(self.client, "loaded_sync_token", None)
+        return row.value if row else (getattr(self.client, "loaded_sync_token", None) or None)
 
     async def save_sync_token(self, token: str) -> None:
         async with self.app.db.session() as session:
@@ -228,7 +229,12 @@ class MatrixBot:
         /messages between the previous sync position and the timeline's start, so no command is lost and
         the order of a room's commands (wait lists!) is kept."""
         queued, self._queued_events = self._queued_events, []
-        if previous is not None:
+        if previous is None:
+            # A fresh bot (no stored position) starts now: what its first sync shows happened before it ran —
+            # old commands are not answered, old joins are not new members. Invites and room upgrades are
+            # standing requests and are still followed.
+            queued = [item for item in queued if item[0] in (self._on_invite, self._on_tombstone)]
+        else:
             for room_id, info in response.rooms.join.items():
                 if info.timeline.limited and info.timeline.prev_batch:
                     for event in await self._fill_gap(room_id, info.timeline.prev_batch, previous):
@@ -238,10 +244,6 @@ class MatrixBot:
                             await self._run_handler(handler, room, event)
         for handler, room, event in queued:
             await self._run_handler(handler, room, event)
-        if previous is None:
-            # A fresh bot's first sync lists everyone who ever joined: that is history, not new members.
-            self.app.router.discard_joins()
-            return
         try:
             await self.app.router.record_joins()
         except Exception:

@@ -386,9 +386,6 @@ class Router:
         joined_at = datetime.fromtimestamp(event.server_timestamp / 1000, UTC)
         self._pending_joins.setdefault((room.room_id, event.state_key), joined_at)
 
-    def discard_joins(self) -> None:
-        self._pending_joins = {}
-
     async def record_joins(self) -> None:
         pending, self._pending_joins = self._pending_joins, {}
         if not pending:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from nio import AsyncClient, LoginResponse
 
 from bot.devserver import Synapse
 from tests.e2e.harness import BotProcess, Member
@@ -100,3 +102,36 @@ async def test_invite_from_other_inviter_is_refused(crashbot: BotProcess, member
         lambda: crashbot.user_id not in room.users and crashbot.user_id not in room.invited_users
     )
     assert f"joined {room_id}" not in crashbot.log()
+
+
+async def test_fresh_bot_treats_what_happened_before_its_first_start_as_history(
+    synapse: Synapse, workdir: Path, member_factory
+) -> None:
+    """A new installation whose account is already in a busy room: old commands stay unanswered, old joins are
+    not counted as new members — but what happens after the start is."""
+    fresh = BotProcess(synapse, workdir / "freshbot", localpart="freshbot", allowed_inviters=["localhost"])
+    host, early = await member_factory("host"), await member_factory("early")
+    room_id = await host.create_room(invite=[fresh.user_id, early.user_id])
+    account = AsyncClient(synapse.url, fresh.user_id)  # the bot's account, before the bot ever ran
+    assert isinstance(await account.login(fresh.password), LoginResponse)
+    await account.join(room_id)
+    await account.close()
+    await host.wait_for_member(room_id, early.user_id)
+    old_commands = [await host.say(room_id, "!hilfe" if n % 5 == 4 else f"Nachricht {n}") for n in range(30)]
+    fresh.start()
+    try:
+        reply = await host.command(room_id, "!hilfe", timeout=60)
+        assert reply.sender == fresh.user_id
+        late = await member_factory("late")
+        await host.invite(room_id, late.user_id)
+        await host.wait_for_member(room_id, late.user_id)
+        await host.command(room_id, "!hilfe", timeout=60)  # one more sync: the join has been recorded
+        answered_old = [r for r in host.messages_from(fresh.user_id, room_id) if r.in_reply_to in old_commands]
+        assert answered_old == []
+        with sqlite3.connect(fresh.workdir / "bot.db") as db:
+            members = {row[0] for row in db.execute("SELECT user_id FROM room_memberships")}
+        assert late.user_id in members
+        assert early.user_id not in members and host.user_id not in members
+        assert "filled a gap" not in fresh.log()
+    finally:
+        fresh.stop()
