@@ -76,11 +76,16 @@ class App:
         self._stop.set()
 
     async def start(self) -> None:
-        # Migrations (a thread) and the login (network, the E2EE store) do not depend on each other.
-        await asyncio.gather(self.db.upgrade(), self.matrix.login())
+        # The first sync is requested before the migrations run (a thread): the homeserver composes it for
+        # all rooms and members meanwhile. It is handled once the database is ready.
+        await self.matrix.login()
+        since = await self.matrix.load_sync_token()
+        storage_ready = asyncio.Event()
+        self._tasks.append(asyncio.create_task(self.matrix.run(since, storage_ready), name="sync"))
+        await self.db.upgrade()
         await self.matrix.load_direct_rooms()
+        storage_ready.set()
         self._tasks.append(asyncio.create_task(self.sender.run(), name="outbox"))
-        self._tasks.append(asyncio.create_task(self.matrix.run(), name="sync"))
         await self.matrix.ready.wait()
         self.scheduler.start()
         for feature in self.features:

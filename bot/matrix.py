@@ -39,7 +39,7 @@ from nio import (
     UploadResponse,
     WhoamiResponse,
 )
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from storage.models import BotState, DirectRoom, RoomSetting
 
@@ -171,10 +171,16 @@ class MatrixBot:
     # --- sync loop -----------------------------------------------------------------------------------------
 
     async def load_sync_token(self) -> str | None:
+        """The stored sync position; None for a bot that never synced (fresh start).
+
+        Read before the migrations run, so that the first sync can be requested while they do: a database
+        without the ``bot_state`` table (created by the first migration, never changed since) is new."""
+        async with self.app.db.session() as session:
+            table = BotState.__tablename__
+            has_table = await session.run_sync(lambda sync: inspect(sync.connection()).has_table(table))
+            row = await session.get(BotState, SYNC_TOKEN_KEY) if has_table else None
         # nio restores the token only with encryption enabled; our own copy makes it work either way. nio's
         # "nothing loaded" is "", which must stay None here: only None selects the fresh-start path.
-        async with self.app.db.session() as session:
-            row = await session.get(BotState, SYNC_TOKEN_KEY)
         return row.value if row else (getattr(self.client, "loaded_sync_token", None) or None)
 
     async def save_sync_token(self, token: str) -> None:
@@ -185,9 +191,11 @@ class MatrixBot:
             else:
                 row.value = token
 
-    async def run(self) -> None:
-        """Sync until :meth:`stop`; survives homeserver outages with backoff."""
-        since = await self.load_sync_token()
+    async def run(self, since: str | None, storage_ready: asyncio.Event) -> None:
+        """Sync from ``since`` until :meth:`stop`; survives homeserver outages with backoff.
+
+        The first sync is requested right away — the homeserver needs a while to compose it for big rooms —
+        and handled once ``storage_ready`` is set (migrations done)."""
         first = True
         backoff = 1.0
         while not self._stopping:
@@ -213,6 +221,7 @@ class MatrixBot:
                 backoff = min(backoff * 2, 30.0)
                 continue
             backoff = 1.0
+            await storage_ready.wait()
             await self._dispatch(response, previous)
             await self._after_sync(response)
             if first:
