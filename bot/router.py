@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
 from nio import MatrixRoom, MegolmEvent, ReactionEvent, RedactionEvent, RoomMemberEvent
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -168,21 +168,29 @@ class Router:
         the sync token is saved, so a crash can lose a command's execution but never repeat it."""
         try:
             async with self.app.db.session() as session:
-                session.add(ProcessedEvent(event_id=event_id, room_id=room_id))
-                await session.flush()
+                # Core statements, not the ORM: this runs before every command's handler.
+                await session.execute(insert(ProcessedEvent).values(event_id=event_id, room_id=room_id))
                 return await self._preferences(session, room_id, sender)
         except IntegrityError:
             return None
 
     @staticmethod
     async def _preferences(session: AsyncSession, room_id: str, sender: str) -> Preferences:
-        member = await session.get(Member, sender)
-        room_setting = await session.get(RoomSetting, room_id)
-        return Preferences(
-            language=member.language if member else None,
-            timezone=member.timezone if member else None,
-            room_language=room_setting.language if room_setting else None,
-        )
+        """The member's and the room's settings in one query (each None if nothing is stored)."""
+
+        def member_column(column: Any) -> Any:
+            return select(column).where(Member.user_id == sender).scalar_subquery()
+
+        row = (
+            await session.execute(
+                select(
+                    member_column(Member.language),
+                    member_column(Member.timezone),
+                    select(RoomSetting.language).where(RoomSetting.room_id == room_id).scalar_subquery(),
+                )
+            )
+        ).one()
+        return Preferences(language=row[0], timezone=row[1], room_language=row[2])
 
     async def context_for(
         self,
