@@ -1,14 +1,17 @@
 """Sending: every outgoing message goes through a database outbox.
 
-The row is written first and deleted from the queue only once the homeserver accepted the event (with a
-transaction id derived from the row id, so a retry after a crash cannot post it twice). A reply composed while
-the homeserver is down is therefore delivered once it is back.
+Each row carries a Matrix transaction id chosen when the message is composed, so a retry — after a crash,
+too — cannot post it twice. A row leaves the queue only once the homeserver accepted the event: a reply
+composed while the homeserver is down is delivered once it is back. Replies are sent while their row is being
+written (the row is there to retry, and the transaction id makes sending first safe); rows that handlers add
+inside their own transaction are sent after that transaction committed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -77,7 +80,8 @@ class Sender:
         self._idle = asyncio.Event()
         self._idle.set()
         self._queues: dict[str, deque[OutboxMessage]] = {}
-        self._queued_ids: set[int] = set()
+        self._queued: set[str] = set()  # transaction ids
+        self._storing: dict[str, asyncio.Task[None]] = {}  # rows sent while their insert runs
         self._workers: dict[str, asyncio.Task[None]] = {}
 
     async def send(
@@ -132,6 +136,7 @@ class Sender:
             track_ref=track[1] if track else None,
             created_at=datetime.now(UTC),
             attempts=0,
+            txn_id=f"cb-{uuid.uuid4().hex}",
         )
 
     def wake(self) -> None:
@@ -151,11 +156,14 @@ class Sender:
         row = self.prepare_content(
             content, room_id=room_id, to_user=to_user, track=track, event_type=event_type
         )
+        stored = asyncio.create_task(self._store(row))
+        self._push(row, stored)
+        await stored
+        return row.id
+
+    async def _store(self, row: OutboxMessage) -> None:
         async with self.app.db.session() as session:
             session.add(row)
-            await session.flush()
-        self._push(row)
-        return row.id
 
     async def send_file(
         self,
@@ -210,10 +218,17 @@ class Sender:
     def _destination(row: OutboxMessage) -> str:
         return row.room_id or f"user:{row.to_user}"
 
-    def _push(self, row: OutboxMessage) -> None:
-        if row.id in self._queued_ids:
+    @staticmethod
+    def _txn_id(row: OutboxMessage) -> str:
+        return row.txn_id or f"cb{row.id}"
+
+    def _push(self, row: OutboxMessage, stored: asyncio.Task[None] | None = None) -> None:
+        txn_id = self._txn_id(row)
+        if txn_id in self._queued:
             return
-        self._queued_ids.add(row.id)
+        self._queued.add(txn_id)
+        if stored is not None:
+            self._storing[txn_id] = stored
         destination = self._destination(row)
         self._queues.setdefault(destination, deque()).append(row)
         self._idle.clear()
@@ -237,7 +252,8 @@ class Sender:
                 continue
             if outcome:
                 queue.popleft()
-                self._queued_ids.discard(row.id)
+                self._queued.discard(self._txn_id(row))
+                self._storing.pop(self._txn_id(row), None)
                 backoff = 1.0
                 continue
             await asyncio.sleep(backoff)
@@ -255,9 +271,11 @@ class Sender:
             if await matrix.wait_for_invitees(room_id, since=row.created_at, limit=limit):
                 return None
             event_id = await matrix.send_event(
-                room_id, row.content["type"], row.content["content"], txn_id=f"cb{row.id}"
+                room_id, row.content["type"], row.content["content"], txn_id=self._txn_id(row)
             )
         except Exception as exc:  # delivery problems must never stop the queue
+            if not await self._stored(row):
+                return True  # the caller was told; without a row there is nothing to retry from
             row.attempts = (row.attempts or 0) + 1
             gave_up = row.attempts >= GIVE_UP_AFTER_ATTEMPTS
             log.warning("sending outbox message %s failed (attempt %s): %s", row.id, row.attempts, exc)
@@ -272,6 +290,8 @@ class Sender:
                     )
                 )
             return gave_up
+        if not await self._stored(row):
+            return True  # sent, but the caller's write failed (and the caller was told)
         async with self.app.db.session() as session:
             await session.execute(
                 update(OutboxMessage)
@@ -282,4 +302,15 @@ class Sender:
                 session.add(
                     BotMessage(event_id=event_id, room_id=room_id, kind=row.track_kind, ref_id=row.track_ref)
                 )
+        return True
+
+    async def _stored(self, row: OutboxMessage) -> bool:
+        """Whether the row exists (waits for an insert that is still running)."""
+        stored = self._storing.get(self._txn_id(row))
+        if stored is None:
+            return True
+        try:
+            await stored
+        except Exception:
+            return False
         return True

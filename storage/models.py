@@ -85,6 +85,9 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_event_id: Mapped[str | None] = mapped_column(String(255))
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The Matrix transaction id, fixed before the first attempt: a retry (after a crash, too) cannot post the
+    # message twice, and a reply can be sent while its row is still being written. None: "cb<id>" (old rows).
+    txn_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class BotMessage(Base):

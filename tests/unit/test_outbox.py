@@ -1,0 +1,125 @@
+"""The outbox's delivery rules on a real SQLite file, with a recorder in place of the homeserver: transaction
+ids fixed before the first attempt (retries and rows of older versions included), replies sent while their
+row is written, and a failed write that neither loops nor hides the error. The end-to-end side (homeserver
+down, SIGKILL) is in tests/e2e/test_faults.py."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import StatementError
+
+from bot.sender import Sender
+from storage.base import Base
+from storage.db import Database
+from storage.models import OutboxMessage
+
+ROOM = "!room:example.org"
+
+
+class Homeserver:
+    """Records what the sender sends; fails the first ``failures`` attempts."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.sent: list[tuple[str, str, dict[str, Any]]] = []
+        self.failures = failures
+        self.delivered = asyncio.Event()
+
+    async def wait_for_invitees(self, room_id: str, *, since: datetime, limit: Any) -> bool:
+        return False
+
+    async def send_event(self, room_id: str, event_type: str, content: dict[str, Any], *, txn_id: str) -> str:
+        self.sent.append((room_id, txn_id, content))
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("homeserver unreachable")
+        self.delivered.set()
+        return f"$event{len(self.sent)}"
+
+
+@pytest.fixture
+async def outbox(tmp_path: Path) -> AsyncIterator[Any]:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    tables = [Base.metadata.tables[name] for name in ("outbox", "bot_messages")]
+    async with db.engine.begin() as connection:
+        await connection.run_sync(lambda sync: Base.metadata.create_all(sync, tables=tables))
+    app = SimpleNamespace(db=db, matrix=Homeserver())
+    app.sender = Sender(app)  # type: ignore[arg-type]
+    yield app
+    await db.close()
+
+
+async def rows(app: Any) -> list[OutboxMessage]:
+    async with app.db.session() as session:
+        return list((await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all())
+
+
+async def test_reply_is_sent_with_its_rows_transaction_id_and_marked_sent(outbox: Any) -> None:
+    row_id = await outbox.sender.send("Hallo **Welt**", room_id=ROOM, reply_to="$cmd")
+    await outbox.sender.wait_idle(5)
+    [row] = await rows(outbox)
+    assert row.id == row_id
+    assert row.txn_id is not None
+    assert row.txn_id.startswith("cb-")
+    [(room_id, txn_id, content)] = outbox.matrix.sent
+    assert (room_id, txn_id) == (ROOM, row.txn_id)
+    assert content["m.relates_to"] == {"m.in_reply_to": {"event_id": "$cmd"}}
+    assert row.sent_at is not None
+    assert row.sent_event_id == "$event1"
+
+
+async def test_transaction_ids_are_unique_per_message(outbox: Any) -> None:
+    for n in range(5):
+        await outbox.sender.send(f"Nachricht {n}", room_id=ROOM)
+    await outbox.sender.wait_idle(5)
+    assert len({txn_id for _, txn_id, _ in outbox.matrix.sent}) == 5
+    assert [c["body"] for _, _, c in outbox.matrix.sent] == [f"Nachricht {n}" for n in range(5)]
+
+
+async def test_a_retry_reuses_the_transaction_id(outbox: Any) -> None:
+    outbox.matrix.failures = 1
+    await outbox.sender.send("Zweiter Versuch", room_id=ROOM)
+    await asyncio.wait_for(outbox.matrix.delivered.wait(), 10)
+    await outbox.sender.wait_idle(5)
+    first, second = outbox.matrix.sent
+    assert first[1] == second[1]
+    [row] = await rows(outbox)
+    assert row.attempts == 1
+    assert row.sent_at is not None
+
+
+async def test_rows_of_older_versions_keep_their_id_derived_transaction_id(outbox: Any) -> None:
+    async with outbox.db.session() as session:
+        old = OutboxMessage(
+            room_id=ROOM,
+            content={"type": "m.room.message", "content": {"msgtype": "m.notice", "body": "alt"}},
+            created_at=datetime.now(UTC),
+            attempts=0,
+            txn_id=None,
+        )
+        session.add(old)
+    runner = asyncio.create_task(outbox.sender.run())  # the start-up scan picks it up
+    try:
+        await asyncio.wait_for(outbox.matrix.delivered.wait(), 10)
+        await outbox.sender.wait_idle(5)
+    finally:
+        runner.cancel()
+    assert [txn_id for _, txn_id, _ in outbox.matrix.sent] == [f"cb{old.id}"]
+    [row] = await rows(outbox)
+    assert row.sent_at is not None
+
+
+async def test_a_failed_write_raises_to_the_caller_and_does_not_block_the_queue(outbox: Any) -> None:
+    with pytest.raises(StatementError):
+        await outbox.sender.enqueue({"body": object()}, room_id=ROOM)  # not JSON: the insert fails
+    await outbox.sender.send("danach", room_id=ROOM)
+    await outbox.sender.wait_idle(5)
+    assert [c.get("body") for _, _, c in outbox.matrix.sent][-1] == "danach"
+    assert [row.content["content"]["body"] for row in await rows(outbox)] == ["danach"]
