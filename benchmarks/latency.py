@@ -27,6 +27,7 @@ from benchmarks.common import (
     Http,
     Token,
     banner,
+    cpu_seconds,
     error_lines,
     homeserver,
     load_average,
@@ -147,6 +148,9 @@ async def measure(count: int, warmup: int, encrypted: bool, workdir: Path) -> di
         echo = EchoProcess(synapse, workdir / "echo")
         bot.start()
         echo.start()
+        assert bot.process is not None
+        assert echo.process is not None
+        bot_pid, echo_pid = bot.process.pid, echo.process.pid
         member = Member(synapse, "latency", workdir)
         http = Http(synapse)
         try:
@@ -162,14 +166,20 @@ async def measure(count: int, warmup: int, encrypted: bool, workdir: Path) -> di
                 for label, text, check in cases(session_id):
                     ours: list[float] = []
                     floor: list[float] = []
+                    cpu: dict[str, float] = {}
                     for i in range(warmup + count):
+                        if i == warmup:
+                            cpu = {"bot": cpu_seconds(bot_pid), "echo": cpu_seconds(echo_pid)}
                         # Alternate who goes first so that neither always follows the other's traffic.
                         order = ((bot_room, ours, check), (echo_room, floor, None))
                         for room_id, samples, checker in order if i % 2 == 0 else order[::-1]:
                             elapsed = await rt(room_id, text(i), checker)
                             if i >= warmup:
                                 samples.append(elapsed)
-                    results["rows"].append((label, "encrypted" if room_kind else "plain", ours, floor))
+                    # CPU per command: the process's whole work for it (its sync, the handler, its own reply).
+                    cpu = {"bot": (cpu_seconds(bot_pid) - cpu["bot"]) / count * 1000,
+                           "echo": (cpu_seconds(echo_pid) - cpu["echo"]) / count * 1000}  # fmt: skip
+                    results["rows"].append((label, "encrypted" if room_kind else "plain", ours, floor, cpu))
                     print(f"  measured {label} ({'encrypted' if room_kind else 'plain'})", flush=True)
             results["bot_log_errors"] = error_lines(bot.log())
             return results
@@ -183,17 +193,18 @@ async def measure(count: int, warmup: int, encrypted: bool, workdir: Path) -> di
 def report(results: dict[str, Any], count: int) -> bool:
     rows = []
     ok = True
-    for label, room, ours, floor in results["rows"]:
+    for label, room, ours, floor, cpu in results["rows"]:
         a, b = summary_ms(ours), summary_ms(floor)
         r50, r95 = a["p50"] / b["p50"], a["p95"] / b["p95"]
         met = r50 <= GOAL_P50 and r95 <= GOAL_P95
         ok = ok and met
         rows.append(
-            (label, room, a["p50"], a["p95"], a["p99"], b["p50"], b["p95"], b["p99"], r50, r95, verdict(met))
-        )
+            (label, room, a["p50"], a["p95"], a["p99"], b["p50"], b["p95"], b["p99"], r50, r95, verdict(met),
+             cpu["bot"], cpu["echo"])
+        )  # fmt: skip
     headers = (
         "command", "room", "bot p50", "bot p95", "bot p99",
-        "echo p50", "echo p95", "echo p99", "p50 ×", "p95 ×", "goal",
+        "echo p50", "echo p95", "echo p99", "p50 ×", "p95 ×", "goal", "bot CPU/cmd", "echo CPU/cmd",
     )  # fmt: skip
     print(f"{count} commands per row and bot, sequential, one member; times in ms; load {load_average()}")
     print(table(headers, rows))

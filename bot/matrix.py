@@ -39,6 +39,7 @@ from nio import (
     UploadResponse,
     WhoamiResponse,
 )
+from nio.store import DefaultStore
 from sqlalchemy import inspect, select
 
 from storage.models import BotState, DirectRoom, RoomSetting
@@ -84,6 +85,16 @@ def is_allowed_inviter(inviter: str, allowed: list[str], own_server: str) -> boo
     return any(inviter == rule if rule.startswith("@") else server == rule for rule in rules)
 
 
+class BotStore(DefaultStore):  # type: ignore[misc]
+    """nio's E2EE store, minus a write per sync: nio saves the set of newly seen encrypted rooms after every
+    sync, and for the usual empty set that still meant a transaction with a query on the event loop (≈ 1.5 ms
+    per sync, a fifth of the loop's busy time in the latency benchmark)."""
+
+    def save_encrypted_rooms(self, rooms: set[str]) -> None:
+        if rooms:
+            super().save_encrypted_rooms(rooms)
+
+
 class MatrixBot:
     """Owns the nio client. Hands incoming events to the router, sends what the outbox gives it."""
 
@@ -94,6 +105,7 @@ class MatrixBot:
         self.store_path.mkdir(parents=True, exist_ok=True)
         client_config = AsyncClientConfig(
             encryption_enabled=cfg.encryption,
+            store=BotStore,
             # The bot stores the token itself (after each sync, in its database); nio's own copy would be a
             # second synchronous SQLite write per sync on the event loop.
             store_sync_tokens=False,

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, event, pool
 
 from storage.base import Base
-from storage.db import _sqlite_pragmas, load_all_models
+from storage.db import load_all_models, sqlite_pragmas
 
 load_all_models()
 target_metadata = Base.metadata
@@ -23,7 +23,7 @@ def run_migrations() -> None:
     assert url is not None
     engine = create_engine(url, poolclass=pool.NullPool)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", sqlite_pragmas)
     with engine.connect() as connection:
         context.configure(
             connection=connection,
