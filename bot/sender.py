@@ -82,6 +82,8 @@ class Sender:
         self._queues: dict[str, deque[OutboxMessage]] = {}
         self._queued: set[str] = set()  # transaction ids
         self._storing: dict[str, asyncio.Task[None]] = {}  # rows sent while their insert runs
+        # Rows handed out by prepare()/prepare_content() since the last scan: only then can a wake() find any.
+        self._prepared = False
         self._workers: dict[str, asyncio.Task[None]] = {}
 
     async def send(
@@ -126,6 +128,18 @@ class Sender:
         track: tuple[str, int | None] | None = None,
         event_type: str = "m.room.message",
     ) -> OutboxMessage:
+        self._prepared = True
+        return self._new_row(content, room_id=room_id, to_user=to_user, track=track, event_type=event_type)
+
+    @staticmethod
+    def _new_row(
+        content: dict[str, Any],
+        *,
+        room_id: str | None,
+        to_user: str | None,
+        track: tuple[str, int | None] | None,
+        event_type: str,
+    ) -> OutboxMessage:
         if (room_id is None) == (to_user is None):
             raise ValueError("give exactly one of room_id and to_user")
         return OutboxMessage(
@@ -140,7 +154,10 @@ class Sender:
         )
 
     def wake(self) -> None:
-        """Rows were committed by someone else: scan the outbox."""
+        """Rows were committed by someone else: scan the outbox (if any were prepared since the last scan —
+        handlers call this after every state change, most of which queue no message)."""
+        if not self._prepared:
+            return
         self._idle.clear()
         self._wake.set()
 
@@ -153,9 +170,7 @@ class Sender:
         track: tuple[str, int | None] | None = None,
         event_type: str = "m.room.message",
     ) -> int:
-        row = self.prepare_content(
-            content, room_id=room_id, to_user=to_user, track=track, event_type=event_type
-        )
+        row = self._new_row(content, room_id=room_id, to_user=to_user, track=track, event_type=event_type)
         stored = asyncio.create_task(self._store(row))
         self._push(row, stored)
         await stored
@@ -196,6 +211,7 @@ class Sender:
         """Scan the outbox at start, whenever woken, and every half minute as a safety net."""
         while True:
             self._wake.clear()
+            self._prepared = False
             try:
                 await self._scan()
             except Exception:

@@ -35,6 +35,9 @@ class Homeserver:
     async def wait_for_invitees(self, room_id: str, *, since: datetime, limit: Any) -> bool:
         return False
 
+    async def direct_room(self, user_id: str) -> str:
+        return f"!dm-{user_id}"
+
     async def send_event(self, room_id: str, event_type: str, content: dict[str, Any], *, txn_id: str) -> str:
         self.sent.append((room_id, txn_id, content))
         if self.failures:
@@ -123,3 +126,22 @@ async def test_a_failed_write_raises_to_the_caller_and_does_not_block_the_queue(
     await outbox.sender.wait_idle(5)
     assert [c.get("body") for _, _, c in outbox.matrix.sent][-1] == "danach"
     assert [row.content["content"]["body"] for row in await rows(outbox)] == ["danach"]
+
+
+async def test_a_row_prepared_in_a_handlers_transaction_is_sent_after_wake(outbox: Any) -> None:
+    runner = asyncio.create_task(outbox.sender.run())
+    try:
+        await asyncio.sleep(0.1)  # the start-up scan has run and found nothing
+        outbox.sender.wake()  # nothing prepared: nothing to find
+        async with outbox.db.session() as session:
+            session.add(outbox.sender.prepare("Du bist nachgerückt", to_user="@anna:example.org"))
+        outbox.sender.wake()
+        await asyncio.wait_for(outbox.matrix.delivered.wait(), 10)
+        await outbox.sender.wait_idle(5)
+    finally:
+        runner.cancel()
+    [(room_id, txn_id, content)] = outbox.matrix.sent
+    assert room_id == "!dm-@anna:example.org"
+    assert content["body"] == "Du bist nachgerückt"
+    [row] = await rows(outbox)
+    assert row.txn_id == txn_id
