@@ -224,15 +224,19 @@ class Router:
             is_admin=is_admin,
         )
 
-    def resolve(self, invocation: str) -> tuple[Command | None, str, str | None]:
-        """(command, argument string, language hint from the alias used)."""
+    def resolve(self, invocation: str) -> tuple[Command | None, str, str | None, tuple[Command, str] | None]:
+        """(command, argument string, language hint from the alias used, free-text fallback).
+
+        The fallback is set when a subcommand word follows a command that takes free text itself
+        (``!neuigkeit Liste der Gewinner ist online``): that command with its whole argument string."""
         words = invocation.strip().split(None, 1)
         if not words:
-            return None, "", None
+            return None, "", None, None
         command = self.commands.get(fold(words[0]))
         rest = words[1] if len(words) > 1 else ""
+        fallback: tuple[Command, str] | None = None
         if command is None:
-            return None, rest, None
+            return None, rest, None, None
         hint = "en" if fold(words[0]) == fold(command.en) and command.en != command.de else None
         hint = "de" if fold(words[0]) == fold(command.de) and command.en != command.de else hint
         while command.subcommands:
@@ -242,14 +246,36 @@ class Router:
                 break
             if hint is None or fold(parts[0]) in (fold(sub.en), fold(sub.de)):
                 hint = "en" if fold(parts[0]) == fold(sub.en) and sub.en != sub.de else hint
+            if command.handler is not None:
+                fallback = (command, rest)
             command, rest = sub, parts[1] if len(parts) > 1 else ""
-        return command, rest, hint
+        return command, rest, hint, fallback
+
+    @staticmethod
+    def _meant_as_text(ctx: CommandContext, command: Command, rest: str, parent: Command, text: str) -> bool:
+        """Whether words after a subcommand's name are rather the parent's free text: there are more words,
+        they are no valid arguments of the subcommand, and they are valid ones of the parent.
+        (``!neuigkeit ok 3`` stays the subcommand, refused or not; ``!profil ebene xyz`` gets the subcommand's
+        error; without more words the subcommand's usage help is the better answer.)"""
+
+        def parses(candidate: Command, words: str) -> bool:
+            try:
+                parse_arguments(candidate, words, ctx)
+            except CommandError:
+                return False
+            return True
+
+        return bool(rest.strip()) and not parses(command, rest) and parses(parent, text)
 
     async def dispatch(
         self, room: MatrixRoom, event: Any, invocation: str, preferences: Preferences | None = None
     ) -> None:
-        command, rest, hint = self.resolve(invocation)
+        command, rest, hint, fallback = self.resolve(invocation)
         ctx = await self.context_for(room, event.sender, event.event_id, hint=hint, preferences=preferences)
+        if command is not None and fallback is not None:
+            parent, text = fallback
+            if self._meant_as_text(ctx, command, rest, parent, text):
+                command, rest = parent, text
         ctx.body = invocation
         relates = (getattr(event, "source", None) or {}).get("content", {}).get("m.relates_to", {})
         ctx.replied_event_id = (relates.get("m.in_reply_to") or {}).get("event_id")

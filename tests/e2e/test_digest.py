@@ -106,6 +106,26 @@ async def community(digest_bot: BotProcess, member_factory, *others: Member) -> 
     return room_id, owner
 
 
+async def test_news_text_starting_with_a_subcommand_word_is_news(  # type: ignore[no-untyped-def]
+    digest_bot: BotProcess, member_factory
+) -> None:
+    nina = await member_factory("nina")
+    room, owner = await community(digest_bot, member_factory, nina)
+    # "liste" takes no arguments: these words are news.
+    by_member = await nina.command(room, "!neuigkeit Liste der Gewinner des Ideenwettbewerbs ist online")
+    assert "wartet auf die Freigabe" in by_member.body
+    # "ok" wants a number: a moderator's sentence that starts with "Ok" is news as well.
+    by_moderator = await owner.command(room, "!neuigkeit Ok das Protokoll vom Barcamp ist da")
+    assert "wartet auf die Freigabe" in by_moderator.body
+    # The subcommand alone still gets its usage help, not a news item "ok".
+    usage = await owner.command(room, "!neuigkeit ok")
+    assert "wartet auf die Freigabe" not in usage.body
+    assert "!neuigkeit ok" in usage.body
+    listed = await owner.command(room, "!neuigkeiten")
+    assert "Liste der Gewinner des Ideenwettbewerbs" in listed.body
+    assert "Ok das Protokoll vom Barcamp" in listed.body
+
+
 async def test_news_submitted_approved_edited_rejected(digest_bot: BotProcess, member_factory) -> None:  # type: ignore[no-untyped-def]
     nina = await member_factory("nina")
     room, owner = await community(digest_bot, member_factory, nina)
