@@ -41,10 +41,10 @@ def details(ctx: CommandContext, command: Command) -> str:
 @feature.command(de="hilfe", en="help", aliases=("befehle", "commands", "?"), help="help_help",
                  args=[Arg("topic", Text(max_length=100), required=False)])  # fmt: skip
 async def show_help(ctx: CommandContext, topic: str | None = None) -> None:
-    if not topic:
+    words = (topic or "").strip().removeprefix(ctx.prefix).split()
+    if not words:  # also `!hilfe " "` or `!hilfe !`
         await ctx.reply(overview(ctx))
         return
-    words = topic.removeprefix(ctx.prefix).split()
     command = ctx.app.router.commands.get(fold(words[0]))
     if command is None:
         raise CommandError("help_unknown", topic=topic)

@@ -120,3 +120,14 @@ def test_every_command_answers_safely(
     contents = loop.run_until_complete(invoke(app, command, text, moderator=moderator, language=language))
     assert contents, f"no answer to {command.name_in('de')} {text!r}"
     check_safe(contents, f"{command.name_in('de')} {text!r}")
+
+
+@pytest.mark.parametrize("topic", ['" "', "!", '""', '" ! "'])
+def test_help_with_a_blank_topic_shows_the_overview(event_loop_app, topic: str) -> None:
+    """Found by the fuzzer: `!hilfe " "` crashed the handler (an error reply with an error id)."""
+    loop, app = event_loop_app
+    help_command = next(c for c in all_commands(app) if c.de == "hilfe")
+    overview = loop.run_until_complete(invoke(app, help_command, ""))
+    answer = loop.run_until_complete(invoke(app, help_command, topic))
+    check_safe(answer, topic)
+    assert [c["body"] for c in answer] == [c["body"] for c in overview]
