@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from bot.devserver import Synapse
 from tests.e2e.harness import BotProcess, Member
+
+# CI (.ci/run) checks a fixed sequence of generated inputs, so a red CI is a regression, not a new random
+# find; local runs draw new inputs every time and keep exploring. Loaded here, before the test modules'
+# @settings decorators copy the defaults.
+settings.register_profile("ci", derandomize=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 _counter = itertools.count()
 MemberFactory = Callable[[str], Awaitable[Member]]
