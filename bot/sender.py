@@ -173,7 +173,8 @@ class Sender:
         row = self._new_row(content, room_id=room_id, to_user=to_user, track=track, event_type=event_type)
         stored = asyncio.create_task(self._store(row))
         self._push(row, stored)
-        await stored
+        # Shielded: a caller cancelled at shutdown must not cancel the write of a message that may be out.
+        await asyncio.shield(stored)
         return row.id
 
     async def _store(self, row: OutboxMessage) -> None:
