@@ -149,6 +149,10 @@ class Text(ArgType):
         first = state.tokens[0]
         value = first.text if len(state.tokens) == 1 and first.quoted else state.raw[first.start :].strip()
         state.tokens.clear()
+        if not value.strip():  # `" "` is no text either
+            if self.allow_empty:
+                return ""
+            raise ArgError("core_arg_missing")
         if len(value) > self.max_length:
             raise ArgError("core_arg_too_long", max=self.max_length, length=len(value))
         return value
@@ -463,6 +467,9 @@ def parse_arguments(command: Command, raw: str, ctx: CommandContext) -> dict[str
             tokens = tokenize(raw)
     state = ParseState(raw, tokens, ctx)
     for arg in command.args:
+        # Only blank words left (`!hilfe " "`): an optional argument is simply not given.
+        if not arg.required and all(not token.text.strip() for token in state.tokens):
+            state.tokens.clear()
         if not state.tokens and not arg.required:
             values[arg.name] = arg.default
             continue

@@ -105,6 +105,15 @@ def test_optional_argument_default() -> None:
     assert parse(command(Arg("topic", Text(), required=False, default=None)), "") == {"topic": None}
 
 
+@pytest.mark.parametrize("raw", ['" "', '""', '"   "'])
+def test_blank_quoted_text_is_no_text(raw: str) -> None:
+    assert parse(command(Arg("topic", Text(), required=False, default=None)), raw) == {"topic": None}
+    with pytest.raises(ArgError) as error:
+        parse(command(Arg("news", Text())), raw)
+    assert error.value.key == "core_arg_missing"
+    assert parse(command(Arg("month", Text(allow_empty=True))), raw) == {"month": ""}
+
+
 def test_fold_matches_umlaut_spellings() -> None:
     assert fold("Löschen") == fold("loeschen") == "loeschen"
     assert fold("Kapazität") == "kapazitaet"
