@@ -7,8 +7,10 @@ import importlib
 import logging
 import pkgutil
 import signal
+from collections.abc import Coroutine, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import commands
 from bot.config import Settings
@@ -37,6 +39,20 @@ def build_catalog(features: list[Feature]) -> Catalog:
     return Catalog.from_files(paths)
 
 
+class Locks:
+    """One lock per thing (e.g. ``("sessions-event", 3)``), created on first use. The bot is one process with
+    one event loop, so an asyncio lock serialises all changes to that thing."""
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, asyncio.Lock] = {}
+
+    def for_key(self, *key: Hashable) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
+
+
 @dataclass
 class App:
     settings: Settings
@@ -56,7 +72,21 @@ class App:
         self.scheduler = create_scheduler(self)
         self.jobs = Jobs(self, self.scheduler)
         self._tasks: list[asyncio.Task[None]] = []
+        self._background: set[asyncio.Task[None]] = set()
+        self.locks = Locks()
         self._stop = asyncio.Event()
+
+    def in_background(self, coroutine: Coroutine[Any, Any, None], *, name: str | None = None) -> None:
+        """Run work that outlives the handler that started it; it is kept referenced until done, its
+        failure is logged, and shutdown cancels what is still running."""
+        task = asyncio.create_task(coroutine, name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
 
     async def run(self) -> None:
         """Start everything, run until SIGINT/SIGTERM, then shut down cleanly."""
@@ -110,8 +140,9 @@ class App:
             log.warning("some messages are still queued; they will be sent after the next start")
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        for task in self._tasks:
+        running = [*self._tasks, *self._background]
+        for task in running:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*running, return_exceptions=True)
         await self.matrix.close()
         await self.db.close()

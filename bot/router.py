@@ -14,9 +14,10 @@ from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
 from nio import MatrixRoom, MegolmEvent, ReactionEvent, RedactionEvent, RoomMemberEvent
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import BindParameter
 
 from bot.context import CommandContext, ReactionContext
 from bot.framework import Command, CommandError, fold, parse_arguments
@@ -28,6 +29,16 @@ if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger(__name__)
+
+# Built once: they run before every command, and a prebuilt statement saves SQLAlchemy's construction and
+# cache-key work on each call. Parameters: event_id, room_id / sender, room_id.
+CLAIM = insert(ProcessedEvent)
+_SENDER: BindParameter[str] = bindparam("sender")
+PREFERENCES = select(
+    select(Member.language).where(Member.user_id == _SENDER).scalar_subquery(),
+    select(Member.timezone).where(Member.user_id == _SENDER).scalar_subquery(),
+    select(RoomSetting.language).where(RoomSetting.room_id == bindparam("room_id")).scalar_subquery(),
+)
 
 
 class _PillText(HTMLParser):
@@ -167,29 +178,16 @@ class Router:
         None if the event was handled already (after a restart or a re-sync). The claim is written before
         the sync token is saved, so a crash can lose a command's execution but never repeat it."""
         try:
-            async with self.app.db.session() as session:
-                # Core statements, not the ORM: this runs before every command's handler.
-                await session.execute(insert(ProcessedEvent).values(event_id=event_id, room_id=room_id))
-                return await self._preferences(session, room_id, sender)
+            async with self.app.db.transaction() as connection:
+                await connection.execute(CLAIM, {"event_id": event_id, "room_id": room_id})
+                return await self._preferences(connection, room_id, sender)
         except IntegrityError:
             return None
 
     @staticmethod
-    async def _preferences(session: AsyncSession, room_id: str, sender: str) -> Preferences:
+    async def _preferences(connection: AsyncConnection, room_id: str, sender: str) -> Preferences:
         """The member's and the room's settings in one query (each None if nothing is stored)."""
-
-        def member_column(column: Any) -> Any:
-            return select(column).where(Member.user_id == sender).scalar_subquery()
-
-        row = (
-            await session.execute(
-                select(
-                    member_column(Member.language),
-                    member_column(Member.timezone),
-                    select(RoomSetting.language).where(RoomSetting.room_id == room_id).scalar_subquery(),
-                )
-            )
-        ).one()
+        row = (await connection.execute(PREFERENCES, {"sender": sender, "room_id": room_id})).one()
         return Preferences(language=row[0], timezone=row[1], room_language=row[2])
 
     async def context_for(
@@ -203,8 +201,8 @@ class Router:
     ) -> CommandContext:
         settings = self.app.settings
         if preferences is None:
-            async with self.app.db.session() as session:
-                preferences = await self._preferences(session, room.room_id, sender)
+            async with self.app.db.transaction() as connection:
+                preferences = await self._preferences(connection, room.room_id, sender)
         language = preferences.language or hint or preferences.room_language or settings.bot.language
         is_direct = self.app.matrix.is_direct_room(room)
         is_admin = sender in settings.bot.admins

@@ -14,9 +14,9 @@ import logging
 import uuid
 from collections import deque
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 
 from bot.format import to_html, to_plain
 from storage.models import BotMessage, OutboxMessage
@@ -29,6 +29,26 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 60.0
 GIVE_UP_AFTER_ATTEMPTS = 50
 INVITEE_WAIT = timedelta(minutes=10)
+
+# Every reply writes one row and marks it sent: plain SQL expressions, built once (no ORM flush per reply).
+OUTBOX = cast(Table, OutboxMessage.__table__)
+STORE = insert(OUTBOX).returning(OUTBOX.c.id)
+MARK_SENT = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id == bindparam("row_id"))
+    .values(sent_at=bindparam("now"), sent_event_id=bindparam("event_id"), room_id=bindparam("in_room"))
+)
+TRACK = insert(BotMessage)
+STORED_COLUMNS = (
+    "room_id",
+    "to_user",
+    "content",
+    "track_kind",
+    "track_ref",
+    "created_at",
+    "attempts",
+    "txn_id",
+)
 
 
 def pill(user_id: str, name: str | None = None) -> str:
@@ -178,8 +198,9 @@ class Sender:
         return row.id
 
     async def _store(self, row: OutboxMessage) -> None:
-        async with self.app.db.session() as session:
-            session.add(row)
+        values = {column: getattr(row, column) for column in STORED_COLUMNS}
+        async with self.app.db.transaction() as connection:
+            row.id = (await connection.execute(STORE, values)).scalar_one()
 
     async def send_file(
         self,
@@ -296,10 +317,10 @@ class Sender:
             row.attempts = (row.attempts or 0) + 1
             gave_up = row.attempts >= GIVE_UP_AFTER_ATTEMPTS
             log.warning("sending outbox message %s failed (attempt %s): %s", row.id, row.attempts, exc)
-            async with self.app.db.session() as session:
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == row.id)
+            async with self.app.db.transaction() as connection:
+                await connection.execute(
+                    update(OUTBOX)
+                    .where(OUTBOX.c.id == row.id)
                     .values(
                         attempts=row.attempts,
                         last_error=str(exc)[:500],
@@ -309,15 +330,20 @@ class Sender:
             return gave_up
         if not await self._stored(row):
             return True  # sent, but the caller's write failed (and the caller was told)
-        async with self.app.db.session() as session:
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row.id)
-                .values(sent_at=datetime.now(UTC), sent_event_id=event_id, room_id=room_id)
+        async with self.app.db.transaction() as connection:
+            await connection.execute(
+                MARK_SENT,
+                {"row_id": row.id, "now": datetime.now(UTC), "event_id": event_id, "in_room": room_id},
             )
             if row.track_kind:
-                session.add(
-                    BotMessage(event_id=event_id, room_id=room_id, kind=row.track_kind, ref_id=row.track_ref)
+                await connection.execute(
+                    TRACK,
+                    {
+                        "event_id": event_id,
+                        "room_id": room_id,
+                        "kind": row.track_kind,
+                        "ref_id": row.track_ref,
+                    },
                 )
         return True
 

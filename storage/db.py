@@ -12,7 +12,13 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 import storage
 from storage import sqlite_driver
@@ -81,6 +87,13 @@ class Database:
         """A unit of work: committed when the block ends normally, rolled back on error."""
         async with self.sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A unit of work in SQL expressions only (no ORM objects, no identity map, no flush): for the few
+        statements that run around every command."""
+        async with self.engine.begin() as connection:
+            yield connection
 
     async def upgrade(self) -> None:
         await asyncio.to_thread(upgrade_database, self.url)

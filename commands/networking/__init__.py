@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -147,7 +147,7 @@ async def introduce(
                 log.exception("could not create an intro room; introducing in the community room instead")
         if room_id is not None:
             text = intro_markdown(app, t, group, profiles, heading=headings[index], threaded=False)
-            _in_background(_send_when_joined(app, room_id, tuple(group), text))
+            app.in_background(_send_when_joined(app, room_id, tuple(group), text), name=f"intro {room_id}")
             return room_id
         if community_room is None:
             return None
@@ -162,15 +162,6 @@ async def introduce(
         return None
 
     return list(await asyncio.gather(*(one(i, group) for i, group in enumerate(groups))))
-
-
-_background: set[asyncio.Task[None]] = set()
-
-
-def _in_background(coroutine: Coroutine[Any, Any, None]) -> None:
-    task = asyncio.create_task(coroutine)
-    _background.add(task)
-    task.add_done_callback(_background.discard)
 
 
 async def _send_when_joined(app: App, room_id: str, people: tuple[str, ...], text: str) -> None:

@@ -521,7 +521,7 @@ async def schedule(ctx: CommandContext, session_id: int, slot: str, location: st
         require_not_over(event)
         event_id = event.id
     moved_from: int | None = None
-    async with service.event_lock(event_id), app.db.session() as db:
+    async with service.event_lock(app, event_id), app.db.session() as db:
         row = await get_session(db, session_id)
         event = await get_event(db, row.event_id)
         if row.status == SESSION_CANCELLED:
@@ -665,7 +665,7 @@ async def cancel(ctx: CommandContext, session_id: int) -> None:
         row = await get_session(db, session_id)
         event = await _require_manager(ctx, db, row)
         event_id = event.id
-    async with service.event_lock(event_id), app.db.session() as db:
+    async with service.event_lock(app, event_id), app.db.session() as db:
         row = await get_session(db, session_id)
         if row.status == SESSION_CANCELLED:
             raise CommandError("sessions_error_cancelled", session_id=session_id, title=row.title)
@@ -747,9 +747,9 @@ async def signup(ctx: CommandContext, session_id: int, switch: bool) -> None:
     args=[Arg("session_id", Int(minimum=1))],
 )
 async def withdraw_cmd(ctx: CommandContext, session_id: int) -> None:
-    async with ctx.app.db.session() as db:
-        await get_session(db, session_id)
     change = await service.withdraw(ctx.app, session_id, ctx.sender, tr(ctx))
+    if change.unknown_session:
+        raise CommandError("sessions_error_unknown_session", session_id=session_id)
     await service.invite_all(ctx.app, change.invite)
     await ctx.reply(change.text)
 

@@ -16,8 +16,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, ScalarSelect, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from bot.format import esc
 from bot.i18n import Translate
@@ -26,6 +27,7 @@ from storage.sessions import (
     BarcampSession,
     ProgramItem,
     SessionEvent,
+    SessionHost,
     SessionSignup,
     SessionSlot,
 )
@@ -56,15 +58,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_locks: dict[int, asyncio.Lock] = {}
 
-
-def event_lock(event_id: int) -> asyncio.Lock:
-    """The lock that serialises sign-up changes of one event (created on first use; one event loop)."""
-    lock = _locks.get(event_id)
-    if lock is None:
-        lock = _locks[event_id] = asyncio.Lock()
-    return lock
+def event_lock(app: App, event_id: int) -> asyncio.Lock:
+    """The lock that serialises sign-up changes of one event."""
+    return app.locks.for_key("sessions-event", event_id)
 
 
 def reminder_job_id(session_id: int) -> str:
@@ -90,6 +87,11 @@ def signup_view(signup: SessionSignup) -> SignupView:
     return SignupView(signup.user_id, signup.session_id, signup.state, signup.position, signup.created_at)
 
 
+def session_location(location: str | None, matrix_room_id: str | None) -> str | None:
+    """A room label or link as given; else the link to the session's own Matrix room, if it has one."""
+    return location or (f"https://matrix.to/#/{matrix_room_id}" if matrix_room_id else None)
+
+
 def session_view(row: BarcampSession, confirmed: int = 0, waitlisted: int = 0) -> SessionView:
     return SessionView(
         id=row.id,
@@ -99,8 +101,7 @@ def session_view(row: BarcampSession, confirmed: int = 0, waitlisted: int = 0) -
         theme=row.theme,
         capacity=row.capacity,
         slot_id=row.slot_id,
-        location=row.location
-        or (f"https://matrix.to/#/{row.matrix_room_id}" if row.matrix_room_id else None),
+        location=session_location(row.location, row.matrix_room_id),
         status=row.status,
         confirmed=confirmed,
         waitlisted=waitlisted,
@@ -137,44 +138,99 @@ async def session_views(db: AsyncSession, rows: Sequence[BarcampSession]) -> lis
 class EventData:
     event: SessionEvent
     items: list[ProgramItemView]
-    slots: list[SessionSlot]
+    slot_views: list[SlotView]
     sessions: list[SessionView]
 
     @property
     def view(self) -> EventView:
         return event_view(self.event)
 
-    @property
-    def slot_views(self) -> list[SlotView]:
-        return [slot_view(s) for s in self.slots]
+
+# The agenda is read on every !programm, !meine, !kalender and publication: columns instead of ORM objects,
+# sign-up counts as subqueries of the sessions query, statements built once. Parameter: event_id.
+_EVENT_ID = bindparam("event_id", type_=Integer)
+PROGRAM_ITEMS = (
+    select(ProgramItem.at, ProgramItem.label)
+    .where(ProgramItem.event_id == _EVENT_ID)
+    .order_by(ProgramItem.at, ProgramItem.id)
+)
+SLOTS = (
+    select(SessionSlot.id, SessionSlot.name, SessionSlot.start, SessionSlot.end)
+    .where(SessionSlot.event_id == _EVENT_ID)
+    .order_by(SessionSlot.start, SessionSlot.id)
+)
+
+
+def _signups_in_state(state: str) -> ScalarSelect[int]:
+    return (
+        select(func.count())
+        .where(SessionSignup.session_id == BarcampSession.id, SessionSignup.state == state)
+        .correlate(BarcampSession)
+        .scalar_subquery()
+    )
+
+
+SESSIONS_WITH_COUNTS = (
+    select(
+        BarcampSession.id,
+        BarcampSession.title,
+        BarcampSession.description,
+        BarcampSession.theme,
+        BarcampSession.capacity,
+        BarcampSession.slot_id,
+        BarcampSession.location,
+        BarcampSession.matrix_room_id,
+        BarcampSession.status,
+        _signups_in_state(CONFIRMED),
+        _signups_in_state(WAITLISTED),
+    )
+    .where(BarcampSession.event_id == _EVENT_ID)
+    .order_by(BarcampSession.id)
+)
+HOSTS = (
+    select(SessionHost.session_id, SessionHost.user_id)
+    .join(BarcampSession, BarcampSession.id == SessionHost.session_id)
+    .where(BarcampSession.event_id == _EVENT_ID)
+)
 
 
 async def load_event_data(db: AsyncSession, event: SessionEvent) -> EventData:
-    items = (
-        await db.scalars(
-            select(ProgramItem)
-            .where(ProgramItem.event_id == event.id)
-            .order_by(ProgramItem.at, ProgramItem.id)
+    """Program items, rounds and sessions (with hosts and sign-up counts) of an event: four statements."""
+    params = {"event_id": event.id}
+    items = [ProgramItemView(at, label) for at, label in await db.execute(PROGRAM_ITEMS, params)]
+    slots = [SlotView(*row) for row in await db.execute(SLOTS, params)]
+    hosts: dict[int, list[str]] = {}
+    for session_id, user_id in await db.execute(HOSTS, params):
+        hosts.setdefault(session_id, []).append(user_id)
+    sessions = [
+        SessionView(
+            id=session_id,
+            title=title,
+            description=description or "",
+            hosts=tuple(sorted(hosts.get(session_id, ()))),
+            theme=theme,
+            capacity=capacity,
+            slot_id=slot_id,
+            location=session_location(location, matrix_room_id),
+            status=status,
+            confirmed=confirmed,
+            waitlisted=waitlisted,
         )
-    ).all()
-    slots = (
-        await db.scalars(
-            select(SessionSlot)
-            .where(SessionSlot.event_id == event.id)
-            .order_by(SessionSlot.start, SessionSlot.id)
-        )
-    ).all()
-    rows = (
-        await db.scalars(
-            select(BarcampSession).where(BarcampSession.event_id == event.id).order_by(BarcampSession.id)
-        )
-    ).all()
-    return EventData(
-        event,
-        [ProgramItemView(i.at, i.label) for i in items],
-        list(slots),
-        await session_views(db, rows),
-    )
+        for (
+            session_id,
+            title,
+            description,
+            theme,
+            capacity,
+            slot_id,
+            location,
+            matrix_room_id,
+            status,
+            confirmed,
+            waitlisted,
+        ) in await db.execute(SESSIONS_WITH_COUNTS, params)
+    ]
+    return EventData(event, items, slots, sessions)
 
 
 # --- time -------------------------------------------------------------------------------------------------
@@ -224,8 +280,8 @@ def when_text(event: SessionEvent, slot: SessionSlot, t: Translate) -> str:
 
 
 def where_text(row: BarcampSession, t: Translate) -> str:
-    view = session_view(row)
-    return t("sessions_where", location=location_markdown(view.location)) if view.location else ""
+    location = session_location(row.location, row.matrix_room_id)
+    return t("sessions_where", location=location_markdown(location)) if location else ""
 
 
 # --- sign-up transactions ---------------------------------------------------------------------------------
@@ -239,6 +295,7 @@ class Change:
     decision: SignupDecision | None = None
     promoted: list[str] = field(default_factory=list)
     invite: list[tuple[str, str]] = field(default_factory=list)  # (matrix room, user)
+    unknown_session: bool = False
 
 
 async def _renumber(db: AsyncSession, signups: Sequence[SessionSignup]) -> None:
@@ -308,7 +365,7 @@ async def sign_up(app: App, session_id: int, user_id: str, *, switch: bool, t: T
     if event_id is None:
         change.text = t("sessions_error_unknown_session", session_id=session_id)
         return change
-    async with event_lock(event_id), app.db.session() as db:
+    async with event_lock(app, event_id), app.db.session() as db:
         row = await db.scalar(select(BarcampSession).where(BarcampSession.id == session_id).with_for_update())
         event = await db.get(SessionEvent, event_id)
         assert row is not None
@@ -370,20 +427,31 @@ async def sign_up(app: App, session_id: int, user_id: str, *, switch: bool, t: T
 
 
 async def withdraw(app: App, session_id: int, user_id: str, t: Translate) -> Change:
+    """Withdraw ``user_id`` from a session and promote the next in line. Serialised per event."""
     async with app.db.session() as db:
-        row = await db.get(BarcampSession, session_id)
-        title = row.title if row is not None else ""
-        event_id = row.event_id if row is not None else None
+        found = (
+            await db.execute(
+                select(BarcampSession.title, BarcampSession.event_id).where(BarcampSession.id == session_id)
+            )
+        ).one_or_none()
     change = Change()
-    if event_id is None:
+    if found is None:
+        change.unknown_session = True
         change.text = t("sessions_error_unknown_session", session_id=session_id)
         return change
-    async with event_lock(event_id), app.db.session() as db:
-        row = await db.scalar(select(BarcampSession).where(BarcampSession.id == session_id).with_for_update())
+    title, event_id = found
+    async with event_lock(app, event_id), app.db.session() as db:
+        # The hosts are not needed here; raiseload makes sure no code path starts needing them unnoticed.
+        row = await db.scalar(
+            select(BarcampSession)
+            .where(BarcampSession.id == session_id)
+            .options(raiseload(BarcampSession.hosts))
+            .with_for_update()
+        )
         assert row is not None
-        found = await withdraw_in(app, db, row, user_id, change)
+        was_signed_up = await withdraw_in(app, db, row, user_id, change)
     app.sender.wake()
-    key = "sessions_withdrawn" if found else "sessions_withdraw_not_signed_up"
+    key = "sessions_withdrawn" if was_signed_up else "sessions_withdraw_not_signed_up"
     change.text = t(key, title=esc(title), session_id=session_id)
     return change
 
@@ -393,7 +461,7 @@ async def change_capacity(app: App, row_id: int, capacity: int, change: Change) 
     async with app.db.session() as db:
         event_id = await db.scalar(select(BarcampSession.event_id).where(BarcampSession.id == row_id))
     assert event_id is not None
-    async with event_lock(event_id), app.db.session() as db:
+    async with event_lock(app, event_id), app.db.session() as db:
         row = await db.scalar(select(BarcampSession).where(BarcampSession.id == row_id).with_for_update())
         assert row is not None
         row.capacity = capacity

@@ -14,6 +14,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import create_engine, select
 
+from bot.app import Locks
 from bot.config import MatrixConfig, Settings
 from bot.i18n import Catalog
 from bot.sender import Sender
@@ -54,7 +55,9 @@ async def app(tmp_path: Path) -> AsyncIterator[Any]:
     settings = Settings(
         matrix=MatrixConfig(homeserver="http://localhost", user_id="@bot:localhost", password=SecretStr("x"))
     )
-    fake = SimpleNamespace(settings=settings, catalog=CATALOG, db=Database(url), jobs=FakeJobs())
+    fake = SimpleNamespace(
+        settings=settings, catalog=CATALOG, db=Database(url), jobs=FakeJobs(), locks=Locks()
+    )
     fake.sender = Sender(fake)  # type: ignore[arg-type]
     yield fake
     await fake.db.close()
