@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -227,7 +228,29 @@ async def partner(ctx: CommandContext) -> None:
     if not rooms:
         raise CommandError("networking_error_no_rooms")
     now = datetime.now(UTC)
-    async with app.db.session() as session:
+    # One decision at a time: the router runs rooms concurrently, and two requests at the same moment must
+    # find each other instead of both waiting (and one member must not wait twice from two rooms). Only the
+    # database work is inside; creating the intro room is not.
+    async with app.locks.for_key("partner-requests"):
+        match = await _find_partner(ctx, rooms, now)
+        if match is None:
+            request = await _add_waiting_request(ctx, rooms, now)
+    if match is None:
+        await _announce_waiting(ctx, request, rooms)
+    else:
+        await _introduce_partners(ctx, match)
+
+
+@dataclass(frozen=True)
+class PartnerMatch:
+    other: PartnerRequest
+    community_room: str | None
+    meeting_id: int
+
+
+async def _find_partner(ctx: CommandContext, rooms: list[str], now: datetime) -> PartnerMatch | None:
+    """Pick the best waiting member and claim their request; None if nobody (or the request just expired)."""
+    async with ctx.app.db.session() as session:
         own = await session.scalar(
             select(PartnerRequest).where(
                 PartnerRequest.user_id == ctx.sender,
@@ -248,24 +271,20 @@ async def partner(ctx: CommandContext) -> None:
             ).all()
             if _not_expired(request, now) and rooms_overlap(rooms, request.rooms)
         ]
+        if not waiting:
+            return None
         candidates = {request.user_id: request for request in reversed(waiting)}  # oldest request per user
         people = list(dict.fromkeys(request.user_id for request in waiting))
         profiles = await _profiles(session, [ctx.sender, *people])
         history = await _history_between(session, ctx.sender, people)
-    chosen = None
-    if people:
-        from commands.networking.matching import pick_partner
+    from commands.networking.matching import pick_partner
 
-        chosen = pick_partner(
-            _participant(ctx.sender, profiles.get(ctx.sender)),
-            [_participant(user, profiles.get(user)) for user in people],
-            history,
-        )
-    if chosen is not None:
-        matched = await _pair_with(ctx, rooms, candidates[chosen], now)
-        if matched:
-            return
-    await _wait_for_partner(ctx, rooms, now)
+    chosen = pick_partner(
+        _participant(ctx.sender, profiles.get(ctx.sender)),
+        [_participant(user, profiles.get(user)) for user in people],
+        history,
+    )
+    return None if chosen is None else await _claim_request(ctx, rooms, candidates[chosen], now)
 
 
 async def _history_between(
@@ -286,7 +305,7 @@ async def _history_between(
     return build_history(PastMeeting(a, b, met_at) for a, b, met_at in rows)
 
 
-async def _wait_for_partner(ctx: CommandContext, rooms: list[str], now: datetime) -> None:
+async def _add_waiting_request(ctx: CommandContext, rooms: list[str], now: datetime) -> PartnerRequest:
     seconds = ctx.app.settings.networking.wait_seconds_effective
     async with ctx.app.db.session() as session:
         request = PartnerRequest(
@@ -301,7 +320,12 @@ async def _wait_for_partner(ctx: CommandContext, rooms: list[str], now: datetime
             expires_at=now + timedelta(seconds=seconds),
         )
         session.add(request)
+    return request
+
+
+async def _announce_waiting(ctx: CommandContext, request: PartnerRequest, rooms: list[str]) -> None:
     ctx.app.jobs.at(request_job(request.id), request_expired, request.expires_at, request.id)
+    seconds = ctx.app.settings.networking.wait_seconds_effective
     key = "networking_waiting_rooms" if ctx.is_direct else "networking_waiting"
     await ctx.answer(key, wait=_describe_wait(ctx.t, seconds), rooms=len(rooms))
 
@@ -316,19 +340,20 @@ def _describe_wait(t: Translate, seconds: int) -> str:
     return plural(t, "networking_seconds", seconds)
 
 
-async def _pair_with(ctx: CommandContext, rooms: list[str], other: PartnerRequest, now: datetime) -> bool:
-    """Claim the waiting request and record the meeting; False if someone else was faster."""
-    app = ctx.app
+async def _claim_request(
+    ctx: CommandContext, rooms: list[str], other: PartnerRequest, now: datetime
+) -> PartnerMatch | None:
+    """Claim the waiting request and record the meeting; None if it expired meanwhile."""
     shared = rooms_overlap(rooms, other.rooms)
     community_room = ctx.room_id if not ctx.is_direct else (shared[0] if shared else None)
-    async with app.db.session() as session:
+    async with ctx.app.db.session() as session:
         claimed = await session.execute(
             update(PartnerRequest)
             .where(PartnerRequest.id == other.id, PartnerRequest.status == "waiting")
             .values(status="matched", partner_id=ctx.sender, finished_at=now)
         )
         if getattr(claimed, "rowcount", 1) != 1:
-            return False
+            return None
         own = PartnerRequest(
             user_id=ctx.sender,
             room_id=ctx.room_id,
@@ -347,6 +372,12 @@ async def _pair_with(ctx: CommandContext, rooms: list[str], other: PartnerReques
         first, second = ordered_pair(ctx.sender, other.user_id)
         meeting = Meeting(user_a=first, user_b=second, met_at=now, room_id=community_room, request_id=own.id)
         session.add(meeting)
+    return PartnerMatch(other, community_room, meeting.id)
+
+
+async def _introduce_partners(ctx: CommandContext, match: PartnerMatch) -> None:
+    app = ctx.app
+    other, community_room = match.other, match.community_room
     app.jobs.cancel(request_job(other.id))
     group = (ctx.sender, other.user_id)
     t = ctx.t
@@ -365,7 +396,7 @@ async def _pair_with(ctx: CommandContext, rooms: list[str], other: PartnerReques
     intro_room = intro_rooms[0]
     if intro_room is not None:
         async with app.db.session() as session:
-            stored = await session.get(Meeting, meeting.id)
+            stored = await session.get(Meeting, match.meeting_id)
             if stored is not None:
                 stored.intro_room_id = intro_room
     where_key = "networking_found_room" if intro_room else "networking_found_thread"
@@ -384,7 +415,6 @@ async def _pair_with(ctx: CommandContext, rooms: list[str], other: PartnerReques
             reply_to=other.event_id,
             mentions=(other.user_id,),
         )
-    return True
 
 
 @partner.subcommand(
