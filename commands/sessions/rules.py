@@ -148,12 +148,14 @@ def decide_signup(
     other_signup_in_same_slot: SignupView | None,
     switch: bool,
     event_status: str | None = None,
+    round_over: bool = False,
 ) -> SignupDecision:
     """Decide a sign-up of ``user_id`` for ``session``.
 
     ``signups_of_session`` are all current sign-ups of the session (the counts in ``session`` may be stale);
     ``other_signup_in_same_slot`` is the member's sign-up for another session of the same slot, if any.
-    ``event_status`` is checked when given. Hosts are always confirmed, even beyond capacity.
+    ``event_status`` is checked when given; ``round_over``: the session's round has ended (a sign-up would
+    only count a seat nobody can take any more). Hosts are always confirmed, even beyond capacity.
     """
     base: dict[str, object] = {"session_id": session.id, "title": session.title}
     if session.status == SESSION_CANCELLED:
@@ -162,6 +164,8 @@ def decide_signup(
         return SignupDecision("not_open", "sessions_signup_event_closed", base)
     if session.status != SESSION_SCHEDULED or session.slot_id is None:
         return SignupDecision("not_open", "sessions_signup_not_scheduled", base)
+    if round_over:
+        return SignupDecision("not_open", "sessions_signup_round_over", base)
 
     existing = next((s for s in signups_of_session if s.user_id == user_id), None)
     if existing is not None and not (is_host and existing.state == WAITLISTED):

@@ -386,6 +386,8 @@ async def sign_up(app: App, session_id: int, user_id: str, *, switch: bool, t: T
             )
             other = signup_view(other_row) if other_row is not None else None
         status = EVENT_OVER if is_over(event) else event.status
+        slot = await db.get(SessionSlot, row.slot_id) if row.slot_id is not None else None
+        round_over = slot is not None and slot_end(event, slot) <= datetime.now(UTC)
         decision = decide_signup(
             session_view(row),
             [signup_view(s) for s in signups],
@@ -394,6 +396,7 @@ async def sign_up(app: App, session_id: int, user_id: str, *, switch: bool, t: T
             other_signup_in_same_slot=other,
             switch=switch,
             event_status=status,
+            round_over=round_over,
         )
         change.decision = decision
         change.text = render(decision, t)

@@ -105,8 +105,9 @@ async def soon(soon_bot: BotProcess, member_factory) -> Soon:
     end = min(start + timedelta(minutes=20), start.replace(hour=23, minute=59))
     created = await moderator.command(room, f'!veranstaltung neu "Gleich-Camp" {local_date(start)}')
     event = number(r"Veranstaltung Nr\. (\d+)", created.body)
-    # A second round that has already begun (or is far away near midnight): moving there drops the reminder.
-    other = (time(0, 0), time(0, 1)) if start.time() >= time(0, 5) else (time(23, 0), time(23, 30))
+    # A second round that has begun and ends when "Jetzt" starts (or is far away near midnight): moving there
+    # drops the reminder, and signing up there is still possible (a round that is over takes no sign-ups).
+    other = (time(0, 0), start.time()) if start.time() >= time(0, 5) else (time(23, 0), time(23, 30))
     reply = await moderator.command(room, f'!veranstaltung runde {event} "Jetzt" {start:%H:%M}-{end:%H:%M}')
     assert "Sessionrunde **1**" in reply.body, reply.body
     reply = await moderator.command(

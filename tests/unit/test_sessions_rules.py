@@ -313,6 +313,18 @@ def test_session_not_open(status: str, slot_id: int | None, event_status: str | 
     assert (decision.kind, decision.key, decision.accepted) == ("not_open", key, False)
 
 
+def test_no_sign_up_after_the_round() -> None:
+    decision = decide_signup(
+        make_session(), [], "a", is_host=True, other_signup_in_same_slot=None, switch=False, round_over=True
+    )
+
+    assert (decision.kind, decision.key, decision.accepted) == (
+        "not_open",
+        "sessions_signup_round_over",
+        False,
+    )
+
+
 def test_decision_text_escapes_the_title(de: Translate) -> None:
     session = replace(make_session(), title="<b>@room</b>")
 

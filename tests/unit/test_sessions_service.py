@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import SecretStr
@@ -253,3 +254,35 @@ def test_prefix_is_filled_into_catalog_texts() -> None:
     t = with_prefix(CATALOG.translator("en"), "?")
     assert t.language == "en"
     assert "`?withdraw 7`" in t("sessions_signup_confirmed", title="X", session_id=7)
+
+
+async def test_no_sign_up_once_the_round_is_over(app: Any) -> None:
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date()
+    async with app.db.session() as db:
+        event = SessionEvent(
+            room_id="!room:x",
+            title="Camp",
+            day=today,
+            timezone="Europe/Berlin",
+            status="published",
+            proposals_open=True,
+            created_by="@mod:x",
+        )
+        db.add(event)
+        await db.flush()
+        # The only round that is over at any time of the day: one that ended at midnight.
+        slot = SessionSlot(event_id=event.id, number=1, name="Frühstück", start=time(0), end=time(0))
+        db.add(slot)
+        await db.flush()
+        past_slot = slot.id
+    session_id = await make_session(app, capacity=20, slot_id=past_slot)
+    change = await service.sign_up(app, session_id, "@late:x", switch=False, t=T)
+    assert change.decision is not None
+    assert (change.decision.kind, change.decision.key) == ("not_open", "sessions_signup_round_over")
+    assert "schon vorbei" in change.text
+    assert await signups(app, session_id) == []
+    # A round still ahead is open.
+    open_session = await make_session(app, capacity=20)
+    decision = (await service.sign_up(app, open_session, "@late:x", switch=False, t=T)).decision
+    assert decision is not None
+    assert decision.accepted
