@@ -21,6 +21,7 @@ from bot.context import CommandContext, ReactionContext
 from bot.format import esc
 from bot.framework import (
     Arg,
+    Choice,
     ClockArg,
     ClockRangeArg,
     CommandError,
@@ -649,6 +650,69 @@ async def set_capacity(ctx: CommandContext, session_id: int, capacity: int) -> N
         text += "\n" + t("sessions_capacity_promoted", count=len(change.promoted))
     if confirmed > capacity:
         text += "\n" + t("sessions_capacity_over", confirmed=confirmed, capacity=capacity)
+    await ctx.reply(text)
+
+
+# Fields a host may change after proposing; the keys are the column names.
+EDITABLE_FIELDS = {
+    "title": ("titel", "name"),
+    "description": ("beschreibung", "text", "desc"),
+    "theme": ("thema", "säule", "saeule"),
+    "location": ("ort", "raum", "room", "where", "wo"),
+}
+FIELD_LIMITS = {"description": MAX_DESCRIPTION, "theme": MAX_THEME, "location": MAX_LOCATION}
+
+
+@session_cmd.subcommand(
+    de="bearbeiten",
+    en="edit",
+    aliases=("ändern", "aendern", "change"),
+    help="sessions_edit",
+    args=[
+        Arg("session_id", Int(minimum=1)),
+        Arg("field", Choice(EDITABLE_FIELDS)),
+        Arg("value", Text(max_length=MAX_DESCRIPTION, allow_empty=True), required=False, default=""),
+    ],
+)
+async def edit_session(ctx: CommandContext, session_id: int, field: str, value: str) -> None:
+    t = tr(ctx)
+    value = value.strip()
+    problem = validate_title(value) if field == "title" else None
+    if problem:
+        raise fail(problem)
+    limit = FIELD_LIMITS.get(field)
+    if limit is not None and len(value) > limit:
+        raise CommandError(
+            "sessions_error_field_too_long", field=t(f"sessions_field_{field}"), max=limit, length=len(value)
+        )
+    app = ctx.app
+    async with app.db.session() as db:
+        row = await get_session(db, session_id)
+        event = await _require_manager(ctx, db, row)
+        require_not_over(event)
+        if row.status == SESSION_CANCELLED:
+            raise CommandError("sessions_error_cancelled", session_id=session_id, title=row.title)
+        old_location = service.session_location(row.location, row.matrix_room_id)
+        setattr(row, field, value if value or field in ("title", "description") else None)
+        told: list[str] = []
+        moved = service.session_location(row.location, row.matrix_room_id) != old_location
+        if field == "location" and row.status == SESSION_SCHEDULED and moved:
+            told = [p for p in await service.hosts_and_signed_up(db, row) if p != ctx.sender]
+            for user_id in told:
+                ut = await service.translator_for(app, db, user_id)
+                where = service.where_text(row, ut)
+                key = "sessions_location_changed_dm" if where else "sessions_location_removed_dm"
+                db.add(
+                    app.sender.prepare(
+                        ut(key, title=esc(row.title), session_id=row.id, where=where), to_user=user_id
+                    )
+                )
+        title = row.title
+    app.sender.wake()
+    key = "sessions_edited" if value else "sessions_edited_removed"
+    text = t(key, session_id=session_id, title=esc(title), field=t(f"sessions_field_{field}"))
+    if told:
+        text += "\n" + t("sessions_edited_told", count=len(told))
     await ctx.reply(text)
 
 

@@ -339,6 +339,52 @@ async def light_client(bot: BotProcess) -> AsyncClient:
     return client
 
 
+async def test_hosts_edit_their_session_and_a_new_location_reaches_everyone(
+    bot: BotProcess, member_factory
+) -> None:
+    mod = await member_factory("editorga")
+    host, guest = await member_factory("edithost"), await member_factory("editguest")
+    room = await room_with_bot(mod, bot, [host, guest], "Edit-Camp")
+    tomorrow = datetime.now(BERLIN) + timedelta(days=1)
+    event = number(
+        r"Veranstaltung Nr\. (\d+)",
+        (await mod.command(room, f'!veranstaltung neu "Edit-Camp" {local_date(tomorrow)}')).body,
+    )
+    await mod.command(room, f'!veranstaltung runde {event} "Runde 1" 10:00-10:45')
+    await mod.command(room, f"!veranstaltung öffnen {event}")
+    session = number(
+        r"Session (?:Nr|no)\. (\d+)",
+        (await host.command(room, '!session vorschlagen "KI in der Verwltung"')).body,
+    )
+    await mod.command(room, f"!session einplanen {session} 1 Raum Spree")
+    await mod.command(room, f"!veranstaltung veröffentlichen {event}")
+    assert "angemeldet" in (await guest.command(room, f"!anmelden {session}")).body
+
+    fixed = await host.command(room, f"!session bearbeiten {session} titel KI in der Verwaltung")
+    assert "Titel geändert" in fixed.body
+    assert "**KI in der Verwaltung**" in fixed.body
+    # Only hosts and moderators; a clear answer with what to type for the rest.
+    assert "nur die Leitung" in (await guest.command(room, f"!session bearbeiten {session} titel Meins")).body
+    unknown = await host.command(room, f"!session bearbeiten {session} farbe blau")
+    assert "titel" in unknown.body
+    assert "!session bearbeiten" in unknown.body
+    too_long = await host.command(room, f"!session bearbeiten {session} thema {'x' * 101}")
+    assert "höchstens 100" in too_long.body
+    # A new location: everyone signed up hears it by direct message; the host who changed it is told how many.
+    before = len(guest.received)
+    moved = await host.command(room, f"!session bearbeiten {session} ort Raum Havel <b>2. OG</b>")
+    assert "Ort geändert" in moved.body
+    assert "informiert: 1" in moved.body
+    told = await guest.next_message(sender=bot.user_id, contains="anderen Ort", after=before)
+    assert "Raum Havel" in told.body
+    assert "&lt;b&gt;2. OG&lt;/b&gt;" in (told.formatted_body or "")  # user text stays text
+    assert told.room_id == await guest.direct_room_with(bot.user_id)
+    agenda = await guest.command(room, "!programm")
+    assert "KI in der Verwaltung" in agenda.body
+    assert "Raum Havel" in agenda.body
+    assert "Verwltung" not in agenda.body
+
+
 async def test_fifty_concurrent_signups_fill_exactly_ten_seats(bot: BotProcess, member_factory) -> None:
     rooms_count, per_room, capacity = 10, 5, 10
     mod = await member_factory("crowdmod")
