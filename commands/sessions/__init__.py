@@ -268,6 +268,46 @@ async def add_program_item(ctx: CommandContext, event_id: int, at: time, label: 
 
 
 @event_group.subcommand(
+    de="programm-entfernen",
+    en="unprogram",
+    aliases=("punkt-entfernen", "programm-löschen", "programm-loeschen", "remove-item"),
+    help="sessions_event_unprogram",
+    args=[
+        Arg("event_id", Int(minimum=1)),
+        Arg("at", ClockArg()),
+        Arg("label", Text(max_length=1000, allow_empty=True), required=False, default=""),
+    ],
+)
+async def remove_program_item(ctx: CommandContext, event_id: int, at: time, label: str) -> None:
+    wanted = " ".join(label.split()).casefold()
+    async with ctx.app.db.session() as db:
+        event = await get_event(db, event_id)
+        require_event_moderator(ctx, event)
+        require_not_over(event)
+        at_that_time = (
+            await db.scalars(
+                select(ProgramItem)
+                .where(ProgramItem.event_id == event.id, ProgramItem.at == at)
+                .order_by(ProgramItem.id)
+            )
+        ).all()
+        matching = [item for item in at_that_time if item.label.casefold().startswith(wanted)]
+        if not matching:
+            raise CommandError("sessions_error_no_item", event_id=event_id, time=at)
+        if len(matching) > 1:
+            raise CommandError(
+                "sessions_error_several_items",
+                event_id=event_id,
+                time=at,
+                labels=", ".join(f"„{item.label}“" for item in matching),
+                first=matching[0].label.split()[0],
+            )
+        removed = matching[0].label
+        await db.delete(matching[0])
+    await ctx.reply(tr(ctx)("sessions_item_removed", event_id=event_id, time=at, label=esc(removed)))
+
+
+@event_group.subcommand(
     de="runde",
     en="slot",
     aliases=("round", "sessionrunde"),

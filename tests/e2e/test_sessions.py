@@ -385,6 +385,36 @@ async def test_hosts_edit_their_session_and_a_new_location_reaches_everyone(
     assert "Verwltung" not in agenda.body
 
 
+async def test_moderators_remove_program_items(bot: BotProcess, member_factory) -> None:
+    mod, member = await member_factory("itemorga"), await member_factory("itemguest")
+    room = await room_with_bot(mod, bot, [member], "Item-Camp")
+    tomorrow = datetime.now(BERLIN) + timedelta(days=1)
+    created = await mod.command(room, f'!veranstaltung neu "Item-Camp" {local_date(tomorrow)}')
+    event = number(r"Veranstaltung Nr\. (\d+)", created.body)
+    for at, label in (
+        ("09:30", "Begrüßung"),
+        ("12:30", "Mittagspause"),
+        ("12:30", "Markt der Möglichkeiten"),
+    ):
+        await mod.command(room, f'!veranstaltung programm {event} {at} "{label}"')
+
+    refused = await member.command(room, f"!veranstaltung programm-entfernen {event} 09:30")
+    assert "als Moderator:in" in refused.body
+    several = await mod.command(room, f"!veranstaltung programm-entfernen {event} 12:30")
+    assert "mehrere Programmpunkte" in several.body
+    assert "Markt der Möglichkeiten" in several.body
+    assert f"!veranstaltung programm-entfernen {event} 12:30 Mittagspause" in several.body
+    nothing = await mod.command(room, f"!veranstaltung programm-entfernen {event} 10:00")
+    assert "keinen passenden Programmpunkt" in nothing.body
+    removed = await mod.command(room, f"!event unprogram {event} 12:30 mittag")
+    assert "Mittagspause" in removed.body
+    assert "removed" in removed.body
+    agenda = await member.command(room, f"!programm {event}")
+    assert "Markt der Möglichkeiten" in agenda.body
+    assert "Begrüßung" in agenda.body
+    assert "Mittagspause" not in agenda.body
+
+
 async def test_fifty_concurrent_signups_fill_exactly_ten_seats(bot: BotProcess, member_factory) -> None:
     rooms_count, per_room, capacity = 10, 5, 10
     mod = await member_factory("crowdmod")
