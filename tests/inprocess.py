@@ -63,6 +63,12 @@ class RecordingMatrix:
     async def joined_at_ms(self, room_id: str) -> int | None:
         return None
 
+    async def wait_for_invitees(self, room_id: str, *, since: Any, limit: Any) -> bool:
+        return False
+
+    async def send_event(self, room_id: str, event_type: str, content: dict[str, Any], *, txn_id: str) -> str:
+        return f"${txn_id}"  # the outbox marks the row sent; callers read what was queued from the rows
+
 
 def make_app(tmp_path: Path) -> App:
     settings = Settings(

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, ScalarSelect, bindparam, func, select, update
+from sqlalchemy import Integer, ScalarSelect, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
@@ -355,21 +355,41 @@ async def withdraw_in(app: App, db: AsyncSession, row: BarcampSession, user_id: 
     return True
 
 
+# A session's title and event, read before taking the event's lock (a session never changes its event).
+SESSION_TITLE_AND_EVENT = select(BarcampSession.title, BarcampSession.event_id).where(
+    BarcampSession.id == bindparam("session_id", type_=Integer)
+)
+
+
+async def _title_and_event(app: App, session_id: int) -> tuple[str, int] | None:
+    async with app.db.transaction() as connection:
+        row = (await connection.execute(SESSION_TITLE_AND_EVENT, {"session_id": session_id})).one_or_none()
+    return None if row is None else (row.title, row.event_id)
+
+
 async def sign_up(app: App, session_id: int, user_id: str, *, switch: bool, t: Translate) -> Change:
     """Sign ``user_id`` up for a session (the caller checked that it exists). Serialised per event."""
     from .rules import render
 
-    async with app.db.session() as db:
-        event_id = await db.scalar(select(BarcampSession.event_id).where(BarcampSession.id == session_id))
+    found = await _title_and_event(app, session_id)
     change = Change()
-    if event_id is None:
+    if found is None:
         change.text = t("sessions_error_unknown_session", session_id=session_id)
         return change
+    _, event_id = found
     async with event_lock(app, event_id), app.db.session() as db:
         row = await db.scalar(select(BarcampSession).where(BarcampSession.id == session_id).with_for_update())
-        event = await db.get(SessionEvent, event_id)
         assert row is not None
-        assert event is not None
+        # The event and the session's round in one statement (the round is None while unscheduled).
+        event, slot = (
+            await db.execute(
+                select(SessionEvent, SessionSlot)
+                .outerjoin(
+                    SessionSlot, and_(SessionSlot.event_id == SessionEvent.id, SessionSlot.id == row.slot_id)
+                )
+                .where(SessionEvent.id == event_id)
+            )
+        ).one()
         signups = await signups_of(db, row.id)
         is_host = any(h.user_id == user_id for h in row.hosts)
         other = None
@@ -386,7 +406,6 @@ async def sign_up(app: App, session_id: int, user_id: str, *, switch: bool, t: T
             )
             other = signup_view(other_row) if other_row is not None else None
         status = EVENT_OVER if is_over(event) else event.status
-        slot = await db.get(SessionSlot, row.slot_id) if row.slot_id is not None else None
         round_over = slot is not None and slot_end(event, slot) <= datetime.now(UTC)
         decision = decide_signup(
             session_view(row),
@@ -431,12 +450,7 @@ async def sign_up(app: App, session_id: int, user_id: str, *, switch: bool, t: T
 
 async def withdraw(app: App, session_id: int, user_id: str, t: Translate) -> Change:
     """Withdraw ``user_id`` from a session and promote the next in line. Serialised per event."""
-    async with app.db.session() as db:
-        found = (
-            await db.execute(
-                select(BarcampSession.title, BarcampSession.event_id).where(BarcampSession.id == session_id)
-            )
-        ).one_or_none()
+    found = await _title_and_event(app, session_id)
     change = Change()
     if found is None:
         change.unknown_session = True
