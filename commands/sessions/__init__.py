@@ -9,6 +9,7 @@ event room. See docs/sessions.md.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -179,6 +180,15 @@ async def slot_of(db: AsyncSession, row: BarcampSession) -> SessionSlot | None:
     return await db.get(SessionSlot, row.slot_id) if row.slot_id is not None else None
 
 
+def pick_slot(slots: Sequence[SessionSlot], given: str) -> SessionSlot | None:
+    """A round given by its number (``2``, ``#2``) or its name (any case)."""
+    wanted = given.strip().lstrip("#").casefold()
+    return next(
+        (s for s in slots if (wanted.isdigit() and s.number == int(wanted)) or s.name.casefold() == wanted),
+        None,
+    )
+
+
 def slot_list(slots: list[SessionSlot], t: Translate) -> str:
     return ", ".join(
         t("sessions_slot_ref", number=s.number, name=esc(s.name), start=s.start, end=s.end)
@@ -337,6 +347,51 @@ async def add_slot(ctx: CommandContext, event_id: int, name: str, times: tuple[t
         tr(ctx)(
             "sessions_slot_added", event_id=event_id, number=slot.number, name=esc(name), start=start, end=end
         )
+    )
+
+
+@event_group.subcommand(
+    de="runde-entfernen",
+    en="unslot",
+    aliases=("runde-löschen", "runde-loeschen", "remove-slot"),
+    help="sessions_event_unslot",
+    args=[Arg("event_id", Int(minimum=1)), Arg("slot", Text(max_length=MAX_TITLE_LENGTH))],
+)
+async def remove_slot(ctx: CommandContext, event_id: int, slot: str) -> None:
+    t = tr(ctx)
+    app = ctx.app
+    async with app.db.session() as db:
+        event = await get_event(db, event_id)
+        require_event_moderator(ctx, event)
+        require_not_over(event)
+    async with service.event_lock(app, event_id), app.db.session() as db:
+        slots = list((await db.scalars(select(SessionSlot).where(SessionSlot.event_id == event_id))).all())
+        target = pick_slot(slots, slot)
+        if target is None:
+            if not slots:
+                raise CommandError("sessions_error_no_slots", event_id=event_id)
+            raise CommandError(
+                "sessions_error_unknown_slot_remove", event_id=event_id, slot=slot, slots=slot_list(slots, t)
+            )
+        in_use = (
+            await db.scalars(
+                select(BarcampSession.id)
+                .where(BarcampSession.slot_id == target.id, BarcampSession.status == SESSION_SCHEDULED)
+                .order_by(BarcampSession.id)
+            )
+        ).all()
+        if in_use:
+            raise CommandError(
+                "sessions_error_slot_in_use",
+                number=target.number,
+                sessions=", ".join(map(str, in_use)),
+            )
+        removed = (target.id, target.number, target.name, target.start, target.end)
+        await db.delete(target)
+    slot_id, number, name, start, end = removed
+    app.jobs.cancel(service.slot_job_id(slot_id))
+    await ctx.reply(
+        t("sessions_slot_removed", event_id=event_id, number=number, name=esc(name), start=start, end=end)
     )
 
 
@@ -570,15 +625,7 @@ async def schedule(ctx: CommandContext, session_id: int, slot: str, location: st
         slots = list((await db.scalars(select(SessionSlot).where(SessionSlot.event_id == event.id))).all())
         if not slots:
             raise CommandError("sessions_error_no_slots", event_id=event.id)
-        wanted = slot.strip().lstrip("#").casefold()
-        target = next(
-            (
-                s
-                for s in slots
-                if (wanted.isdigit() and s.number == int(wanted)) or s.name.casefold() == wanted
-            ),
-            None,
-        )
+        target = pick_slot(slots, slot)
         if target is None:
             raise CommandError("sessions_error_unknown_slot", slot=slot, slots=slot_list(slots, t))
         if row.status == SESSION_SCHEDULED and row.slot_id is not None and row.slot_id != target.id:

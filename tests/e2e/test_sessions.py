@@ -385,7 +385,7 @@ async def test_hosts_edit_their_session_and_a_new_location_reaches_everyone(
     assert "Verwltung" not in agenda.body
 
 
-async def test_moderators_remove_program_items(bot: BotProcess, member_factory) -> None:
+async def test_moderators_remove_program_items_and_rounds(bot: BotProcess, member_factory) -> None:
     mod, member = await member_factory("itemorga"), await member_factory("itemguest")
     room = await room_with_bot(mod, bot, [member], "Item-Camp")
     tomorrow = datetime.now(BERLIN) + timedelta(days=1)
@@ -413,6 +413,25 @@ async def test_moderators_remove_program_items(bot: BotProcess, member_factory) 
     assert "Markt der Möglichkeiten" in agenda.body
     assert "Begrüßung" in agenda.body
     assert "Mittagspause" not in agenda.body
+
+    # Rounds: one with a scheduled session stays until the session moves or is cancelled.
+    await mod.command(room, f'!veranstaltung runde {event} "Runde 1" 10:00-10:45')
+    await mod.command(room, f'!veranstaltung runde {event} "Runde 2" 11:00-11:45')
+    await mod.command(room, f"!veranstaltung öffnen {event}")
+    proposed = await mod.command(room, '!session vorschlagen "Offene Runde"')
+    session = number(r"Session (?:Nr|no)\. (\d+)", proposed.body)
+    await mod.command(room, f"!session einplanen {session} 1")
+    in_use = await mod.command(room, f"!veranstaltung runde-entfernen {event} 1")
+    assert f"noch Sessions eingeplant: Nr. {session}" in in_use.body
+    unknown = await mod.command(room, f"!veranstaltung runde-entfernen {event} 7")
+    assert "Runde 2" in unknown.body
+    assert f"!veranstaltung runde-entfernen {event} 1" in unknown.body
+    removed = await mod.command(room, f"!veranstaltung runde-entfernen {event} runde 2")
+    assert "Sessionrunde **2**" in removed.body
+    assert "entfernt" in removed.body
+    gone = await mod.command(room, f"!session einplanen {session} 2")
+    assert "gibt es nicht" in gone.body
+    assert "Runde 2" not in gone.body
 
 
 async def test_fifty_concurrent_signups_fill_exactly_ten_seats(bot: BotProcess, member_factory) -> None:
