@@ -11,6 +11,7 @@ See docs/decisions.md ("One thread hop per SQLite statement").
 from __future__ import annotations
 
 import sqlite3
+from collections import deque
 from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any
 
@@ -46,7 +47,7 @@ class PrefetchingCursor:
 
     def __init__(self, connection: PrefetchingConnection) -> None:
         self._connection = connection
-        self._rows: list[Any] = []
+        self._rows: deque[Any] = deque()
         self.description: Description = None
         self.rowcount = -1
         self.lastrowid: int | None = None
@@ -54,7 +55,7 @@ class PrefetchingCursor:
 
     async def _run(self, call: Callable[[sqlite3.Cursor], object]) -> PrefetchingCursor:
         outcome = await self._connection.run_in_thread(call)
-        self.description, self._rows = outcome.description, outcome.rows
+        self.description, self._rows = outcome.description, deque(outcome.rows)
         self.rowcount, self.lastrowid = outcome.rowcount, outcome.lastrowid
         return self
 
@@ -65,19 +66,18 @@ class PrefetchingCursor:
         return await self._run(lambda cursor: cursor.executemany(sql, parameters))
 
     async def fetchone(self) -> Any:
-        return self._rows.pop(0) if self._rows else None
+        return self._rows.popleft() if self._rows else None
 
     async def fetchmany(self, size: int | None = None) -> list[Any]:
         count = self.arraysize if size is None else size
-        taken, self._rows = self._rows[:count], self._rows[count:]
-        return taken
+        return [self._rows.popleft() for _ in range(min(count, len(self._rows)))]
 
     async def fetchall(self) -> list[Any]:
-        taken, self._rows = self._rows, []
+        taken, self._rows = list(self._rows), deque()
         return taken
 
     async def close(self) -> None:
-        self._rows = []  # the sqlite3 cursor was closed in the worker thread already
+        self._rows = deque()  # the sqlite3 cursor was closed in the worker thread already
 
     async def __aenter__(self) -> PrefetchingCursor:
         return self

@@ -69,6 +69,12 @@ def local_date(day: datetime) -> str:
     return day.strftime("%d.%m.%Y")
 
 
+async def event_tomorrow(moderator: Member, room_id: str, title: str) -> int:
+    tomorrow = datetime.now(BERLIN) + timedelta(days=1)
+    created = await moderator.command(room_id, f'!veranstaltung neu "{title}" {local_date(tomorrow)}')
+    return number(r"Veranstaltung Nr\. (\d+)", created.body)
+
+
 # --- the "soon" event: its reminder and slot announcement are checked by the last test ---
 
 
@@ -345,11 +351,7 @@ async def test_hosts_edit_their_session_and_a_new_location_reaches_everyone(
     mod = await member_factory("editorga")
     host, guest = await member_factory("edithost"), await member_factory("editguest")
     room = await room_with_bot(mod, bot, [host, guest], "Edit-Camp")
-    tomorrow = datetime.now(BERLIN) + timedelta(days=1)
-    event = number(
-        r"Veranstaltung Nr\. (\d+)",
-        (await mod.command(room, f'!veranstaltung neu "Edit-Camp" {local_date(tomorrow)}')).body,
-    )
+    event = await event_tomorrow(mod, room, "Edit-Camp")
     await mod.command(room, f'!veranstaltung runde {event} "Runde 1" 10:00-10:45')
     await mod.command(room, f"!veranstaltung öffnen {event}")
     session = number(
@@ -388,9 +390,7 @@ async def test_hosts_edit_their_session_and_a_new_location_reaches_everyone(
 async def test_moderators_remove_program_items_and_rounds(bot: BotProcess, member_factory) -> None:
     mod, member = await member_factory("itemorga"), await member_factory("itemguest")
     room = await room_with_bot(mod, bot, [member], "Item-Camp")
-    tomorrow = datetime.now(BERLIN) + timedelta(days=1)
-    created = await mod.command(room, f'!veranstaltung neu "Item-Camp" {local_date(tomorrow)}')
-    event = number(r"Veranstaltung Nr\. (\d+)", created.body)
+    event = await event_tomorrow(mod, room, "Item-Camp")
     for at, label in (
         ("09:30", "Begrüßung"),
         ("12:30", "Mittagspause"),

@@ -64,31 +64,35 @@ async def app(tmp_path: Path) -> AsyncIterator[Any]:
     await fake.db.close()
 
 
+async def make_slot(app: Any, *, day: date, start: time, end: time) -> int:
+    """A published event on ``day`` with one session round; returns the round's id."""
+    async with app.db.session() as db:
+        event = SessionEvent(
+            room_id="!room:x",
+            title="Camp",
+            day=day,
+            timezone="Europe/Berlin",
+            status="published",
+            proposals_open=True,
+            created_by="@mod:x",
+        )
+        db.add(event)
+        await db.flush()
+        slot = SessionSlot(event_id=event.id, number=1, name="Runde 1", start=start, end=end)
+        db.add(slot)
+        await db.flush()
+        return slot.id
+
+
 async def make_session(
     app: Any, *, capacity: int | None, slot_id: int | None = None, title: str = "KI"
 ) -> int:
+    if slot_id is None:
+        slot_id = await make_slot(app, day=date.today() + timedelta(days=1), start=time(11, 15), end=time(12))
     async with app.db.session() as db:
-        if slot_id is None:
-            event = SessionEvent(
-                room_id="!room:x",
-                title="Camp",
-                day=date.today() + timedelta(days=1),
-                timezone="Europe/Berlin",
-                status="published",
-                proposals_open=True,
-                created_by="@mod:x",
-            )
-            db.add(event)
-            await db.flush()
-            slot = SessionSlot(event_id=event.id, number=1, name="Runde 1", start=time(11, 15), end=time(12))
-            db.add(slot)
-            await db.flush()
-            slot_id = slot.id
-            event_id = event.id
-        else:
-            found = await db.get(SessionSlot, slot_id)
-            assert found is not None
-            event_id = found.event_id
+        found = await db.get(SessionSlot, slot_id)
+        assert found is not None
+        event_id = found.event_id
         row = BarcampSession(
             event_id=event_id,
             title=title,
@@ -257,24 +261,9 @@ def test_prefix_is_filled_into_catalog_texts() -> None:
 
 
 async def test_no_sign_up_once_the_round_is_over(app: Any) -> None:
+    # The only round that is over at any time of the day: one that ended at midnight.
     today = datetime.now(ZoneInfo("Europe/Berlin")).date()
-    async with app.db.session() as db:
-        event = SessionEvent(
-            room_id="!room:x",
-            title="Camp",
-            day=today,
-            timezone="Europe/Berlin",
-            status="published",
-            proposals_open=True,
-            created_by="@mod:x",
-        )
-        db.add(event)
-        await db.flush()
-        # The only round that is over at any time of the day: one that ended at midnight.
-        slot = SessionSlot(event_id=event.id, number=1, name="Frühstück", start=time(0), end=time(0))
-        db.add(slot)
-        await db.flush()
-        past_slot = slot.id
+    past_slot = await make_slot(app, day=today, start=time(0), end=time(0))
     session_id = await make_session(app, capacity=20, slot_id=past_slot)
     change = await service.sign_up(app, session_id, "@late:x", switch=False, t=T)
     assert change.decision is not None
