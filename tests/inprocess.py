@@ -101,7 +101,6 @@ async def invoke(
     moderator: bool = False,
     room_id: str = "!room:example.org",
     language: str = "de",
-    is_direct: bool = False,
 ) -> list[dict[str, Any]]:
     """Run one command like the router does; returns the message contents it queued."""
     async with app.db.session() as session:
@@ -115,7 +114,7 @@ async def invoke(
         event_id=f"$event{next(_event_ids)}",
         language=language,
         timezone="Europe/Berlin",
-        is_direct=is_direct,
+        is_direct=False,
         is_moderator=moderator,
         is_admin=False,
         command=command,

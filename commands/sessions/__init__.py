@@ -386,12 +386,17 @@ async def remove_slot(ctx: CommandContext, event_id: int, slot: str) -> None:
                 number=target.number,
                 sessions=", ".join(map(str, in_use)),
             )
-        removed = (target.id, target.number, target.name, target.start, target.end)
         await db.delete(target)
-    slot_id, number, name, start, end = removed
-    app.jobs.cancel(service.slot_job_id(slot_id))
+    app.jobs.cancel(service.slot_job_id(target.id))
     await ctx.reply(
-        t("sessions_slot_removed", event_id=event_id, number=number, name=esc(name), start=start, end=end)
+        t(
+            "sessions_slot_removed",
+            event_id=event_id,
+            number=target.number,
+            name=esc(target.name),
+            start=target.start,
+            end=target.end,
+        )
     )
 
 
@@ -782,8 +787,9 @@ async def edit_session(ctx: CommandContext, session_id: int, field: str, value: 
         old_location = service.session_location(row.location, row.matrix_room_id)
         setattr(row, field, value if value or field in ("title", "description") else None)
         told: list[str] = []
-        moved = service.session_location(row.location, row.matrix_room_id) != old_location
-        if field == "location" and row.status == SESSION_SCHEDULED and moved:
+        # Only a location edit can change where the session takes place.
+        new_location = service.session_location(row.location, row.matrix_room_id)
+        if row.status == SESSION_SCHEDULED and new_location != old_location:
             told = [p for p in await service.hosts_and_signed_up(db, row) if p != ctx.sender]
             for user_id in told:
                 ut = await service.translator_for(app, db, user_id)

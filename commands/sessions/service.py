@@ -475,9 +475,9 @@ async def withdraw(app: App, session_id: int, user_id: str, t: Translate) -> Cha
 
 async def change_capacity(app: App, row_id: int, capacity: int, change: Change) -> tuple[int, int]:
     """Set the capacity and promote as many wait-listed members as now fit. Returns (confirmed, capacity)."""
-    async with app.db.session() as db:
-        event_id = await db.scalar(select(BarcampSession.event_id).where(BarcampSession.id == row_id))
-    assert event_id is not None
+    found = await _title_and_event(app, row_id)
+    assert found is not None  # the caller checked that the session exists
+    _, event_id = found
     async with event_lock(app, event_id), app.db.session() as db:
         row = await db.scalar(select(BarcampSession).where(BarcampSession.id == row_id).with_for_update())
         assert row is not None
