@@ -96,7 +96,11 @@ class App:
                 loop.add_signal_handler(sig, self._stop.set)
             except (NotImplementedError, RuntimeError):
                 pass
-        await self.start()
+        try:
+            await self.start()
+        except BaseException:
+            await self.matrix.close()
+            raise
         try:
             await self._stop.wait()
         finally:
@@ -109,7 +113,7 @@ class App:
         # The first sync is requested before the migrations run (a thread): the homeserver composes it for
         # all rooms and members meanwhile. It is handled once the database is ready.
         await self.matrix.login()
-        since = await self.matrix.load_sync_token()
+        since, _ = await asyncio.gather(self.matrix.load_sync_token(), self.matrix.prepare_encryption())
         storage_ready = asyncio.Event()
         self._tasks.append(asyncio.create_task(self.matrix.run(since, storage_ready), name="sync"))
         await self.db.upgrade()

@@ -1,4 +1,4 @@
-"""``community-bot``: run the bot, check the configuration, migrate the database."""
+"""``community-bot``: run the bot, check the configuration, migrate the database, manage its identity."""
 
 from __future__ import annotations
 
@@ -35,12 +35,50 @@ def run_bot(config: str | Path | None) -> int:
     if settings is None:
         return 2
     from bot.app import App
+    from bot.crypto import CrossSigningError
 
     async def main() -> None:
         await App(settings).run()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except CrossSigningError as error:
+        print(f"community-bot cannot start: {error}", file=sys.stderr)
+        return 3
     return 0
+
+
+def crypto_command(settings: Settings, action: str) -> int:
+    """``crypto status`` shows the identity (never a secret); ``crypto reset-identity`` replaces it."""
+    from bot.app import App
+    from bot.crypto import CrossSigningError
+    from bot.matrix import announce_recovery_key
+
+    async def main() -> int:
+        app = App(settings)
+        matrix = app.matrix
+        if action == "status" and not matrix.credentials_file.exists():
+            print(f"No stored login in {matrix.store_path}: the bot has not run with this store yet.")
+            return 1
+        try:
+            await matrix.login()
+            if matrix.client.should_upload_keys:
+                await matrix.client.keys_upload()
+            cross_signing = matrix.cross_signing()
+            if action == "reset-identity":
+                announce_recovery_key(await cross_signing.reset_identity())
+                print("New identity set up; members' clients will show that the bot's identity changed.")
+            for line in (await cross_signing.status()).lines():
+                print(line)
+            return 0
+        except CrossSigningError as error:
+            print(f"community-bot crypto {action}: {error}", file=sys.stderr)
+            return 3
+        finally:
+            await matrix.close()
+            await app.db.close()
+
+    return asyncio.run(main())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,6 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     db.add_argument("--config")
+    crypto = sub.add_parser(
+        "crypto", help="the bot's encryption identity: status, or reset-identity (stop the bot first)"
+    )
+    crypto.add_argument("action", choices=["status", "reset-identity"])
+    crypto.add_argument("--config")
     args = parser.parse_args(argv)
     configure_logging(verbose=args.verbose)
     if args.command == "run":
@@ -65,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-config":
         print(f"Configuration OK: {settings.matrix.user_id} on {settings.matrix.homeserver}")
         return 0
+    if args.command == "crypto":
+        return crypto_command(settings, args.action)
     from storage.db import upgrade_database
 
     upgrade_database(settings.storage.database_url)

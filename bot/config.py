@@ -45,6 +45,11 @@ class MatrixConfig(_Section):
     device_name: str = "community-bot"
     store_path: Path = Path("data/store")
     encryption: bool = True
+    # The recovery key the bot showed at its first start; lets a new store keep the bot's identity.
+    recovery_key: SecretStr | None = None
+    # As Element since 2026: room keys only for devices cross-signed by their owner, and no commands
+    # from other devices.
+    exclude_insecure_devices: bool = True
     allowed_inviters: list[str] = Field(default_factory=list)
     rooms: list[str] = Field(default_factory=list)
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import os
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nio import (
-    AsyncClient,
     AsyncClientConfig,
     ForwardedRoomKeyEvent,
     InviteMemberEvent,
@@ -42,6 +42,7 @@ from nio import (
 from nio.store import DefaultStore
 from sqlalchemy import inspect, select
 
+from bot.crypto import BotClient, CrossSigning, DeviceTrust
 from storage.models import BotState, DirectRoom, RoomSetting
 
 if TYPE_CHECKING:
@@ -76,6 +77,21 @@ def _creators_are_privileged(room_version: str | None) -> bool:
 
 class MatrixError(Exception):
     pass
+
+
+def announce_recovery_key(recovery_key: str) -> None:
+    """Shown once, at the first start, on the console (not through logging, which may be shipped away)."""
+    print(
+        "\n" + "=" * 78 + "\n"
+        "The bot's encryption identity was created. Its RECOVERY KEY (shown only this once):\n\n"
+        f"    {recovery_key}\n\n"
+        "Keep it in your password manager. If the store directory is ever lost, set it as\n"
+        "[matrix] recovery_key (or COMMUNITY_BOT_MATRIX__RECOVERY_KEY) and the bot keeps its identity.\n"
+        + "=" * 78
+        + "\n",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def is_allowed_inviter(inviter: str, allowed: list[str], own_server: str) -> bool:
@@ -114,9 +130,11 @@ class MatrixBot:
             max_timeouts=None,
             request_timeout=60,
         )
-        self.client = AsyncClient(
+        self.client = BotClient(
             cfg.homeserver, cfg.user_id, store_path=str(self.store_path), config=client_config
         )
+        self.device_trust = DeviceTrust(self.client, exclude_insecure=cfg.exclude_insecure_devices)
+        self.client.device_trust = self.device_trust
         self.started_at_ms = int(time.time() * 1000)
         self.ready = asyncio.Event()
         self._synced = asyncio.Condition()
@@ -146,6 +164,7 @@ class MatrixBot:
         if saved and saved.get("user_id") == cfg.user_id and saved.get("homeserver") == cfg.homeserver:
             self.client.restore_login(saved["user_id"], saved["device_id"], saved["access_token"])
             log.info("restored login for %s (device %s)", cfg.user_id, saved["device_id"])
+            self.device_trust.on_store_loaded()
             return
         if cfg.access_token is not None:
             self.client.access_token = cfg.access_token.get_secret_value()
@@ -160,6 +179,27 @@ class MatrixBot:
                 raise MatrixError(f"login failed: {getattr(response, 'message', response)}")
             log.info("logged in as %s, new device %s", response.user_id, response.device_id)
         self._save_credentials()
+        self.device_trust.on_store_loaded()
+
+    def cross_signing(self) -> CrossSigning:
+        cfg = self.app.settings.matrix
+        return CrossSigning(
+            self.client,
+            self.store_path,
+            password=cfg.password.get_secret_value() if cfg.password else None,
+            recovery_key=cfg.recovery_key.get_secret_value() if cfg.recovery_key else None,
+            announce_recovery_key=announce_recovery_key,
+        )
+
+    async def prepare_encryption(self) -> None:
+        """Before the first sync: the device's keys are on the homeserver and cross-signed by the bot's
+        identity (created at the first start), so Element clients share room keys with it."""
+        if not self.client.olm:
+            return
+        if self.client.should_upload_keys:
+            await self.client.keys_upload()
+        status = await self.cross_signing().ensure()
+        log.info("cross-signing identity %s, device %s signed", status.master_key, status.device_id)
 
     def _load_credentials(self) -> dict[str, str] | None:
         try:
@@ -615,17 +655,17 @@ class MatrixBot:
         return not (joined_at_ms is not None and ts < joined_at_ms)
 
     async def _on_message(self, room: MatrixRoom, event: Any) -> None:
-        if event.sender == self.client.user_id:
+        if event.sender == self.client.user_id or not await self.device_trust.accepts(event):
             return
         await self.app.router.on_message(room, event)
 
     async def _on_reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
-        if event.sender == self.client.user_id:
+        if event.sender == self.client.user_id or not await self.device_trust.accepts(event):
             return
         await self.app.router.on_reaction(room, event)
 
     async def _on_redaction(self, room: MatrixRoom, event: RedactionEvent) -> None:
-        if event.sender == self.client.user_id:
+        if event.sender == self.client.user_id or not await self.device_trust.accepts(event):
             return
         await self.app.router.on_redaction(room, event)
 
@@ -692,7 +732,7 @@ class MatrixBot:
             decrypted = self.client.decrypt_event(pending)
             room = self.client.rooms.get(pending.room_id)
             if room is not None and isinstance(decrypted, RoomMessageText):
-                await self.app.router.on_message(room, decrypted)
+                await self._on_message(room, decrypted)
         except Exception:
             log.exception("retrying decryption failed")
 

@@ -20,7 +20,7 @@ settings.register_profile("ci", derandomize=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 _counter = itertools.count()
-MemberFactory = Callable[[str], Awaitable[Member]]
+MemberFactory = Callable[..., Awaitable[Member]]
 
 
 @pytest.fixture(scope="session")
@@ -44,9 +44,9 @@ def unique(name: str) -> str:
 async def member_factory(synapse: Synapse, workdir: Path) -> AsyncIterator[MemberFactory]:
     created: list[Member] = []
 
-    async def make(name: str) -> Member:
+    async def make(name: str, *, cross_signed: bool = True) -> Member:
         member = Member(synapse, unique(name), workdir)
-        await member.start()
+        await member.start(cross_signed=cross_signed)
         created.append(member)
         return member
 

@@ -28,6 +28,7 @@ from nio import (
 )
 from nio.crypto.attachments import decrypt_attachment
 
+from bot.crypto import CrossSigning
 from bot.devserver import Synapse, terminate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,6 +66,7 @@ class Member:
         self.password = "pw-" + localpart
         store = workdir / "members" / localpart
         store.mkdir(parents=True, exist_ok=True)
+        self.store = store
         self.client = AsyncClient(
             synapse.url,
             self.user_id,
@@ -76,7 +78,11 @@ class Member:
         self._task: asyncio.Task[None] | None = None
         self.auto_join = True
 
-    async def start(self) -> None:
+    async def start(self, *, cross_signed: bool = True) -> None:
+        """Log in; ``cross_signed`` members sign their device with a cross-signing identity of their own,
+        as Element does at sign-up, so that the bot (which excludes insecure devices, like Element) trusts
+        it. They use the bot's own cross-signing code for that; the Element member (tests/e2e/element.py)
+        checks that code against Element's SDK."""
         self.synapse.register(self.localpart, self.password)
         response = await self.client.login(self.password, device_name=f"test-{self.localpart}")
         assert isinstance(response, LoginResponse), response
@@ -85,6 +91,15 @@ class Member:
         await self.client.sync(timeout=0, full_state=True)
         if self.client.should_upload_keys:
             await self.client.keys_upload()
+        if cross_signed:
+            identity = CrossSigning(
+                self.client,
+                self.store,
+                password=self.password,
+                recovery_key=None,
+                announce_recovery_key=lambda _key: None,
+            )
+            await identity.ensure()
         self._task = asyncio.create_task(self.client.sync_forever(timeout=1000))
 
     async def stop(self) -> None:
