@@ -57,11 +57,12 @@ async def published_identity(member: Member, user_id: str) -> tuple[str | None, 
     return master_key, signed
 
 
-def crypto_cli(
-    bot: BotProcess, action: str, env: dict[str, str] | None = None
+def bot_cli(
+    bot: BotProcess, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """``community-bot <args>`` with the bot's configuration, run to its end."""
     return subprocess.run(
-        [sys.executable, "-m", "bot", "crypto", action, "--config", str(bot.config_path)],
+        [sys.executable, "-m", "bot", *args, "--config", str(bot.config_path)],
         cwd=bot.workdir,
         env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
         capture_output=True,
@@ -75,7 +76,8 @@ async def answered_in_encrypted_room(member: Member, bot: BotProcess, room: str 
         room = await member.create_room(invite=[bot.user_id], encrypted=True)
         await member.wait_for_member(room, bot.user_id)
     reply = await member.command(room, "!hilfe", timeout=40)
-    assert reply.source["type"] == "m.room.message" and reply.msgtype == "m.notice"
+    assert reply.source["type"] == "m.room.message"
+    assert reply.msgtype == "m.notice"
     return room
 
 
@@ -93,9 +95,10 @@ async def test_first_start_creates_an_identity_and_signs_the_device(
     assert device_id(idbot) in signed
     await answered_in_encrypted_room(member, idbot)
 
-    status = crypto_cli(idbot, "status")
+    status = bot_cli(idbot, "crypto", "status")
     assert status.returncode == 0, status.stderr
-    assert "device cross-signed: yes" in status.stdout and master in status.stdout
+    assert "device cross-signed: yes" in status.stdout
+    assert master in status.stdout
     secrets = json.loads(key_file.read_text())
     for secret in [keys[0], secrets["master"], secrets["self_signing"], secrets["user_signing"]]:
         assert secret not in status.stdout + status.stderr
@@ -127,16 +130,10 @@ async def test_lost_store_is_refused_without_recovery_key_and_recovered_with_it(
     idbot.stop()
 
     shutil.rmtree(idbot.workdir / "store")
-    refused = subprocess.run(
-        [sys.executable, "-m", "bot", "run", "--config", str(idbot.config_path)],
-        cwd=idbot.workdir,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    refused = bot_cli(idbot, "run")
     assert refused.returncode == 3
-    assert "recovery_key" in refused.stderr and "reset-identity" in refused.stderr
+    assert "recovery_key" in refused.stderr
+    assert "reset-identity" in refused.stderr
     assert (await published_identity(member, idbot.user_id))[0] == master_before, "no silent new identity"
 
     idbot.env["COMMUNITY_BOT_MATRIX__RECOVERY_KEY"] = recovery_key
@@ -156,11 +153,12 @@ async def test_reset_identity_on_purpose(idbot: BotProcess, member_factory: Memb
     idbot.stop()
     idbot.env.pop("COMMUNITY_BOT_MATRIX__RECOVERY_KEY", None)
     shutil.rmtree(idbot.workdir / "store")
-    reset = crypto_cli(idbot, "reset-identity")
+    reset = bot_cli(idbot, "crypto", "reset-identity")
     assert reset.returncode == 0, reset.stderr
     (new_key,) = RECOVERY_KEY.findall(reset.stderr)
     master_after, signed = await published_identity(member, idbot.user_id)
-    assert master_after is not None and master_after != master_before
+    assert master_after is not None
+    assert master_after != master_before
     idbot.start()
     assert device_id(idbot) in signed
     assert len(recovery_keys(idbot)) == 1, "the bot's start after the reset shows no further key"
