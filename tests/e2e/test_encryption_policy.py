@@ -1,0 +1,59 @@
+"""Element's rule on the bot's side: room keys and answers only for devices cross-signed by their owner
+(``exclude_insecure_devices``, on by default), everyone's devices with the setting off."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.devserver import Synapse
+from tests.conftest import MemberFactory
+from tests.e2e.harness import BotProcess
+
+
+@pytest.fixture(scope="module")
+def lenient_bot(synapse: Synapse, workdir: Path) -> Iterator[BotProcess]:
+    process = BotProcess(
+        synapse,
+        workdir / "lenientbot",
+        ["localhost"],
+        localpart="lenientbot",
+        env={"COMMUNITY_BOT_MATRIX__EXCLUDE_INSECURE_DEVICES": "false"},
+    )
+    process.start()
+    yield process
+    process.stop()
+
+
+async def test_insecure_device_gets_no_key_and_no_answer(
+    bot: BotProcess, member_factory: MemberFactory
+) -> None:
+    secure = await member_factory("sina")
+    insecure = await member_factory("udo", cross_signed=False)
+    room = await secure.create_room(invite=[bot.user_id, insecure.user_id], encrypted=True)
+    await secure.wait_for_member(room, bot.user_id)
+    await secure.wait_for_member(room, insecure.user_id)
+    await insecure.wait_for_member(room, bot.user_id)
+
+    ignored = await insecure.say(room, "!hilfe")
+    # The bot handles a room's messages in order: once the later command is answered, the earlier one
+    # would have been too.
+    answer = await secure.command(room, "!hilfe")
+    assert answer.msgtype == "m.notice"
+    assert not [r for r in secure.received if r.in_reply_to == ignored]
+    # The insecure member sees the bot's answer, but without the key to read it.
+    seen = await insecure.next_message(room_id=room, sender=bot.user_id)
+    assert seen.msgtype == "m.megolm"
+    assert seen.event_id == answer.event_id
+
+
+async def test_with_the_setting_off_every_device_is_answered(
+    lenient_bot: BotProcess, member_factory: MemberFactory
+) -> None:
+    insecure = await member_factory("viktor", cross_signed=False)
+    room = await insecure.create_room(invite=[lenient_bot.user_id], encrypted=True)
+    await insecure.wait_for_member(room, lenient_bot.user_id)
+    answer = await insecure.command(room, "!hilfe")
+    assert answer.msgtype == "m.notice"
