@@ -12,6 +12,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import uuid4
 
 from nio import AsyncClient, KeysQueryError, KeysQueryResponse, LocalProtocolError
 from nio.api import Api
@@ -51,6 +52,8 @@ class DeviceTrust:
         self.exclude_insecure = exclude_insecure
         self._evaluated: set[str] = set()
         self._reported: set[tuple[str, str]] = set()
+        # Per outbound Megolm session: the devices already told that its key is withheld from them.
+        self.withheld_told: dict[str, set[tuple[str, str]]] = {}
         self._query_lock = asyncio.Lock()
 
     def on_store_loaded(self) -> None:
@@ -62,7 +65,7 @@ class DeviceTrust:
                 if device.blacklisted:
                     self.client.unblacklist_device(device)
 
-    def apply(self, response: CrossSigningKeysQueryResponse) -> None:
+    def apply(self, response: CrossSigningKeysQueryResponse, queried: set[str]) -> None:
         for user_id, devices in response.device_keys.items():
             secure = cross_signed_devices(
                 user_id,
@@ -74,8 +77,9 @@ class DeviceTrust:
             for device in self.client.device_store.active_user_devices(user_id):
                 if device.id != self.client.device_id:
                     self._set_state(device, device.id in secure)
-        # Users the homeserver could not answer for keep what they had; they are not asked again per message.
-        self._evaluated.update(response.failures.keys())
+        # Users the homeserver could not answer for (remote server down) keep the states they had; they are
+        # not asked again for every message.
+        self._evaluated.update(queried)
 
     def _set_state(self, device: OlmDevice, secure: bool) -> None:
         # nio's client methods also end the room keys shared so far with this user, so that a device that
@@ -153,10 +157,11 @@ class BotClient(AsyncClient):  # type: ignore[misc]
         user_list = self.users_for_key_query
         if not user_list:
             raise LocalProtocolError("No key query required.")
+        queried = set(user_list)
         method, path, data = Api.keys_query(self.access_token, user_list)
         response = await self._send(CrossSigningKeysQueryResponse, method, path, data)
         if isinstance(response, CrossSigningKeysQueryResponse):
-            self.device_trust.apply(response)
+            self.device_trust.apply(response, queried)
         return response  # type: ignore[no-any-return]
 
     async def share_group_session(
@@ -166,4 +171,42 @@ class BotClient(AsyncClient):  # type: ignore[misc]
         if room is not None:
             # Judge every member's devices before the first key of this run leaves the bot.
             await self.device_trust.evaluate(list(room.users))
-        return await super().share_group_session(room_id, ignore_unverified_devices=ignore_unverified_devices)
+        response = await super().share_group_session(
+            room_id, ignore_unverified_devices=ignore_unverified_devices
+        )
+        if self.device_trust.exclude_insecure:
+            await self._tell_withheld(room_id)
+        return response
+
+    async def _tell_withheld(self, room_id: str) -> None:
+        """Tell excluded devices that the key was withheld on purpose (``m.room_key.withheld``, code
+        ``m.unverified``), as Element does: their client shows why it cannot read the bot's message instead of
+        waiting for a key."""
+        session = self.olm.outbound_group_sessions.get(room_id) if self.olm else None
+        if session is None:
+            return
+        told = self.device_trust.withheld_told.setdefault(session.id, set())
+        messages: dict[str, dict[str, Any]] = {}
+        for user_id, device_id in session.users_ignored - told:
+            device = self.device_store[user_id].get(device_id) if user_id in self.device_store.users else None
+            if device is None or not device.blacklisted:
+                continue
+            told.add((user_id, device_id))
+            messages.setdefault(user_id, {})[device_id] = {
+                "algorithm": "m.megolm.v1.aes-sha2",
+                "room_id": room_id,
+                "session_id": session.id,
+                "sender_key": self.olm.account.identity_keys["curve25519"],
+                "from_device": self.device_id,
+                "code": "m.unverified",
+                "reason": "The sender shares keys only with devices verified by their owner.",
+            }
+        if not messages:
+            return
+        method, path, data = Api.to_device(
+            self.access_token, "m.room_key.withheld", {"messages": messages}, uuid4()
+        )
+        try:
+            await self.send(method, path, data)
+        except Exception as exc:  # informational only; the key stays withheld either way
+            log.info("could not send m.room_key.withheld: %s", exc)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from nio import UnknownToDeviceEvent
 
 from bot.devserver import Synapse
 from tests.conftest import MemberFactory
@@ -32,6 +33,13 @@ async def test_insecure_device_gets_no_key_and_no_answer(
 ) -> None:
     secure = await member_factory("sina")
     insecure = await member_factory("udo", cross_signed=False)
+    withheld: list[dict[str, object]] = []
+
+    async def on_to_device(event: UnknownToDeviceEvent) -> None:
+        if event.type == "m.room_key.withheld":
+            withheld.append(event.source["content"])
+
+    insecure.client.add_to_device_callback(on_to_device, UnknownToDeviceEvent)  # type: ignore[arg-type]
     room = await secure.create_room(invite=[bot.user_id, insecure.user_id], encrypted=True)
     await secure.wait_for_member(room, bot.user_id)
     await secure.wait_for_member(room, insecure.user_id)
@@ -47,6 +55,11 @@ async def test_insecure_device_gets_no_key_and_no_answer(
     seen = await insecure.next_message(room_id=room, sender=bot.user_id)
     assert seen.msgtype == "m.megolm"
     assert seen.event_id == answer.event_id
+    # ...and is told why, as Element tells it: the key was withheld because the device is not verified.
+    await insecure.wait_until(lambda: bool(withheld))
+    assert withheld[0]["code"] == "m.unverified"
+    assert withheld[0]["room_id"] == room
+    assert withheld[0]["session_id"] == seen.source["content"]["session_id"]
 
 
 async def test_with_the_setting_off_every_device_is_answered(
