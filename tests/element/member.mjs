@@ -67,7 +67,8 @@ function requireClient() {
 
 /** fetch for the SDK that also reports the m.room_key.withheld to-device messages this device sends. */
 async function observingFetch(input, init) {
-    const url = typeof input === "string" ? input : input.url;
+    // The SDK passes a URL object; a Request or a string are handled too.
+    const url = input instanceof Request ? input.url : String(input);
     if (init?.method === "PUT" && url.includes("/sendToDevice/m.room_key.withheld/") && init.body) {
         try {
             const { messages } = JSON.parse(init.body);
@@ -144,6 +145,15 @@ async function start(args) {
     });
     await client.startClient({ initialSyncLimit: 20 });
     await prepared;
+    if (args.cross_sign ?? true) {
+        // Our own view of the device's signature arrives with a /keys/query of our own user, which runs with the
+        // sync loop; wait for it so that `start` answers with a device that is cross-signed as far as anyone
+        // can tell.
+        await waitFor(async () => {
+            const status = await crypto.getDeviceVerificationStatus(ownUserId, login.device_id);
+            return Boolean(status?.signedByOwner);
+        }, "own device cross-signed", 15_000);
+    }
     return { user_id: ownUserId, device_id: login.device_id, crypto_version: crypto.getVersion() };
 }
 
@@ -235,7 +245,7 @@ async function createRoom(args) {
 
 async function waitFor(predicate, what, timeoutMs = 30_000) {
     const deadline = Date.now() + timeoutMs;
-    while (!predicate()) {
+    while (!(await predicate())) {
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
         await new Promise((resolve) => setTimeout(resolve, 25));
     }
@@ -281,6 +291,10 @@ const handlers = {
         await waitFor(() => c.getRoom(roomId)?.getMyMembership() === "join", `joined ${roomId}`);
         return {};
     },
+    async invite({ room_id: roomId, user_id: userId }) {
+        await requireClient().invite(roomId, userId);
+        return {};
+    },
     async send({ room_id: roomId, body, extra, msgtype }) {
         const content = { msgtype: msgtype ?? "m.text", body, ...(extra ?? {}) };
         const { event_id: eventId } = await requireClient().sendEvent(roomId, EventType.RoomMessage, content);
@@ -315,9 +329,10 @@ const handlers = {
     },
     async device_trust({ user_id: userId, device_id: deviceId }) {
         const crypto = requireClient().getCrypto();
-        // Make sure the device list is known (downloads it for users we do not share a room with).
-        await crypto.getUserDeviceInfo([userId], true);
-        return deviceStatus(await crypto.getDeviceVerificationStatus(userId, deviceId));
+        // The crypto store only knows the devices of users it tracks, i.e. members of encrypted rooms we share
+        // (getUserDeviceInfo without download answers for tracked users only). Say so instead of guessing.
+        const tracked = (await crypto.getUserDeviceInfo([userId])).has(userId);
+        return { ...deviceStatus(await crypto.getDeviceVerificationStatus(userId, deviceId)), tracked };
     },
     async user_identity({ user_id: userId }) {
         const crypto = requireClient().getCrypto();
