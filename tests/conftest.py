@@ -58,7 +58,7 @@ async def member_factory(synapse: Synapse, workdir: Path) -> AsyncIterator[Membe
 
 @pytest.fixture(scope="session")
 async def element_member_factory(synapse: Synapse, workdir: Path) -> AsyncIterator[ElementMemberFactory]:
-    """Members on Element's SDK (tests/e2e/element.py): strict device isolation and cross-signed by default."""
+    """Members on Element's SDK (tests/e2e/element.py): strict isolation and cross-signed by default."""
     created: list[ElementMember] = []
 
     async def make(name: str, *, mode: Mode = "strict", cross_signed: bool = True) -> ElementMember:

@@ -87,7 +87,8 @@ class ElementMember:
         if node is None or not (ELEMENT_DIR / "node_modules" / "matrix-js-sdk").is_dir():
             raise RuntimeError("Node packages missing: run `make test` or `npm ci --prefix tests/element`")
         self.synapse.register(self.localpart, self.password)
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it until stop()
+        # A local log file, opened once per member; the child writes to it until stop().
+        self._log = open(self.log_path, "ab")  # noqa: ASYNC230, SIM115
         self._process = await asyncio.create_subprocess_exec(
             node,
             str(SCRIPT),
@@ -152,7 +153,8 @@ class ElementMember:
             self._pending.pop(request_id, None)
 
     async def _read(self) -> None:
-        assert self._process is not None and self._process.stdout is not None
+        assert self._process is not None
+        assert self._process.stdout is not None
         stdout = self._process.stdout
         while line := await stdout.readline():
             try:
@@ -276,7 +278,7 @@ class ElementMember:
         contains: str | None = None,
         reply_to: str | None = None,
         after: int = 0,
-        type: str | None = "m.room.message",  # noqa: A002 - the Matrix field's name
+        type: str | None = "m.room.message",
         timeout: float = DEFAULT_TIMEOUT,
     ) -> ElementReceived:
         """The first event (from index ``after`` on) matching all given conditions; ``type=None`` for any
@@ -327,7 +329,9 @@ class ElementMember:
         """The client's rooms: room_id, name, my_membership, joined, invited, encrypted."""
         return list((await self.request("rooms"))["rooms"])
 
-    async def _poll(self, find: Callable[[list[dict[str, Any]]], str | None], timeout: float, what: str) -> str:
+    async def _poll(
+        self, find: Callable[[list[dict[str, Any]]], str | None], timeout: float, what: str
+    ) -> str:
         deadline = time.monotonic() + timeout
         while True:
             found = find(await self.rooms())
@@ -367,9 +371,9 @@ class ElementMember:
         """The SDK's getDeviceVerificationStatus: known, tracked, signed_by_owner, cross_signing_verified,
         local_verified, verified (isVerified()).
 
-        The SDK only knows devices of users it tracks (members of an encrypted room shared with this member), and
-        learns them with a /keys/query shortly after the join; with ``wait`` this polls until the device is
-        ``known`` (then returns it unknown after ``timeout``)."""
+        The SDK only knows devices of users it tracks (members of an encrypted room shared with this member),
+        and learns them with a /keys/query shortly after the join; with ``wait`` this polls until the device
+        is ``known`` (and returns it unknown after ``timeout``)."""
         deadline = time.monotonic() + timeout
         while True:
             status = await self.request("device_trust", user_id=user_id, device_id=device_id)

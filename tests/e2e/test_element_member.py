@@ -98,7 +98,9 @@ async def test_all_devices_mode_reads_an_unsigned_nio_device_with_a_red_shield(
     assert answer.body == "Antwort an nio"
 
 
-async def test_crypto_info_shows_the_device_cross_signed(element_member_factory: ElementMemberFactory) -> None:
+async def test_crypto_info_shows_the_device_cross_signed(
+    element_member_factory: ElementMemberFactory,
+) -> None:
     mia = await element_member_factory("mia")
     info = await mia.crypto_info()
     assert info["user_id"] == mia.user_id
@@ -106,7 +108,7 @@ async def test_crypto_info_shows_the_device_cross_signed(element_member_factory:
     assert info["cross_signing_ready"] is True
     assert info["device_cross_signed"] is True
     own = await mia.device_trust(mia.user_id, mia.device_id)
-    assert own["signed_by_owner"] and own["cross_signing_verified"] and own["verified"]
+    assert (own["signed_by_owner"], own["cross_signing_verified"], own["verified"]) == (True, True, True)
 
 
 async def test_an_uncross_signed_member_is_not_signed_by_its_owner(
