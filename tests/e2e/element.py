@@ -326,7 +326,8 @@ class ElementMember:
         ]
 
     async def rooms(self) -> list[dict[str, Any]]:
-        """The client's rooms: room_id, name, my_membership, joined, invited, encrypted."""
+        """The client's rooms: room_id, name, my_membership, joined, invited, encrypted, dm_with (the users
+        this room is a direct chat with, as Element decides it)."""
         return list((await self.request("rooms"))["rooms"])
 
     async def _poll(
@@ -351,11 +352,16 @@ class ElementMember:
         await self._poll(joined, timeout, f"{user_id} did not join {room_id}")
 
     async def direct_room_with(self, user_id: str, timeout: float = DEFAULT_TIMEOUT) -> str:
-        """The joined two-person room with ``user_id`` (e.g. the direct room the bot created; auto-joined)."""
+        """The joined direct chat with ``user_id`` (e.g. the one the bot created; auto-joined): a two-person
+        room that Element counts as a DM (invited with ``is_direct``, or listed in m.direct)."""
 
         def find(rooms: list[dict[str, Any]]) -> str | None:
             for room in rooms:
-                if room["my_membership"] == "join" and set(room["joined"]) == {self.user_id, user_id}:
+                if (
+                    room["my_membership"] == "join"
+                    and user_id in room["dm_with"]
+                    and set(room["joined"]) == {self.user_id, user_id}
+                ):
                     return str(room["room_id"])
             return None
 

@@ -50,6 +50,11 @@ async def test_cross_signed_members_read_each_other_in_strict_mode(
     assert (answer.event_id, answer.body, answer.decryption_failure) == (reply, "Ja!", None)
     assert anna.messages_from(ben.user_id, room_id) == [answer]
 
+    # A direct chat as Element makes it: is_direct invite, m.direct account data; Ben joins it by himself.
+    direct = await anna.create_room(invite=[ben.user_id], encrypted=True, direct=True)
+    assert await ben.direct_room_with(anna.user_id) == direct
+    assert (await anna.request("rooms"))["direct"] == {ben.user_id: [direct]}
+
 
 async def test_strict_mode_cannot_read_an_unsigned_nio_device(
     element_member_factory: ElementMemberFactory, member_factory: MemberFactory

@@ -251,8 +251,12 @@ async function waitFor(predicate, what, timeoutMs = 30_000) {
     }
 }
 
-function roomSummary(room) {
+function roomSummary(room, direct) {
     const members = (membership) => room.getMembersWithMembership(membership).map((m) => m.userId);
+    // A DM as Element sees it: listed in our m.direct account data, or we were invited with is_direct.
+    const dmWith = Object.keys(direct).filter((userId) => direct[userId]?.includes(room.roomId));
+    const inviter = room.getDMInviter();
+    if (inviter && !dmWith.includes(inviter)) dmWith.push(inviter);
     return {
         room_id: room.roomId,
         name: room.name,
@@ -260,6 +264,7 @@ function roomSummary(room) {
         joined: members("join"),
         invited: members("invite"),
         encrypted: room.hasEncryptionStateEvent(),
+        dm_with: dmWith,
     };
 }
 
@@ -312,7 +317,7 @@ const handlers = {
     async rooms() {
         const c = requireClient();
         const direct = c.getAccountData(EventType.Direct)?.getContent() ?? {};
-        return { rooms: c.getRooms().map(roomSummary), direct };
+        return { rooms: c.getRooms().map((room) => roomSummary(room, direct)), direct };
     },
     async crypto_info() {
         const c = requireClient();
