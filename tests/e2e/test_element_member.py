@@ -154,6 +154,18 @@ async def test_an_uncross_signed_member_is_not_signed_by_its_owner(
     got = await paul.next_message(room_id=room_id, sender=uwe.user_id)
     assert got.decryption_failure == "UNSIGNED_SENDER_DEVICE"
 
+    # Paul withholds his room key from Uwe's unsigned device and tells it so; Uwe's SDK names that reason
+    # (possibly as an update, if the withheld notice arrives after the event).
+    sent = await paul.say(room_id, "Nur für sichere Geräte")
+    await uwe.wait_until(lambda: any(w["direction"] == "received" for w in uwe.withheld))
+    assert uwe.withheld[0]["sender"] == paul.user_id
+    assert uwe.withheld[0]["content"]["code"] == "m.unverified"
+
+    def reason() -> str | None:
+        return next((r.decryption_failure for r in uwe.received if r.event_id == sent), None)
+
+    await uwe.wait_until(lambda: reason() == "MEGOLM_KEY_WITHHELD_FOR_UNVERIFIED_DEVICE")
+
 
 async def test_errors_are_answers_and_eof_stops_cleanly(element_member_factory: ElementMemberFactory) -> None:
     rita = await element_member_factory("rita")

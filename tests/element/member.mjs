@@ -128,7 +128,9 @@ async function start(args) {
 
     client.on(RoomEvent.MyMembership, onMyMembership);
     client.on(RoomEvent.Timeline, onTimeline);
-    client.on(MatrixEventEvent.Decrypted, (event) => report(event, false));
+    client.on(MatrixEventEvent.Decrypted, (event) => {
+        report(event, false).catch((error) => console.warn("report failed", error));
+    });
     client.on(ClientEvent.ReceivedToDeviceMessage, onToDevice);
 
     const prepared = new Promise((resolve, reject) => {
