@@ -11,6 +11,7 @@ import pytest
 from hypothesis import settings
 
 from bot.devserver import Synapse
+from tests.e2e.element import ElementMember, ElementMemberFactory, Mode
 from tests.e2e.harness import BotProcess, Member
 
 # CI (.ci/run) checks a fixed sequence of generated inputs, so a red CI is a regression, not a new random
@@ -48,6 +49,22 @@ async def member_factory(synapse: Synapse, workdir: Path) -> AsyncIterator[Membe
         member = Member(synapse, unique(name), workdir)
         await member.start(cross_signed=cross_signed)
         created.append(member)
+        return member
+
+    yield make
+    for member in created:
+        await member.stop()
+
+
+@pytest.fixture(scope="session")
+async def element_member_factory(synapse: Synapse, workdir: Path) -> AsyncIterator[ElementMemberFactory]:
+    """Members on Element's SDK (tests/e2e/element.py): strict isolation and cross-signed by default."""
+    created: list[ElementMember] = []
+
+    async def make(name: str, *, mode: Mode = "strict", cross_signed: bool = True) -> ElementMember:
+        member = ElementMember(synapse, unique(name), workdir, mode=mode, cross_signed=cross_signed)
+        created.append(member)  # stopped at the end even if start() fails half-way
+        await member.start()
         return member
 
     yield make
