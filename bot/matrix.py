@@ -146,6 +146,10 @@ class MatrixBot:
         self._joined_at: dict[str, int | None] = {}
         self._token_saved_at = float("-inf")
         self._queued_events: list[tuple[EventHandler, MatrixRoom, Any]] = []
+        # Rooms the bot created for particular people (intros, session rooms): messages there wait until those
+        # people have joined, so that their devices get the room keys. In memory: after a restart such rooms
+        # no longer wait (direct chats always wait for their member, see wait_for_invitees).
+        self._expected_members: dict[str, set[str]] = {}
         self._register_callbacks()
 
     # --- login ---------------------------------------------------------------------------------------------
@@ -430,6 +434,7 @@ class MatrixBot:
         if isinstance(response, RoomCreateError):
             raise MatrixError(f"could not create a direct room with {user_id}: {response.message}")
         room_id = response.room_id
+        self._expected_members[room_id] = {user_id}
         async with self.app.db.session() as session:
             existing = await session.get(DirectRoom, user_id)
             if existing is None:
@@ -457,11 +462,14 @@ class MatrixBot:
         )
         if isinstance(response, RoomCreateError):
             raise MatrixError(f"could not create room {name!r}: {response.message}")
+        self._expected_members[response.room_id] = set(invite)
         await self._record_join(response.room_id)
         return str(response.room_id)
 
     async def invite(self, room_id: str, user_id: str) -> None:
         await self.client.room_invite(room_id, user_id)
+        if room_id in self._expected_members:
+            self._expected_members[room_id].add(user_id)
 
     async def _mark_direct(self, user_id: str, room_id: str) -> None:
         """Record the room in the bot's m.direct account data so clients show it as a direct chat."""
@@ -522,12 +530,24 @@ class MatrixBot:
 
     # --- sending --------------------------------------------------------------------------------------------
 
-    async def wait_for_invitees(self, room_id: str, *, since: datetime, limit: timedelta | None) -> bool:
-        """True while an encrypted room still has invited members and the wait is not over.
-
-        Waits for the next sync first, so callers can simply retry when it returns True."""
+    def _awaited_invitees(self, room_id: str, for_user: str | None) -> set[str]:
         room = self.client.rooms.get(room_id)
-        if room is None or not room.encrypted or not room.invited_users:
+        if room is None or not room.encrypted:
+            return set()
+        expected = set(self._expected_members.get(room_id, ()))
+        if for_user:
+            expected.add(for_user)
+        return expected & set(room.invited_users)
+
+    async def wait_for_invitees(
+        self, room_id: str, *, since: datetime, limit: timedelta | None, for_user: str | None = None
+    ) -> bool:
+        """True while people the bot invited into an encrypted room of its own (``for_user`` of a direct
+        chat, the people of an intro or session room) have not joined yet and the wait is not over.
+
+        Only those rooms wait: in a community room someone is always invited and never joins, and answers
+        there must not wait for them. Waits for the next sync first, so callers can simply retry."""
+        if not self._awaited_invitees(room_id, for_user):
             return False
         if limit is not None and datetime.now(UTC) - since > limit:
             return False
@@ -536,8 +556,7 @@ class MatrixBot:
                 await asyncio.wait_for(self._synced.wait(), SYNC_TIMEOUT_MS / 1000)
             except TimeoutError:
                 pass
-        room = self.client.rooms.get(room_id)
-        return bool(room is not None and room.invited_users)
+        return bool(self._awaited_invitees(room_id, for_user))
 
     async def send_event(self, room_id: str, event_type: str, content: dict[str, Any], *, txn_id: str) -> str:
         room = self.client.rooms.get(room_id)

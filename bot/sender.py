@@ -304,9 +304,12 @@ class Sender:
         try:
             room_id = row.room_id or await matrix.direct_room(row.to_user or "")
             # Keys of an encrypted room reach only members' devices: hold the message until the people the
-            # bot invited have joined (direct chats wait as long as it takes; other rooms a few minutes).
+            # bot invited into a room of its own have joined (direct chats wait as long as it takes; intro and
+            # session rooms a few minutes). Community rooms never wait.
             limit = None if row.to_user else INVITEE_WAIT
-            if await matrix.wait_for_invitees(room_id, since=row.created_at, limit=limit):
+            if await matrix.wait_for_invitees(
+                room_id, since=row.created_at, limit=limit, for_user=row.to_user
+            ):
                 return None
             event_id = await matrix.send_event(
                 room_id, row.content["type"], row.content["content"], txn_id=self._txn_id(row)
