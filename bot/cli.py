@@ -81,6 +81,19 @@ def crypto_command(settings: Settings, action: str) -> int:
     return asyncio.run(main())
 
 
+def outbox_command(settings: Settings, action: str, ids: list[int]) -> int:
+    from bot import outbox_admin
+
+    url = settings.storage.database_url
+    if action == "retry":
+        count = asyncio.run(outbox_admin.retry(url, ids or None))
+        print(f"{count} message(s) queued again; the running bot sends them within half a minute.")
+        return 0
+    lines = asyncio.run(outbox_admin.list_failed(url))
+    print("\n".join(lines) if lines else "No failed messages.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="community-bot", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -98,6 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     crypto.add_argument("action", choices=["status", "reset-identity"])
     crypto.add_argument("--config")
+    outbox = sub.add_parser(
+        "outbox", help="messages the homeserver refused for good: list them, or queue them again"
+    )
+    outbox.add_argument("action", choices=["list", "retry"], nargs="?", default="list")
+    outbox.add_argument("ids", nargs="*", type=int, help="retry only these (default: all failed)")
+    outbox.add_argument("--config")
     args = parser.parse_args(argv)
     configure_logging(verbose=args.verbose)
     if args.command == "run":
@@ -110,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "crypto":
         return crypto_command(settings, args.action)
+    if args.command == "outbox":
+        return outbox_command(settings, args.action, args.ids)
     from storage.db import upgrade_database
 
     upgrade_database(settings.storage.database_url)

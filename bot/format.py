@@ -27,6 +27,15 @@ def neutralize(text: str) -> str:
     return _ROOM_MENTION.sub("@\u2060\\1", _CONTROL.sub("", text))
 
 
+QUOTE_LIMIT = 80
+
+
+def shorten(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """User input quoted back in a reply, cut to ``limit`` characters with an ellipsis: a 33,000-character
+    "command" must not come back twice in an answer the homeserver refuses as too large."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def esc(text: object) -> str:
     """Escape untrusted text for inclusion in a Markdown template."""
     escaped = _MD_SPECIAL.sub(r"\\\1", neutralize(str(text)))

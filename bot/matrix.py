@@ -79,6 +79,20 @@ class MatrixError(Exception):
     pass
 
 
+# Answers that no retry can change: the event is too large, the bot may not post there (kicked, banned, no
+# power), the room is gone, or the content is malformed. Rate limits, server errors and network trouble are
+# not among them: those are retried.
+PERMANENT_SEND_ERRORS = frozenset({"M_TOO_LARGE", "M_FORBIDDEN", "M_NOT_FOUND", "M_BAD_JSON", "M_NOT_JSON"})
+
+
+class PermanentSendError(MatrixError):
+    """The homeserver refused an event for good (``errcode`` in :data:`PERMANENT_SEND_ERRORS`)."""
+
+    def __init__(self, errcode: str, message: str) -> None:
+        super().__init__(f"{errcode}: {message}")
+        self.errcode = errcode
+
+
 def announce_recovery_key(recovery_key: str) -> None:
     """Shown once, at the first start, on the console (not through logging, which may be shipped away)."""
     print(
@@ -566,7 +580,11 @@ class MatrixBot:
             room_id, event_type, content, tx_id=txn_id, ignore_unverified_devices=True
         )
         if not isinstance(response, RoomSendResponse):
-            raise MatrixError(f"send to {room_id} failed: {getattr(response, 'message', response)}")
+            errcode = str(getattr(response, "status_code", "") or "")
+            message = str(getattr(response, "message", response))
+            if errcode in PERMANENT_SEND_ERRORS:
+                raise PermanentSendError(errcode, message)
+            raise MatrixError(f"send to {room_id} failed: {errcode} {message}")
         return str(response.event_id)
 
     async def react(self, room_id: str, event_id: str, key: str) -> None:

@@ -457,12 +457,13 @@ class Router:
         )
 
 
-def _esc(value: object) -> str:
-    from bot.format import esc
+def _esc(value: str) -> str:
+    """User input quoted in a reply: shortened and escaped."""
+    from bot.format import esc, shorten
 
-    return esc(value)
+    return esc(shorten(value))
 
 
 def _escaped(params: dict[str, Any]) -> dict[str, Any]:
-    """Error parameters often echo user input: escape strings, keep numbers."""
+    """Error parameters often echo user input: shorten and escape strings, keep numbers."""
     return {key: _esc(value) if isinstance(value, str) else value for key, value in params.items()}

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Table, bindparam, insert, select, update
 
 from bot.format import to_html, to_plain
+from bot.matrix import PermanentSendError
 from storage.models import BotMessage, OutboxMessage
 
 if TYPE_CHECKING:
@@ -238,6 +239,7 @@ class Sender:
                 await self._scan()
             except Exception:
                 log.exception("reading the outbox failed")
+            self._restart_missing_workers()
             self._update_idle()
             try:
                 await asyncio.wait_for(self._wake.wait(), 30.0)
@@ -247,7 +249,9 @@ class Sender:
     async def _scan(self) -> None:
         async with self.app.db.session() as session:
             rows = await session.scalars(
-                select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id)
+                select(OutboxMessage)
+                .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None))
+                .order_by(OutboxMessage.id)
             )
             for row in rows.all():
                 self._push(row)
@@ -281,11 +285,17 @@ class Sender:
             self._idle.set()
 
     async def _work(self, destination: str) -> None:
+        """Deliver a destination's rows in order. Survives any error: a failing database or a bug in one
+        delivery delays this destination (with back-off), never ends its worker."""
         queue = self._queues[destination]
         backoff = 1.0
         while queue:
             row = queue[0]
-            outcome = await self._deliver(row)
+            try:
+                outcome = await self._deliver(row)
+            except Exception:
+                log.exception("outbox worker for %s: delivering message %s failed", destination, row.id)
+                outcome = False
             if outcome is None:
                 continue
             if outcome:
@@ -298,8 +308,17 @@ class Sender:
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
         self._update_idle()
 
+    def _restart_missing_workers(self) -> None:
+        for destination, queue in self._queues.items():
+            worker = self._workers.get(destination)
+            if queue and (worker is None or worker.done()):
+                log.warning("outbox worker for %s was gone; restarted", destination)
+                self._workers[destination] = asyncio.create_task(
+                    self._work(destination), name=f"outbox {destination}"
+                )
+
     async def _deliver(self, row: OutboxMessage) -> bool | None:
-        """True: delivered (or given up); False: failed, retry later; None: held back, retry now."""
+        """True: delivered (or failed for good); False: failed, retry later; None: held back, retry now."""
         matrix = self.app.matrix
         try:
             room_id = row.room_id or await matrix.direct_room(row.to_user or "")
@@ -314,22 +333,31 @@ class Sender:
             event_id = await matrix.send_event(
                 room_id, row.content["type"], row.content["content"], txn_id=self._txn_id(row)
             )
+        except PermanentSendError as exc:
+            if await self._stored(row):
+                log.warning(
+                    "outbox message %s to %s refused by the homeserver for good (%s); marked failed",
+                    row.id,
+                    self._destination(row),
+                    exc.errcode,
+                )
+                await self._mark_failed(row, str(exc))
+            return True
         except Exception as exc:  # delivery problems must never stop the queue
             if not await self._stored(row):
                 return True  # the caller was told; without a row there is nothing to retry from
             row.attempts = (row.attempts or 0) + 1
             gave_up = row.attempts >= GIVE_UP_AFTER_ATTEMPTS
             log.warning("sending outbox message %s failed (attempt %s): %s", row.id, row.attempts, exc)
-            async with self.app.db.transaction() as connection:
-                await connection.execute(
-                    update(OUTBOX)
-                    .where(OUTBOX.c.id == row.id)
-                    .values(
-                        attempts=row.attempts,
-                        last_error=str(exc)[:500],
-                        sent_at=datetime.now(UTC) if gave_up else None,
+            if gave_up:
+                await self._mark_failed(row, str(exc))
+            else:
+                async with self.app.db.transaction() as connection:
+                    await connection.execute(
+                        update(OUTBOX)
+                        .where(OUTBOX.c.id == row.id)
+                        .values(attempts=row.attempts, last_error=str(exc)[:500])
                     )
-                )
             return gave_up
         if not await self._stored(row):
             return True  # sent, but the caller's write failed (and the caller was told)
@@ -349,6 +377,14 @@ class Sender:
                     },
                 )
         return True
+
+    async def _mark_failed(self, row: OutboxMessage, reason: str) -> None:
+        async with self.app.db.transaction() as connection:
+            await connection.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.id == row.id)
+                .values(attempts=row.attempts, last_error=reason[:500], failed_at=datetime.now(UTC))
+            )
 
     async def _stored(self, row: OutboxMessage) -> bool:
         """Whether the row exists (waits for an insert that is still running)."""

@@ -88,6 +88,9 @@ class OutboxMessage(Base):
     # The Matrix transaction id, fixed before the first attempt: a retry (after a crash, too) cannot post the
     # message twice, and a reply can be sent while its row is still being written. None: "cb<id>" (old rows).
     txn_id: Mapped[str | None] = mapped_column(String(64))
+    # Refused by the homeserver for good (too large, forbidden, unknown room) or given up after many attempts:
+    # not retried unless an operator asks (`community-bot outbox retry`).
+    failed_at: Mapped[datetime | None] = mapped_column()
 
 
 class BotMessage(Base):

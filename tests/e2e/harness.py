@@ -350,6 +350,17 @@ class BotProcess(LoggedProcess):
     def start(self, timeout: float = 60.0) -> None:
         self._spawn(["bot", "run", "--config", str(self.config_path)], extra_env=self.env, timeout=timeout)
 
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """``community-bot <args>`` with this bot's configuration and environment, run to its end."""
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args, "--config", str(self.config_path)],
+            cwd=self.workdir,
+            env={**os.environ, "PYTHONPATH": str(ROOT), **self.env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
 
 def module_bot(localpart: str, extra_config: str = "") -> Any:
     """A module-scoped fixture: a bot process of its own (its own account, database and settings)."""

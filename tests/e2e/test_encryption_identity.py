@@ -4,12 +4,9 @@ the recovery key after a lost store, replaced only on purpose — checked from a
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import stat
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +16,7 @@ import pytest
 from bot.crypto.trust import cross_signed_devices
 from bot.devserver import Synapse
 from tests.conftest import MemberFactory
-from tests.e2e.harness import ROOT, BotProcess, Member
+from tests.e2e.harness import BotProcess, Member
 
 RECOVERY_KEY = re.compile(r"^    (Es[1-9A-HJ-NP-Za-km-z]{2}(?: [1-9A-HJ-NP-Za-km-z]{4}){11})$", re.M)
 
@@ -57,20 +54,6 @@ async def published_identity(member: Member, user_id: str) -> tuple[str | None, 
     return master_key, signed
 
 
-def bot_cli(
-    bot: BotProcess, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """``community-bot <args>`` with the bot's configuration, run to its end."""
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args, "--config", str(bot.config_path)],
-        cwd=bot.workdir,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 async def answered_in_encrypted_room(member: Member, bot: BotProcess, room: str | None = None) -> str:
     if room is None:
         room = await member.create_room(invite=[bot.user_id], encrypted=True)
@@ -95,7 +78,7 @@ async def test_first_start_creates_an_identity_and_signs_the_device(
     assert device_id(idbot) in signed
     await answered_in_encrypted_room(member, idbot)
 
-    status = bot_cli(idbot, "crypto", "status")
+    status = idbot.cli("crypto", "status")
     assert status.returncode == 0, status.stderr
     assert "device cross-signed: yes" in status.stdout
     assert master in status.stdout
@@ -130,7 +113,7 @@ async def test_lost_store_is_refused_without_recovery_key_and_recovered_with_it(
     idbot.stop()
 
     shutil.rmtree(idbot.workdir / "store")
-    refused = bot_cli(idbot, "run")
+    refused = idbot.cli("run")
     assert refused.returncode == 3
     assert "recovery_key" in refused.stderr
     assert "reset-identity" in refused.stderr
@@ -153,7 +136,7 @@ async def test_reset_identity_on_purpose(idbot: BotProcess, member_factory: Memb
     idbot.stop()
     idbot.env.pop("COMMUNITY_BOT_MATRIX__RECOVERY_KEY", None)
     shutil.rmtree(idbot.workdir / "store")
-    reset = bot_cli(idbot, "crypto", "reset-identity")
+    reset = idbot.cli("crypto", "reset-identity")
     assert reset.returncode == 0, reset.stderr
     (new_key,) = RECOVERY_KEY.findall(reset.stderr)
     master_after, signed = await published_identity(member, idbot.user_id)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.conftest import MemberFactory
-from tests.e2e.harness import BotProcess
+from tests.e2e.harness import BotProcess, module_bot
+
+hardbot = module_bot("hardbot")
 
 
 async def test_a_pending_invite_does_not_delay_answers_in_a_community_room(
@@ -18,3 +22,47 @@ async def test_a_pending_invite_does_not_delay_answers_in_a_community_room(
     reply = await host.command(room, "!hilfe", timeout=20)
     assert reply.msgtype == "m.notice"
     assert never_joins.user_id in host.client.rooms[room].invited_users
+
+
+async def test_a_huge_word_is_quoted_shortened_and_nothing_waits_behind_it(
+    bot: BotProcess, member_factory: MemberFactory
+) -> None:
+    member = await member_factory("poison")
+    room = await member.create_room(invite=[bot.user_id])
+    await member.wait_for_member(room, bot.user_id)
+    huge = "!" + "x" * 33_000
+    answer = await member.command(room, huge)
+    assert len(answer.body) < 500
+    assert "…" in answer.body
+    assert (await member.command(room, "!hilfe")).msgtype == "m.notice"
+
+
+async def test_a_message_refused_for_good_is_marked_failed_and_listed(
+    hardbot: BotProcess, member_factory: MemberFactory
+) -> None:
+    member = await member_factory("kicker")
+    room = await member.create_room(invite=[hardbot.user_id])
+    await member.wait_for_member(room, hardbot.user_id)
+    await member.command(room, "!erinnere mich in 4 Sekunden an den Rauswurf")
+    await member.client.room_kick(room, hardbot.user_id)
+    # The reminder fires into a room the bot may no longer post to: M_FORBIDDEN, not retried, listed.
+    listed = ""
+    for _ in range(60):
+        listed = hardbot.cli("outbox", "list").stdout
+        if "M_FORBIDDEN" in listed:
+            break
+        await asyncio.sleep(0.5)
+    assert "M_FORBIDDEN" in listed
+    assert room in listed
+    assert "Rauswurf" not in listed, "the operator's list shows no message text"
+    log = hardbot.log()
+    assert log.count("refused by the homeserver for good") == 1
+    # Back in the room, the operator can send it after all.
+    await member.invite(room, hardbot.user_id)
+    await member.wait_for_member(room, hardbot.user_id)
+    retried = hardbot.cli("outbox", "retry")
+    assert retried.returncode == 0
+    fired = await member.next_message(
+        room_id=room, sender=hardbot.user_id, contains="den Rauswurf", timeout=60
+    )
+    assert fired.msgtype == "m.notice"

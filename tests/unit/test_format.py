@@ -38,3 +38,12 @@ def test_reply_and_thread_relations() -> None:
     thread = message_content("x", thread_root="$root")
     assert thread["m.relates_to"]["rel_type"] == "m.thread"
     assert thread["m.relates_to"]["event_id"] == "$root"
+
+
+def test_quoted_user_input_is_shortened_with_an_ellipsis() -> None:
+    from bot.format import QUOTE_LIMIT, shorten
+
+    assert shorten("kurz") == "kurz"
+    long = "x" * 33_000
+    assert len(shorten(long)) == QUOTE_LIMIT
+    assert shorten(long).endswith("…")

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import StatementError
 
+from bot.matrix import PermanentSendError
 from bot.sender import Sender
 from storage.base import Base
 from storage.db import Database
@@ -31,8 +32,15 @@ class Homeserver:
         self.sent: list[tuple[str, str, dict[str, Any]]] = []
         self.failures = failures
         self.delivered = asyncio.Event()
+        self.broken_waits = 0
+        self.refuse: dict[str, str] = {}  # body → errcode the homeserver answers for good
 
-    async def wait_for_invitees(self, room_id: str, *, since: datetime, limit: Any) -> bool:
+    async def wait_for_invitees(
+        self, room_id: str, *, since: datetime, limit: Any, for_user: str | None = None
+    ) -> bool:
+        if self.broken_waits:
+            self.broken_waits -= 1
+            raise RuntimeError("a bug in the delivery path")
         return False
 
     async def direct_room(self, user_id: str) -> str:
@@ -40,6 +48,8 @@ class Homeserver:
 
     async def send_event(self, room_id: str, event_type: str, content: dict[str, Any], *, txn_id: str) -> str:
         self.sent.append((room_id, txn_id, content))
+        if content.get("body") in self.refuse:
+            raise PermanentSendError(self.refuse[content["body"]], "refused")
         if self.failures:
             self.failures -= 1
             raise ConnectionError("homeserver unreachable")
@@ -145,3 +155,32 @@ async def test_a_row_prepared_in_a_handlers_transaction_is_sent_after_wake(outbo
     assert content["body"] == "Du bist nachgerückt"
     [row] = await rows(outbox)
     assert row.txn_id == txn_id
+
+
+async def test_a_message_refused_for_good_is_marked_failed_and_the_queue_moves_on(outbox: Any) -> None:
+    outbox.matrix.refuse["zu groß"] = "M_TOO_LARGE"
+    await outbox.sender.send("zu groß", room_id=ROOM)
+    await outbox.sender.send("danach", room_id=ROOM)
+    await outbox.sender.wait_idle(5)
+    refused, after = await rows(outbox)
+    assert refused.failed_at is not None
+    assert refused.sent_at is None
+    assert "M_TOO_LARGE" in (refused.last_error or "")
+    assert [body for _, _, body in [(r, t, c["body"]) for r, t, c in outbox.matrix.sent]] == [
+        "zu groß",
+        "danach",
+    ]
+    assert after.sent_at is not None
+    # A scan (start, wake, every 30 s) does not pick the failed row up again.
+    outbox.sender._prepared = True
+    outbox.sender.wake()
+    await asyncio.sleep(0.2)
+    assert len(outbox.matrix.sent) == 2
+
+
+async def test_an_error_in_the_delivery_path_does_not_end_the_worker(outbox: Any) -> None:
+    outbox.matrix.broken_waits = 1
+    await outbox.sender.send("trotzdem", room_id=ROOM)
+    await asyncio.wait_for(outbox.matrix.delivered.wait(), 10)
+    [row] = await rows(outbox)
+    assert row.sent_at is not None

@@ -1,0 +1,25 @@
+"""outbox: rows the homeserver refused for good are marked failed, not sent
+
+Revision ID: 0003_outbox_failed
+Revises: 0002_outbox_txn_id
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003_outbox_failed"
+down_revision: str | Sequence[str] | None = "0002_outbox_txn_id"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("failed_at", sa.DateTime(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("failed_at")
