@@ -1,0 +1,356 @@
+"""The CP-SAT model behind :func:`commands.sessions.planner.plan_sessions`.
+
+Variables (proposal p, round r, location l; only rounds all hosts of p can make exist):
+
+* ``y[p, r]`` — p is in round r; ``Σ_r y[p, r] ≤ 1`` (1 = placed);
+* ``z[p, q, r]`` — p and q both in round r, only for pairs with w(p, q) > 0 (members interested in both),
+  as the clause ``¬y[p, r] ∨ ¬y[q, r] ∨ z[p, q, r]`` (z only ever needs a lower bound, it is minimised);
+  conflicts = Σ w(p, q) · z[p, q, r];
+* ``x[p, r, l]`` — p in round r at location l, only in the second model (overflow and later stages), since
+  conflicts and the placement count depend on rounds alone: any round with no more sessions than locations
+  can be seated, so the first model only needs ``Σ_p y[p, r] ≤ #locations``.
+
+Stages are separate solves; each one's optimum (or best value when the time runs out) becomes a constraint
+of the next one and its solution the next one's hint, so a later stage never loses an earlier stage's value.
+
+Bounds. The LP relaxation of the AND-linearisation is weak (y = 1/R makes every z = 0), so when every
+proposal is placed each member's interest set S gets the pigeonhole cut Σ_{pairs in S} same-round ≥ T(|S|, R)
+— T being the fewest same-round pairs |S| sessions can have in R rounds (Turán). Rounds that no host's
+availability tells apart (and with no current plan) are interchangeable: proposal number i (by popularity)
+may only use the first i + 1 of them.
+
+Determinism: CP-SAT with several workers races its threads; ``interleave_search`` runs the same workers in
+deterministic batches, so a fixed seed and worker count give the same plan whenever the search finishes
+within the time limit (a cut-off at a wall-clock limit can still land at different points).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from itertools import combinations
+
+from ortools.sat.python import cp_model
+
+from commands.sessions.planner import (
+    Placement,
+    Plan,
+    PlanningInput,
+    Status,
+    allowed_rounds,
+    build_plan,
+    pair_weights,
+)
+from commands.sessions.planner_baselines import greedy_plan
+
+# Share of the remaining time each stage may use; the conflict stage is the hard one.
+_SHARE_PLACE = 0.2
+_SHARE_CONFLICTS = 0.75
+_SHARE_LATER = 0.5
+
+
+def turan(size: int, rounds: int) -> int:
+    """Fewest pairs in the same round when ``size`` sessions are spread over ``rounds`` rounds."""
+    if rounds <= 0:
+        return 0
+    base, extra = divmod(size, rounds)
+    return extra * (base + 1) * base // 2 + (rounds - extra) * base * (base - 1) // 2
+
+
+class _Data:
+    """Indices and pre-computed numbers shared by both models."""
+
+    def __init__(self, problem: PlanningInput) -> None:
+        self.problem = problem
+        # Most popular first: the symmetry breaking then fixes the heaviest proposals first.
+        self.proposals = sorted(problem.proposals, key=lambda p: (-p.interest, p.id))
+        self.rounds = sorted(problem.rounds, key=lambda r: (r.order, r.id))
+        self.locations = sorted(problem.locations, key=lambda loc: (-loc.capacity, loc.id))
+        index = {p.id: i for i, p in enumerate(self.proposals)}
+        round_index = {r.id: k for k, r in enumerate(self.rounds)}
+        allowed = allowed_rounds(problem)
+        self.allowed = [[round_index[r] for r in allowed[p.id]] for p in self.proposals]
+        self.interest = [p.interest for p in self.proposals]
+        self.weights = {
+            (min(index[a], index[b]), max(index[a], index[b])): w
+            for (a, b), w in pair_weights(problem.proposals).items()
+        }
+        self.hosted: dict[str, list[int]] = {}
+        for i, p in enumerate(self.proposals):
+            for host in sorted(p.hosts):
+                self.hosted.setdefault(host, []).append(i)
+        self.index, self.round_index = index, round_index
+        self.location_index = {loc.id: j for j, loc in enumerate(self.locations)}
+        # Members with the same interest set give the same cut; count them once.
+        sets = {tuple(sorted(index[p.id] for p in problem.proposals if m in p.interested)) for m in self._members()}
+        self.member_sets = sorted(s for s in sets if len(s) >= 2)
+
+    def _members(self) -> set[str]:
+        return {m for p in self.problem.proposals for m in p.interested}
+
+    def interchangeable_rounds(self) -> list[list[int]]:
+        """Groups (≥ 2) of round indices that no proposal's availability tells apart."""
+        if self.problem.current:
+            return []  # moves depend on the round a session had
+        groups: dict[frozenset[int], list[int]] = {}
+        for k in range(len(self.rounds)):
+            groups.setdefault(frozenset(i for i, ok in enumerate(self.allowed) if k in ok), []).append(k)
+        return [group for group in groups.values() if len(group) >= 2]
+
+
+class _Model:
+    """One CP-SAT model; ``with_locations`` adds the location variables for the later stages."""
+
+    def __init__(self, data: _Data, with_locations: bool) -> None:
+        self.data = data
+        m = self.model = cp_model.CpModel()
+        n_rounds, n_locations = len(data.rounds), len(data.locations)
+        self.y = {(i, k): m.NewBoolVar(f"y{i}_{k}") for i, ok in enumerate(data.allowed) for k in ok}
+        self.placed = [sum(self.y[i, k] for k in ok) for i, ok in enumerate(data.allowed)]
+        for i, ok in enumerate(data.allowed):
+            if ok:
+                m.AddAtMostOne(self.y[i, k] for k in ok)
+        for k in range(n_rounds):
+            m.Add(sum(self.y[i, k] for i in range(len(data.proposals)) if (i, k) in self.y) <= n_locations)
+            for own in data.hosted.values():
+                in_round = [self.y[i, k] for i in own if (i, k) in self.y]
+                if len(in_round) > 1:
+                    m.AddAtMostOne(in_round)
+        self.z: dict[tuple[int, int, int], cp_model.IntVar] = {}
+        for (a, b) in data.weights:
+            self._pair(a, b)
+        self.conflicts = sum(w * self.z[a, b, k] for (a, b), w in data.weights.items() for k in self._common(a, b))
+        self.placed_count = sum(self.placed)
+        self.round_moves = self._round_moves()
+        for group in data.interchangeable_rounds():
+            members = [i for i, ok in enumerate(data.allowed) if group[0] in ok]
+            for position, i in enumerate(members):
+                for k in group[position + 1 :]:
+                    m.Add(self.y[i, k] == 0)
+        self.x: dict[tuple[int, int, int], cp_model.IntVar] = {}
+        if with_locations:
+            self._locations()
+
+    def _common(self, a: int, b: int) -> list[int]:
+        return sorted(set(self.data.allowed[a]) & set(self.data.allowed[b]))
+
+    def _pair(self, a: int, b: int) -> None:
+        for k in self._common(a, b):
+            if (a, b, k) not in self.z:
+                z = self.z[a, b, k] = self.model.NewBoolVar(f"z{a}_{b}_{k}")
+                self.model.AddBoolOr([self.y[a, k].Not(), self.y[b, k].Not(), z])
+
+    def _round_moves(self) -> cp_model.LinearExprT:
+        data, moves = self.data, []
+        for before in data.problem.current:
+            i, k = data.index.get(before.proposal_id), data.round_index.get(before.round_id)
+            if i is None:
+                continue  # a withdrawn proposal: nothing to keep
+            moves.append(1 - self.y[i, k] if k is not None and (i, k) in self.y else 1)
+        return sum(moves)
+
+    def add_turan_cuts(self) -> None:
+        """Pigeonhole cuts per member interest set; valid only when every proposal is placed."""
+        n_rounds = len(self.data.rounds)
+        for members in self.data.member_sets:
+            bound = turan(len(members), n_rounds)
+            if bound:
+                same = [self.z[a, b, k] for a, b in combinations(members, 2) for k in self._common(a, b)]
+                self.model.Add(sum(same) >= bound)
+
+    def _locations(self) -> None:
+        data, m = self.data, self.model
+        n_locations = len(data.locations)
+        for (i, k), y in self.y.items():
+            row = [m.NewBoolVar(f"x{i}_{k}_{j}") for j in range(n_locations)]
+            for j, var in enumerate(row):
+                self.x[i, k, j] = var
+            m.Add(sum(row) == y)
+        for k in range(len(data.rounds)):
+            for j in range(n_locations):
+                here = [self.x[i, k, j] for i in range(len(data.proposals)) if (i, k, j) in self.x]
+                if len(here) > 1:
+                    m.AddAtMostOne(here)
+        capacity = [loc.capacity for loc in data.locations]
+        self.overflow = sum(
+            max(0, data.interest[i] - capacity[j]) * var for (i, _, j), var in self.x.items()
+        )
+        moves = []
+        for before in data.problem.current:
+            i = data.index.get(before.proposal_id)
+            if i is None:
+                continue
+            key = (i, data.round_index.get(before.round_id, -1), data.location_index.get(before.location_id, -1))
+            moves.append(1 - self.x[key] if key in self.x else 1)
+        self.moves = sum(moves)
+        # Ties: the most popular sessions (as many as fill two rounds' worth of locations, at most 3 × rounds)
+        # apart, weighted by the product of their interest; larger rooms for more interest (rank of capacity).
+        top = list(range(min(len(data.proposals), 3 * len(data.rounds))))
+        for a, b in combinations(top, 2):
+            self._pair(a, b)
+        spread = sum(
+            data.interest[a] * data.interest[b] * self.z[a, b, k]
+            for a, b in combinations(top, 2)
+            for k in self._common(a, b)
+        )
+        ranks = {c: r for r, c in enumerate(sorted(set(capacity)))}
+        fit = sum(data.interest[i] * ranks[capacity[j]] * var for (i, _, j), var in self.x.items())
+        fit_range = sum(data.interest) * max(ranks.values(), default=0) + 1
+        self.ties = spread * fit_range - fit
+
+    def hint(self, placements: Sequence[Placement]) -> None:
+        data, m = self.data, self.model
+        m.ClearHints()
+        chosen = {
+            data.index[pl.proposal_id]: (data.round_index[pl.round_id], data.location_index[pl.location_id])
+            for pl in placements
+        }
+        for (i, k), var in self.y.items():
+            m.AddHint(var, chosen.get(i, (-1, -1))[0] == k)
+        for (i, k, j), var in self.x.items():
+            m.AddHint(var, chosen.get(i) == (k, j))
+        for (a, b, k), var in self.z.items():
+            m.AddHint(var, chosen.get(a, (-1,))[0] == k and chosen.get(b, (-2,))[0] == k)
+
+    def read(self, solver: cp_model.CpSolver) -> list[Placement]:
+        """The solution as placements; without location variables rooms come from :func:`seat`."""
+        data = self.data
+        rounds = {i: k for (i, k), var in self.y.items() if solver.BooleanValue(var)}
+        if not self.x:
+            return seat(data, rounds)
+        return [
+            Placement(data.proposals[i].id, data.rounds[k].id, data.locations[j].id)
+            for (i, k, j), var in self.x.items()
+            if solver.BooleanValue(var)
+        ]
+
+
+def seat(data: _Data, rounds: dict[int, int]) -> list[Placement]:
+    """Most interest into the largest room, round by round — optimal for the overflow of a fixed partition
+    (Σ max(0, interest − capacity) is convex in the difference, so the sorted matching minimises it)."""
+    placements = []
+    for k in range(len(data.rounds)):
+        here = sorted((i for i, rk in rounds.items() if rk == k), key=lambda i: (-data.interest[i], i))
+        for j, i in enumerate(here):
+            placements.append(Placement(data.proposals[i].id, data.rounds[k].id, data.locations[j].id))
+    return placements
+
+
+def canonical(data: _Data, placements: list[Placement]) -> list[Placement]:
+    """Relabel interchangeable rounds in order of first use (by popularity), as the symmetry breaking wants,
+    so that a plan from elsewhere (the greedy) is a valid hint; whole rounds swap, rooms and all."""
+    rename: dict[int, int] = {}
+    rounds = {data.index[pl.proposal_id]: data.round_index[pl.round_id] for pl in placements}
+    for group in data.interchangeable_rounds():
+        used: list[int] = []
+        for i in sorted(rounds):
+            if rounds[i] in group and rounds[i] not in used:
+                used.append(rounds[i])
+        used += [k for k in group if k not in used]
+        rename.update({data.rounds[old].id: data.rounds[new].id for old, new in zip(used, group, strict=True)})
+    return [Placement(pl.proposal_id, rename.get(pl.round_id, pl.round_id), pl.location_id) for pl in placements]
+
+
+class _Stages:
+    """Runs the solves one after another within one deadline and keeps the best placements so far."""
+
+    def __init__(self, workers: int, seed: int, deadline: float) -> None:
+        self.workers, self.seed, self.deadline = workers, seed, deadline
+        self.all_optimal = True
+
+    def solve(
+        self, model: _Model, objective: cp_model.LinearExprT, share: float, *, maximize: bool = False
+    ) -> tuple[cp_model.CpSolver, bool, bool]:
+        """(solver, found a solution, proven optimal)."""
+        if maximize:
+            model.model.Maximize(objective)
+        else:
+            model.model.Minimize(objective)
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = max(0.05, share * (self.deadline - time.perf_counter()))
+        solver.parameters.num_workers = self.workers
+        solver.parameters.random_seed = self.seed
+        solver.parameters.interleave_search = True
+        status = solver.Solve(model.model)
+        found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        optimal = status == cp_model.OPTIMAL
+        self.all_optimal &= optimal
+        return solver, found, optimal
+
+
+def solve(problem: PlanningInput, *, time_limit: float, workers: int, seed: int) -> Plan:
+    started = time.perf_counter()
+    deadline = started + time_limit
+    data = _Data(problem)
+    best = canonical(data, list(greedy_plan(problem).placements))
+    if not data.rounds or not data.locations or not data.proposals:
+        return build_plan(problem, [], status=Status.OPTIMAL, conflict_bound=0, seconds=_since(started))
+    stages = _Stages(workers, seed, deadline)
+
+    # Stage 0: as many proposals as possible; among those, the most wanted ones (total interest of the
+    # placed proposals, weighted below one proposal), so the choice of who stays out never saves conflicts.
+    first = _Model(data, with_locations=False)
+    first.hint(best)
+    total_interest = sum(data.interest)
+    wanted = first.placed_count * (total_interest + 1) + sum(
+        interest * placed for interest, placed in zip(data.interest, first.placed, strict=True)
+    )
+    solver, found, _ = stages.solve(first, wanted, _SHARE_PLACE, maximize=True)
+    if found and len(first.read(solver)) >= len(best):
+        best = first.read(solver)
+    chosen = {data.index[pl.proposal_id] for pl in best}
+    placed = len(chosen)
+    first.model.Add(wanted >= placed * (total_interest + 1) + sum(data.interest[i] for i in chosen))
+    if placed == len(data.proposals):
+        first.add_turan_cuts()
+
+    # Stage 1: fewest conflicts (plus weighted round changes when re-planning asks for stability).
+    objective = first.conflicts + problem.move_weight * first.round_moves
+    first.hint(best)
+    solver, found, _ = stages.solve(first, objective, _SHARE_CONFLICTS)
+    if found:
+        best = first.read(solver)
+        bound = int(solver.BestObjectiveBound() + 1 - 1e-6) if solver.BestObjectiveBound() > 0 else 0
+        value = round(solver.ObjectiveValue())
+    else:
+        bound, value = 0, _objective_value(data, problem, best)
+    primary_optimal = stages.all_optimal
+    chosen_final = {data.index[pl.proposal_id] for pl in best}
+
+    # Stages 2–4 on the model with locations: overflow, moves, ties.
+    second = _Model(data, with_locations=True)
+    second.model.Add(second.placed_count >= placed)
+    for i in range(len(data.proposals)):
+        # The same proposals as in stage 0 (stage 1 kept them: fewer would break the constraint above).
+        second.model.Add(second.placed[i] == (1 if i in chosen_final else 0))
+    second.model.Add(second.conflicts + problem.move_weight * second.round_moves <= value)
+    later: list[cp_model.LinearExprT] = [second.overflow]
+    if problem.current:
+        later.append(second.moves)
+    later.append(second.ties)
+    for objective in later:
+        second.hint(best)
+        solver, found, _ = stages.solve(second, objective, _SHARE_LATER)
+        if not found:
+            break
+        best = second.read(solver)
+        second.model.Add(objective <= round(solver.ObjectiveValue()))
+    status = Status.OPTIMAL if stages.all_optimal else Status.FEASIBLE if primary_optimal else Status.TIMEOUT
+    return build_plan(problem, best, status=status, conflict_bound=min(bound, value), seconds=_since(started))
+
+
+def _objective_value(data: _Data, problem: PlanningInput, placements: Sequence[Placement]) -> int:
+    """Stage-1 objective of a plan the solver did not produce (the greedy fallback)."""
+    rounds = {pl.proposal_id: pl.round_id for pl in placements}
+    conflicts = sum(
+        w
+        for (a, b), w in data.weights.items()
+        if data.proposals[a].id in rounds and rounds.get(data.proposals[a].id) == rounds.get(data.proposals[b].id)
+    )
+    now = {pl.proposal_id: pl.round_id for pl in placements}
+    moved = sum(1 for before in problem.current if now.get(before.proposal_id) != before.round_id)
+    return conflicts + problem.move_weight * moved
+
+
+def _since(started: float) -> float:
+    return time.perf_counter() - started
