@@ -149,7 +149,9 @@ def run(spec: Spec, time_limit: float) -> tuple[list[list[object]], list[tuple[s
 
 def main(argv: list[str] | None = None) -> bool:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="1 s per instance: a smoke test, not a measurement")
+    parser.add_argument(
+        "--quick", action="store_true", help="1 s per instance: a smoke test, not a measurement"
+    )
     parser.add_argument("--only", choices=[spec.name for spec in SPECS], help="run one instance only")
     args = parser.parse_args(argv)
     machine = platform.processor() or platform.machine()
@@ -165,7 +167,17 @@ def main(argv: list[str] | None = None) -> bool:
     print()
     print(
         table(
-            ("instance", "method", "placed", "conflicts", "overflow", "violations", "bound", "status", "time [s]"),
+            (
+                "instance",
+                "method",
+                "placed",
+                "conflicts",
+                "overflow",
+                "violations",
+                "bound",
+                "status",
+                "time [s]",
+            ),
             rows,
         )
     )

@@ -277,19 +277,28 @@ def unplaced_reason(problem: PlanningInput, proposal_id: int) -> Reason:
 
 
 def plan_sessions(
-    problem: PlanningInput, *, time_limit: float = 10.0, workers: int = 2, seed: int = 0
+    problem: PlanningInput,
+    *,
+    time_limit: float = 10.0,
+    workers: int = 2,
+    seed: int = 0,
+    deterministic: bool = False,
 ) -> Plan:
     """Compute a plan; see the module docstring for the rules and the objective.
 
     ``time_limit`` (seconds, wall clock) covers all stages; when it runs out the best plan found so far is
     returned (status ``timeout`` or ``feasible``). ``workers`` is CP-SAT's thread count (2 on the production
-    machine); ``seed`` its random seed. The search is deterministic for a given seed and worker count when it
-    finishes within the limit (CP-SAT's interleaved search, see ``planner_model.py``).
+    machine), ``seed`` its random seed. With several workers CP-SAT's threads race, so a search cut off by the
+    clock can end at a different plan from run to run (never a worse guarantee: the same stages, the same
+    rules). ``deterministic=True`` makes runs reproducible for a given seed and worker count: CP-SAT then
+    interleaves its workers in fixed batches and stops on its deterministic work count (``time_limit`` of
+    those units, the wall-clock limit stays as a safety net) — at the price of a somewhat weaker plan when
+    the time is short.
     """
     # Imported here so that importing the dataclasses does not load OR-Tools (the chat commands import them).
     from commands.sessions.planner_model import solve
 
-    return solve(problem, time_limit=time_limit, workers=workers, seed=seed)
+    return solve(problem, time_limit=time_limit, workers=workers, seed=seed, deterministic=deterministic)
 
 
 def build_plan(

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import random
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+import numpy as np
 
 from commands.sessions.planner import (
     Placement,
@@ -90,3 +93,84 @@ def greedy_plan(problem: PlanningInput) -> Plan:
     return build_plan(
         problem, placements, status=Status.FEASIBLE, conflict_bound=0, seconds=time.perf_counter() - started
     )
+
+
+def improve_rounds(problem: PlanningInput, placements: Sequence[Placement]) -> list[Placement]:
+    """Local search on the rounds of a valid plan: best improving move or swap until none is left.
+
+    Only conflicts count here (rooms are reassigned afterwards); every step keeps the hard rules, so the
+    result is a valid plan with no more conflicts than the input. This only polishes the solver's starting
+    hint: CP-SAT's own neighbourhood search starts from a far better point on large instances (1,000
+    participants, 80 proposals: it barely improves on the greedy in 20 s when started from it alone).
+    """
+    proposals = sorted(problem.proposals, key=lambda p: p.id)
+    if not placements or not problem.rounds:
+        return list(placements)
+    index = {p.id: i for i, p in enumerate(proposals)}
+    rounds = sorted(problem.rounds, key=lambda r: (r.order, r.id))
+    round_index = {r.id: k for k, r in enumerate(rounds)}
+    n, n_rounds, n_locations = len(proposals), len(rounds), len(problem.locations)
+    weights = np.zeros((n, n), dtype=np.int64)
+    for (a, b), w in pair_weights(proposals).items():
+        weights[index[a], index[b]] = weights[index[b], index[a]] = w
+    allowed = np.zeros((n, n_rounds), dtype=bool)
+    for pid, ok in allowed_rounds(problem).items():
+        allowed[index[pid], [round_index[r] for r in ok]] = True
+    where = np.full(n, -1)
+    for pl in placements:
+        where[index[pl.proposal_id]] = round_index[pl.round_id]
+    placed = np.flatnonzero(where >= 0)
+    busy: Counter[tuple[str, int]] = Counter((h, int(where[i])) for i in placed for h in proposals[i].hosts)
+
+    def hosts_free(i: int, k: int, leaving: int = -1) -> bool:
+        spare = proposals[leaving].hosts if leaving >= 0 else frozenset()
+        return all(busy[h, k] - (h in spare) == 0 for h in proposals[i].hosts)
+
+    def shift(i: int, k: int) -> None:
+        for h in proposals[i].hosts:
+            busy[h, int(where[i])] -= 1
+            busy[h, k] += 1
+        where[i] = k
+
+    while True:
+        one_hot = np.zeros((n, n_rounds), dtype=np.int64)
+        one_hot[placed, where[placed]] = 1
+        towards = weights @ one_hot  # towards[i, k]: conflicts i would have in round k
+        own = towards[placed, where[placed]]
+        counts = one_hot.sum(axis=0)
+        # Moves into rounds with a free location: (gain, proposal, round).
+        move_delta = towards[placed] - own[:, None]
+        move_delta[~allowed[placed] | (counts >= n_locations)[None, :]] = 0
+        # Swaps of two placed proposals in different rounds.
+        cross = towards[np.ix_(placed, where[placed])]  # cross[a, b] = towards[a, round of b]
+        swap_delta = cross - own[:, None] + cross.T - own[None, :] - 2 * weights[np.ix_(placed, placed)]
+        ok = allowed[np.ix_(placed, where[placed])] & allowed[np.ix_(placed, where[placed])].T
+        swap_delta[~ok | (where[placed][:, None] == where[placed][None, :])] = 0
+        candidates = sorted(
+            [
+                (int(move_delta[a, k]), 0, int(placed[a]), k)
+                for a, k in zip(*np.nonzero(move_delta < 0), strict=True)
+            ]
+            + [
+                (int(swap_delta[a, b]), 1, int(placed[a]), int(placed[b]))
+                for a, b in zip(*np.nonzero(swap_delta < 0), strict=True)
+                if a < b
+            ]
+        )
+        for _, kind, i, target in candidates:
+            if kind == 0 and hosts_free(i, target):
+                shift(i, target)
+                break
+            if kind == 1:
+                k_i, k_j = int(where[i]), int(where[target])
+                if hosts_free(i, k_j, leaving=target) and hosts_free(target, k_i, leaving=i):
+                    shift(i, k_j)
+                    shift(target, k_i)
+                    break
+        else:
+            break
+    # Rooms: whatever is free in the new round, largest first (the solver re-seats them anyway).
+    free = {k: sorted(problem.locations, key=lambda loc: (-loc.capacity, loc.id)) for k in range(n_rounds)}
+    return [
+        Placement(proposals[i].id, rounds[int(where[i])].id, free[int(where[i])].pop(0).id) for i in placed
+    ]

@@ -26,6 +26,7 @@ within the time limit (a cut-off at a wall-clock limit can still land at differe
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from itertools import combinations
@@ -41,12 +42,15 @@ from commands.sessions.planner import (
     build_plan,
     pair_weights,
 )
-from commands.sessions.planner_baselines import greedy_plan
+from commands.sessions.planner_baselines import greedy_plan, improve_rounds
 
 # Share of the remaining time each stage may use; the conflict stage is the hard one.
 _SHARE_PLACE = 0.2
 _SHARE_CONFLICTS = 0.75
 _SHARE_LATER = 0.5
+# Above this many pair × round variables only pairs with w > 0 get one (and no capacity cuts): the model
+# would take longer to build and presolve than it gains.
+_MAX_PAIR_VARIABLES = 20_000
 
 
 def turan(size: int, rounds: int) -> int:
@@ -82,7 +86,10 @@ class _Data:
         self.index, self.round_index = index, round_index
         self.location_index = {loc.id: j for j, loc in enumerate(self.locations)}
         # Members with the same interest set give the same cut; count them once.
-        sets = {tuple(sorted(index[p.id] for p in problem.proposals if m in p.interested)) for m in self._members()}
+        sets = {
+            tuple(sorted(index[p.id] for p in problem.proposals if m in p.interested))
+            for m in self._members()
+        }
         self.member_sets = sorted(s for s in sets if len(s) >= 2)
 
     def _members(self) -> set[str]:
@@ -99,9 +106,9 @@ class _Data:
 
 
 class _Model:
-    """One CP-SAT model; ``with_locations`` adds the location variables for the later stages."""
+    """One CP-SAT model: rounds only (stage 0), with pairs (conflicts), with locations (later stages)."""
 
-    def __init__(self, data: _Data, with_locations: bool) -> None:
+    def __init__(self, data: _Data, *, pairs: bool, locations: bool) -> None:
         self.data = data
         m = self.model = cp_model.CpModel()
         n_rounds, n_locations = len(data.rounds), len(data.locations)
@@ -117,9 +124,20 @@ class _Model:
                 if len(in_round) > 1:
                     m.AddAtMostOne(in_round)
         self.z: dict[tuple[int, int, int], cp_model.IntVar] = {}
-        for (a, b) in data.weights:
-            self._pair(a, b)
-        self.conflicts = sum(w * self.z[a, b, k] for (a, b), w in data.weights.items() for k in self._common(a, b))
+        n = len(data.proposals)
+        if not pairs:
+            pass
+        elif n * (n - 1) // 2 * n_rounds <= _MAX_PAIR_VARIABLES:
+            # Every pair, w = 0 ones too: the capacity cuts below need them all.
+            for a, b in combinations(range(n), 2):
+                self._pair(a, b)
+            self._capacity_cuts()
+        else:
+            for a, b in data.weights:
+                self._pair(a, b)
+        self.conflicts: cp_model.LinearExprT = sum(
+            w * self.z[a, b, k] for (a, b), w in data.weights.items() for k in self._common(a, b) if pairs
+        )
         self.placed_count = sum(self.placed)
         self.round_moves = self._round_moves()
         for group in data.interchangeable_rounds():
@@ -128,7 +146,7 @@ class _Model:
                 for k in group[position + 1 :]:
                     m.Add(self.y[i, k] == 0)
         self.x: dict[tuple[int, int, int], cp_model.IntVar] = {}
-        if with_locations:
+        if locations:
             self._locations()
 
     def _common(self, a: int, b: int) -> list[int]:
@@ -139,6 +157,29 @@ class _Model:
             if (a, b, k) not in self.z:
                 z = self.z[a, b, k] = self.model.NewBoolVar(f"z{a}_{b}_{k}")
                 self.model.AddBoolOr([self.y[a, k].Not(), self.y[b, k].Not(), z])
+
+    def _capacity_cuts(self) -> None:
+        """The round capacity Σ_q y[q, r] ≤ L multiplied by y[p, r] and by 1 − y[p, r] (RLT).
+
+        With z = y[p, r] · y[q, r] exact this gives Σ_q z[p, q, r] ≤ (L − 1) · y[p, r] and
+        Σ_q z[p, q, r] ≥ Σ_q y[q, r] − L · (1 − y[p, r]): a session in a full round has L − 1 partners in it.
+        Without them the LP relaxation sets y = 1/R and every z = 0; with them each session needs partners,
+        which lifts the proven bound (NTMY instance: 557 → ≈ 570 in 10 s).
+        """
+        data, m = self.data, self.model
+        n_locations = len(data.locations)
+        for (a, b, k), z in self.z.items():
+            m.AddImplication(z, self.y[a, k])
+            m.AddImplication(z, self.y[b, k])
+        for (i, k), y in self.y.items():
+            partners = [
+                self.z[min(i, q), max(i, q), k]
+                for q in range(len(data.proposals))
+                if (q, k) in self.y and q != i
+            ]
+            others = [self.y[q, k] for q in range(len(data.proposals)) if (q, k) in self.y and q != i]
+            m.Add(sum(partners) <= (n_locations - 1) * y)
+            m.Add(sum(partners) >= sum(others) - n_locations + n_locations * y)
 
     def _round_moves(self) -> cp_model.LinearExprT:
         data, moves = self.data, []
@@ -172,15 +213,17 @@ class _Model:
                 if len(here) > 1:
                     m.AddAtMostOne(here)
         capacity = [loc.capacity for loc in data.locations]
-        self.overflow = sum(
-            max(0, data.interest[i] - capacity[j]) * var for (i, _, j), var in self.x.items()
-        )
+        self.overflow = sum(max(0, data.interest[i] - capacity[j]) * var for (i, _, j), var in self.x.items())
         moves = []
         for before in data.problem.current:
             i = data.index.get(before.proposal_id)
             if i is None:
                 continue
-            key = (i, data.round_index.get(before.round_id, -1), data.location_index.get(before.location_id, -1))
+            key = (
+                i,
+                data.round_index.get(before.round_id, -1),
+                data.location_index.get(before.location_id, -1),
+            )
             moves.append(1 - self.x[key] if key in self.x else 1)
         self.moves = sum(moves)
         # Ties: the most popular sessions (as many as fill two rounds' worth of locations, at most 3 × rounds)
@@ -247,21 +290,26 @@ def canonical(data: _Data, placements: list[Placement]) -> list[Placement]:
             if rounds[i] in group and rounds[i] not in used:
                 used.append(rounds[i])
         used += [k for k in group if k not in used]
-        rename.update({data.rounds[old].id: data.rounds[new].id for old, new in zip(used, group, strict=True)})
-    return [Placement(pl.proposal_id, rename.get(pl.round_id, pl.round_id), pl.location_id) for pl in placements]
+        rename.update(
+            {data.rounds[old].id: data.rounds[new].id for old, new in zip(used, group, strict=True)}
+        )
+    return [
+        Placement(pl.proposal_id, rename.get(pl.round_id, pl.round_id), pl.location_id) for pl in placements
+    ]
 
 
 class _Stages:
-    """Runs the solves one after another within one deadline and keeps the best placements so far."""
+    """Runs the solves one after another within one deadline and keeps track of what was proven."""
 
-    def __init__(self, workers: int, seed: int, deadline: float) -> None:
+    def __init__(self, workers: int, seed: int, deadline: float, deterministic_budget: float | None) -> None:
         self.workers, self.seed, self.deadline = workers, seed, deadline
+        self.budget = deterministic_budget
         self.all_optimal = True
 
     def solve(
         self, model: _Model, objective: cp_model.LinearExprT, share: float, *, maximize: bool = False
-    ) -> tuple[cp_model.CpSolver, bool, bool]:
-        """(solver, found a solution, proven optimal)."""
+    ) -> tuple[cp_model.CpSolver, bool]:
+        """Solve with ``share`` of the remaining time; (solver, found a solution)."""
         if maximize:
             model.model.Maximize(objective)
         else:
@@ -270,67 +318,69 @@ class _Stages:
         solver.parameters.max_time_in_seconds = max(0.05, share * (self.deadline - time.perf_counter()))
         solver.parameters.num_workers = self.workers
         solver.parameters.random_seed = self.seed
-        solver.parameters.interleave_search = True
+        if self.budget is not None:
+            # Reproducible: interleaved workers and a limit in CP-SAT's deterministic work units.
+            solver.parameters.interleave_search = True
+            solver.parameters.max_deterministic_time = max(0.05, share * self.budget)
         status = solver.Solve(model.model)
-        found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-        optimal = status == cp_model.OPTIMAL
-        self.all_optimal &= optimal
-        return solver, found, optimal
+        if self.budget is not None:
+            self.budget = max(0.0, self.budget - solver.DeterministicTime())
+        self.all_optimal &= status == cp_model.OPTIMAL
+        return solver, status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
 
-def solve(problem: PlanningInput, *, time_limit: float, workers: int, seed: int) -> Plan:
+def solve(problem: PlanningInput, *, time_limit: float, workers: int, seed: int, deterministic: bool) -> Plan:
     started = time.perf_counter()
-    deadline = started + time_limit
     data = _Data(problem)
-    best = canonical(data, list(greedy_plan(problem).placements))
+    greedy = list(greedy_plan(problem).placements)
     if not data.rounds or not data.locations or not data.proposals:
         return build_plan(problem, [], status=Status.OPTIMAL, conflict_bound=0, seconds=_since(started))
-    stages = _Stages(workers, seed, deadline)
+    stages = _Stages(workers, seed, started + time_limit, time_limit if deterministic else None)
 
-    # Stage 0: as many proposals as possible; among those, the most wanted ones (total interest of the
-    # placed proposals, weighted below one proposal), so the choice of who stays out never saves conflicts.
-    first = _Model(data, with_locations=False)
-    first.hint(best)
+    # Stage 0: as many proposals as possible; among those the most wanted (total interest, weighted below
+    # one proposal), so which proposals stay out is never decided by conflicts. Skipped when the greedy
+    # places everything: nothing can beat that.
+    best = canonical(data, greedy)
     total_interest = sum(data.interest)
-    wanted = first.placed_count * (total_interest + 1) + sum(
-        interest * placed for interest, placed in zip(data.interest, first.placed, strict=True)
-    )
-    solver, found, _ = stages.solve(first, wanted, _SHARE_PLACE, maximize=True)
-    if found and len(first.read(solver)) >= len(best):
-        best = first.read(solver)
-    chosen = {data.index[pl.proposal_id] for pl in best}
-    placed = len(chosen)
-    first.model.Add(wanted >= placed * (total_interest + 1) + sum(data.interest[i] for i in chosen))
-    if placed == len(data.proposals):
+    if len(best) < len(data.proposals):
+        zeroth = _Model(data, pairs=False, locations=False)
+        zeroth.hint(best)
+        solver, found = stages.solve(zeroth, _wanted(zeroth, total_interest), _SHARE_PLACE, maximize=True)
+        if found and _wanted_value(data, zeroth.read(solver)) >= _wanted_value(data, best):
+            best = zeroth.read(solver)
+    wanted = _wanted_value(data, best)
+
+    # Stage 1: fewest conflicts (plus weighted round changes when re-planning asks for stability), starting
+    # from the stage-0 plan polished by local search.
+    first = _Model(data, pairs=True, locations=False)
+    first.model.Add(_wanted(first, total_interest) >= wanted)
+    if len(best) == len(data.proposals):
         first.add_turan_cuts()
-
-    # Stage 1: fewest conflicts (plus weighted round changes when re-planning asks for stability).
-    objective = first.conflicts + problem.move_weight * first.round_moves
+    best = canonical(data, improve_rounds(problem, best))
     first.hint(best)
-    solver, found, _ = stages.solve(first, objective, _SHARE_CONFLICTS)
+    value = _objective_value(data, problem, best)
+    solver, found = stages.solve(
+        first, first.conflicts + problem.move_weight * first.round_moves, _SHARE_CONFLICTS
+    )
+    bound = 0
     if found:
-        best = first.read(solver)
-        bound = int(solver.BestObjectiveBound() + 1 - 1e-6) if solver.BestObjectiveBound() > 0 else 0
-        value = round(solver.ObjectiveValue())
-    else:
-        bound, value = 0, _objective_value(data, problem, best)
+        bound = max(0, math.ceil(solver.BestObjectiveBound() - 1e-6))
+        if round(solver.ObjectiveValue()) <= value:
+            best, value = first.read(solver), round(solver.ObjectiveValue())
     primary_optimal = stages.all_optimal
-    chosen_final = {data.index[pl.proposal_id] for pl in best}
 
-    # Stages 2–4 on the model with locations: overflow, moves, ties.
-    second = _Model(data, with_locations=True)
-    second.model.Add(second.placed_count >= placed)
-    for i in range(len(data.proposals)):
-        # The same proposals as in stage 0 (stage 1 kept them: fewer would break the constraint above).
-        second.model.Add(second.placed[i] == (1 if i in chosen_final else 0))
+    # Stages 2–4 on the model with locations: overflow, moves, ties; each keeps the values before it.
+    second = _Model(data, pairs=True, locations=True)
+    second.model.Add(_wanted(second, total_interest) >= wanted)
     second.model.Add(second.conflicts + problem.move_weight * second.round_moves <= value)
     later: list[cp_model.LinearExprT] = [second.overflow]
     if problem.current:
         later.append(second.moves)
     later.append(second.ties)
+    best = seat(data, {data.index[pl.proposal_id]: data.round_index[pl.round_id] for pl in best})
     for objective in later:
         second.hint(best)
-        solver, found, _ = stages.solve(second, objective, _SHARE_LATER)
+        solver, found = stages.solve(second, objective, _SHARE_LATER)
         if not found:
             break
         best = second.read(solver)
@@ -339,16 +389,33 @@ def solve(problem: PlanningInput, *, time_limit: float, workers: int, seed: int)
     return build_plan(problem, best, status=status, conflict_bound=min(bound, value), seconds=_since(started))
 
 
+def _wanted(model: _Model, total_interest: int) -> cp_model.LinearExprT:
+    """Stage-0 objective: placed proposals first, their total interest second."""
+    interest = model.data.interest
+    return model.placed_count * (total_interest + 1) + sum(
+        count * placed for count, placed in zip(interest, model.placed, strict=True)
+    )
+
+
+def _wanted_value(data: _Data, placements: Sequence[Placement]) -> int:
+    interest = sum(data.interest[data.index[pl.proposal_id]] for pl in placements)
+    return len(placements) * (sum(data.interest) + 1) + interest
+
+
 def _objective_value(data: _Data, problem: PlanningInput, placements: Sequence[Placement]) -> int:
-    """Stage-1 objective of a plan the solver did not produce (the greedy fallback)."""
+    """Stage-1 objective of a plan the solver did not produce (greedy, local search)."""
     rounds = {pl.proposal_id: pl.round_id for pl in placements}
     conflicts = sum(
         w
         for (a, b), w in data.weights.items()
-        if data.proposals[a].id in rounds and rounds.get(data.proposals[a].id) == rounds.get(data.proposals[b].id)
+        if data.proposals[a].id in rounds
+        and rounds.get(data.proposals[a].id) == rounds.get(data.proposals[b].id)
     )
-    now = {pl.proposal_id: pl.round_id for pl in placements}
-    moved = sum(1 for before in problem.current if now.get(before.proposal_id) != before.round_id)
+    moved = sum(
+        1
+        for before in problem.current
+        if before.proposal_id in data.index and rounds.get(before.proposal_id) != before.round_id
+    )
     return conflicts + problem.move_weight * moved
 
 
