@@ -2,8 +2,9 @@
 
 Synthetic barcamps with fixed seeds, as in issue 16: NTMY-like (220 participants, 30 proposals, 3 rounds ×
 10 locations with 15–60 seats), small (40 / 8 / 2 × 4) and large (1,000 / 80 / 4 × 20). Every participant is
-interested in 2–8 proposals drawn with Zipf-like popularity (weight 1/rank); every proposal has a host, one
-in five a co-host, one in ten comes from a host with another proposal; 10 % of the hosts cannot make one round.
+interested in 2–8 proposals drawn with Zipf-like popularity (weight 1/rank); every proposal has a host,
+one in five a co-host, one in ten comes from a host with another proposal; 10 % of the hosts cannot make
+one round.
 
 Run with ``python -m benchmarks.planner`` (about a minute on 2 cores); ``--quick`` for small time limits.
 Hard-rule violations come from ``planner.violations``, which checks the plan against the input data and
@@ -17,7 +18,7 @@ import os
 import platform
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from commands.sessions.planner import (
@@ -110,11 +111,12 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 def run(spec: Spec, time_limit: float) -> tuple[list[list[object]], list[tuple[str, bool]]]:
     problem = instance(spec)
     plans: list[tuple[str, Plan, float]] = []
-    for name, method in (
+    methods: list[tuple[str, Callable[[], Plan]]] = [
         ("random", lambda: random_plan(problem, seed=spec.seed)),
         ("greedy", lambda: greedy_plan(problem)),
         ("planner", lambda: plan_sessions(problem, time_limit=time_limit, workers=2, seed=0)),
-    ):
+    ]
+    for name, method in methods:
         started = time.perf_counter()
         plan = method()
         plans.append((name, plan, time.perf_counter() - started))

@@ -109,9 +109,10 @@ class PlanningInput:
 class Status(enum.StrEnum):
     """How good the plan is known to be.
 
-    ``optimal``: every stage proven optimal. ``feasible``: placement and conflicts proven optimal, the time ran
-    out in a later stage (overflow, moves, ties). ``timeout``: the time ran out before the placement count or
-    the conflicts were proven; the plan is the best found so far (``conflict_bound`` says how far off it can be).
+    ``optimal``: every stage proven optimal. ``feasible``: placement and conflicts proven optimal, the time
+    ran out in a later stage (overflow, moves, ties). ``timeout``: the time ran out before the placement count
+    or the conflicts were proven; the plan is the best found so far (``conflict_bound`` says how far off it
+    can be).
     """
 
     OPTIMAL = "optimal"

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import combinations
 
 from ortools.sat.python import cp_model
@@ -51,6 +51,11 @@ _SHARE_LATER = 0.5
 # Above this many pair × round variables only pairs with w > 0 get one (and no capacity cuts): the model
 # would take longer to build and presolve than it gains.
 _MAX_PAIR_VARIABLES = 20_000
+
+
+def _total(terms: Iterable[cp_model.LinearExprT]) -> cp_model.LinearExpr:
+    """Σ of model terms as one CP-SAT expression (Python's sum() builds a chain and loses the types)."""
+    return cp_model.LinearExpr.sum(*terms)
 
 
 def turan(size: int, rounds: int) -> int:
@@ -112,17 +117,17 @@ class _Model:
         self.data = data
         m = self.model = cp_model.CpModel()
         n_rounds, n_locations = len(data.rounds), len(data.locations)
-        self.y = {(i, k): m.NewBoolVar(f"y{i}_{k}") for i, ok in enumerate(data.allowed) for k in ok}
-        self.placed = [sum(self.y[i, k] for k in ok) for i, ok in enumerate(data.allowed)]
+        self.y = {(i, k): m.new_bool_var(f"y{i}_{k}") for i, ok in enumerate(data.allowed) for k in ok}
+        self.placed = [_total(self.y[i, k] for k in ok) for i, ok in enumerate(data.allowed)]
         for i, ok in enumerate(data.allowed):
             if ok:
-                m.AddAtMostOne(self.y[i, k] for k in ok)
+                m.add_at_most_one(self.y[i, k] for k in ok)
         for k in range(n_rounds):
-            m.Add(sum(self.y[i, k] for i in range(len(data.proposals)) if (i, k) in self.y) <= n_locations)
+            m.add(_total(self.y[i, k] for i in range(len(data.proposals)) if (i, k) in self.y) <= n_locations)
             for own in data.hosted.values():
                 in_round = [self.y[i, k] for i in own if (i, k) in self.y]
                 if len(in_round) > 1:
-                    m.AddAtMostOne(in_round)
+                    m.add_at_most_one(in_round)
         self.z: dict[tuple[int, int, int], cp_model.IntVar] = {}
         n = len(data.proposals)
         if not pairs:
@@ -135,16 +140,16 @@ class _Model:
         else:
             for a, b in data.weights:
                 self._pair(a, b)
-        self.conflicts: cp_model.LinearExprT = sum(
+        self.conflicts = _total(
             w * self.z[a, b, k] for (a, b), w in data.weights.items() for k in self._common(a, b) if pairs
         )
-        self.placed_count = sum(self.placed)
+        self.placed_count = _total(self.placed)
         self.round_moves = self._round_moves()
         for group in data.interchangeable_rounds():
             members = [i for i, ok in enumerate(data.allowed) if group[0] in ok]
             for position, i in enumerate(members):
                 for k in group[position + 1 :]:
-                    m.Add(self.y[i, k] == 0)
+                    m.add(self.y[i, k] == 0)
         self.x: dict[tuple[int, int, int], cp_model.IntVar] = {}
         if locations:
             self._locations()
@@ -155,8 +160,8 @@ class _Model:
     def _pair(self, a: int, b: int) -> None:
         for k in self._common(a, b):
             if (a, b, k) not in self.z:
-                z = self.z[a, b, k] = self.model.NewBoolVar(f"z{a}_{b}_{k}")
-                self.model.AddBoolOr([self.y[a, k].Not(), self.y[b, k].Not(), z])
+                z = self.z[a, b, k] = self.model.new_bool_var(f"z{a}_{b}_{k}")
+                self.model.add_bool_or([self.y[a, k].negated(), self.y[b, k].negated(), z])
 
     def _capacity_cuts(self) -> None:
         """The round capacity Σ_q y[q, r] ≤ L multiplied by y[p, r] and by 1 − y[p, r] (RLT).
@@ -169,8 +174,8 @@ class _Model:
         data, m = self.data, self.model
         n_locations = len(data.locations)
         for (a, b, k), z in self.z.items():
-            m.AddImplication(z, self.y[a, k])
-            m.AddImplication(z, self.y[b, k])
+            m.add_implication(z, self.y[a, k])
+            m.add_implication(z, self.y[b, k])
         for (i, k), y in self.y.items():
             partners = [
                 self.z[min(i, q), max(i, q), k]
@@ -178,17 +183,18 @@ class _Model:
                 if (q, k) in self.y and q != i
             ]
             others = [self.y[q, k] for q in range(len(data.proposals)) if (q, k) in self.y and q != i]
-            m.Add(sum(partners) <= (n_locations - 1) * y)
-            m.Add(sum(partners) >= sum(others) - n_locations + n_locations * y)
+            m.add(_total(partners) <= (n_locations - 1) * y)
+            m.add(_total(partners) >= _total(others) - n_locations + n_locations * y)
 
-    def _round_moves(self) -> cp_model.LinearExprT:
-        data, moves = self.data, []
+    def _round_moves(self) -> cp_model.LinearExpr:
+        data = self.data
+        moves: list[cp_model.LinearExprT] = []
         for before in data.problem.current:
             i, k = data.index.get(before.proposal_id), data.round_index.get(before.round_id)
             if i is None:
                 continue  # a withdrawn proposal: nothing to keep
             moves.append(1 - self.y[i, k] if k is not None and (i, k) in self.y else 1)
-        return sum(moves)
+        return _total(moves)
 
     def add_turan_cuts(self) -> None:
         """Pigeonhole cuts per member interest set; valid only when every proposal is placed."""
@@ -197,74 +203,77 @@ class _Model:
             bound = turan(len(members), n_rounds)
             if bound:
                 same = [self.z[a, b, k] for a, b in combinations(members, 2) for k in self._common(a, b)]
-                self.model.Add(sum(same) >= bound)
+                self.model.add(_total(same) >= bound)
 
     def _locations(self) -> None:
         data, m = self.data, self.model
         n_locations = len(data.locations)
         for (i, k), y in self.y.items():
-            row = [m.NewBoolVar(f"x{i}_{k}_{j}") for j in range(n_locations)]
+            row = [m.new_bool_var(f"x{i}_{k}_{j}") for j in range(n_locations)]
             for j, var in enumerate(row):
                 self.x[i, k, j] = var
-            m.Add(sum(row) == y)
+            m.add(_total(row) == y)
         for k in range(len(data.rounds)):
             for j in range(n_locations):
                 here = [self.x[i, k, j] for i in range(len(data.proposals)) if (i, k, j) in self.x]
                 if len(here) > 1:
-                    m.AddAtMostOne(here)
+                    m.add_at_most_one(here)
         capacity = [loc.capacity for loc in data.locations]
-        self.overflow = sum(max(0, data.interest[i] - capacity[j]) * var for (i, _, j), var in self.x.items())
-        moves = []
+        self.overflow = _total(
+            max(0, data.interest[i] - capacity[j]) * var for (i, _, j), var in self.x.items()
+        )
+        moves: list[cp_model.LinearExprT] = []
         for before in data.problem.current:
-            i = data.index.get(before.proposal_id)
-            if i is None:
+            index = data.index.get(before.proposal_id)
+            if index is None:
                 continue
             key = (
-                i,
+                index,
                 data.round_index.get(before.round_id, -1),
                 data.location_index.get(before.location_id, -1),
             )
             moves.append(1 - self.x[key] if key in self.x else 1)
-        self.moves = sum(moves)
-        # Ties: the most popular sessions (as many as fill two rounds' worth of locations, at most 3 × rounds)
-        # apart, weighted by the product of their interest; larger rooms for more interest (rank of capacity).
+        self.moves = _total(moves)
+        # Ties: the 3 × rounds most popular sessions apart, weighted by the product of their interest (only
+        # those: pair variables for every pair would double the model for a tie-break); larger rooms for more
+        # interest (rank of the capacity).
         top = list(range(min(len(data.proposals), 3 * len(data.rounds))))
         for a, b in combinations(top, 2):
             self._pair(a, b)
-        spread = sum(
+        spread = _total(
             data.interest[a] * data.interest[b] * self.z[a, b, k]
             for a, b in combinations(top, 2)
             for k in self._common(a, b)
         )
         ranks = {c: r for r, c in enumerate(sorted(set(capacity)))}
-        fit = sum(data.interest[i] * ranks[capacity[j]] * var for (i, _, j), var in self.x.items())
+        fit = _total(data.interest[i] * ranks[capacity[j]] * var for (i, _, j), var in self.x.items())
         fit_range = sum(data.interest) * max(ranks.values(), default=0) + 1
         self.ties = spread * fit_range - fit
 
     def hint(self, placements: Sequence[Placement]) -> None:
         data, m = self.data, self.model
-        m.ClearHints()
+        m.clear_hints()  # type: ignore[no-untyped-call]  # untyped in OR-Tools 9.15
         chosen = {
             data.index[pl.proposal_id]: (data.round_index[pl.round_id], data.location_index[pl.location_id])
             for pl in placements
         }
         for (i, k), var in self.y.items():
-            m.AddHint(var, chosen.get(i, (-1, -1))[0] == k)
+            m.add_hint(var, chosen.get(i, (-1, -1))[0] == k)
         for (i, k, j), var in self.x.items():
-            m.AddHint(var, chosen.get(i) == (k, j))
+            m.add_hint(var, chosen.get(i) == (k, j))
         for (a, b, k), var in self.z.items():
-            m.AddHint(var, chosen.get(a, (-1,))[0] == k and chosen.get(b, (-2,))[0] == k)
+            m.add_hint(var, chosen.get(a, (-1,))[0] == k and chosen.get(b, (-2,))[0] == k)
 
     def read(self, solver: cp_model.CpSolver) -> list[Placement]:
         """The solution as placements; without location variables rooms come from :func:`seat`."""
         data = self.data
-        rounds = {i: k for (i, k), var in self.y.items() if solver.BooleanValue(var)}
+        rounds = {i: k for (i, k), var in self.y.items() if solver.boolean_value(var)}
         if not self.x:
             return seat(data, rounds)
         return [
             Placement(data.proposals[i].id, data.rounds[k].id, data.locations[j].id)
             for (i, k, j), var in self.x.items()
-            if solver.BooleanValue(var)
+            if solver.boolean_value(var)
         ]
 
 
@@ -311,9 +320,9 @@ class _Stages:
     ) -> tuple[cp_model.CpSolver, bool]:
         """Solve with ``share`` of the remaining time; (solver, found a solution)."""
         if maximize:
-            model.model.Maximize(objective)
+            model.model.maximize(objective)
         else:
-            model.model.Minimize(objective)
+            model.model.minimize(objective)
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = max(0.05, share * (self.deadline - time.perf_counter()))
         solver.parameters.num_workers = self.workers
@@ -322,9 +331,9 @@ class _Stages:
             # Reproducible: interleaved workers and a limit in CP-SAT's deterministic work units.
             solver.parameters.interleave_search = True
             solver.parameters.max_deterministic_time = max(0.05, share * self.budget)
-        status = solver.Solve(model.model)
+        status = solver.solve(model.model)
         if self.budget is not None:
-            self.budget = max(0.0, self.budget - solver.DeterministicTime())
+            self.budget = max(0.0, self.budget - solver.response_proto.deterministic_time)
         self.all_optimal &= status == cp_model.OPTIMAL
         return solver, status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
@@ -353,7 +362,7 @@ def solve(problem: PlanningInput, *, time_limit: float, workers: int, seed: int,
     # Stage 1: fewest conflicts (plus weighted round changes when re-planning asks for stability), starting
     # from the stage-0 plan polished by local search.
     first = _Model(data, pairs=True, locations=False)
-    first.model.Add(_wanted(first, total_interest) >= wanted)
+    first.model.add(_wanted(first, total_interest) >= wanted)
     if len(best) == len(data.proposals):
         first.add_turan_cuts()
     best = canonical(data, improve_rounds(problem, best))
@@ -364,15 +373,15 @@ def solve(problem: PlanningInput, *, time_limit: float, workers: int, seed: int,
     )
     bound = 0
     if found:
-        bound = max(0, math.ceil(solver.BestObjectiveBound() - 1e-6))
-        if round(solver.ObjectiveValue()) <= value:
-            best, value = first.read(solver), round(solver.ObjectiveValue())
+        bound = max(0, math.ceil(solver.best_objective_bound - 1e-6))
+        if round(solver.objective_value) <= value:
+            best, value = first.read(solver), round(solver.objective_value)
     primary_optimal = stages.all_optimal
 
     # Stages 2–4 on the model with locations: overflow, moves, ties; each keeps the values before it.
     second = _Model(data, pairs=True, locations=True)
-    second.model.Add(_wanted(second, total_interest) >= wanted)
-    second.model.Add(second.conflicts + problem.move_weight * second.round_moves <= value)
+    second.model.add(_wanted(second, total_interest) >= wanted)
+    second.model.add(second.conflicts + problem.move_weight * second.round_moves <= value)
     later: list[cp_model.LinearExprT] = [second.overflow]
     if problem.current:
         later.append(second.moves)
@@ -384,7 +393,7 @@ def solve(problem: PlanningInput, *, time_limit: float, workers: int, seed: int,
         if not found:
             break
         best = second.read(solver)
-        second.model.Add(objective <= round(solver.ObjectiveValue()))
+        second.model.add(objective <= round(solver.objective_value))
     status = Status.OPTIMAL if stages.all_optimal else Status.FEASIBLE if primary_optimal else Status.TIMEOUT
     return build_plan(problem, best, status=status, conflict_bound=min(bound, value), seconds=_since(started))
 
@@ -392,7 +401,7 @@ def solve(problem: PlanningInput, *, time_limit: float, workers: int, seed: int,
 def _wanted(model: _Model, total_interest: int) -> cp_model.LinearExprT:
     """Stage-0 objective: placed proposals first, their total interest second."""
     interest = model.data.interest
-    return model.placed_count * (total_interest + 1) + sum(
+    return model.placed_count * (total_interest + 1) + _total(
         count * placed for count, placed in zip(interest, model.placed, strict=True)
     )
 
