@@ -13,20 +13,24 @@ Variables (proposal p, round r, location l; only rounds all hosts of p can make 
 Stages are separate solves; each one's optimum (or best value when the time runs out) becomes a constraint
 of the next one and its solution the next one's hint, so a later stage never loses an earlier stage's value.
 
-Bounds. The LP relaxation of the AND-linearisation is weak (y = 1/R makes every z = 0), so when every
-proposal is placed each member's interest set S gets the pigeonhole cut Σ_{pairs in S} same-round ≥ T(|S|, R)
-— T being the fewest same-round pairs |S| sessions can have in R rounds (Turán). Rounds that no host's
-availability tells apart (and with no current plan) are interchangeable: proposal number i (by popularity)
-may only use the first i + 1 of them.
+Bounds. The LP relaxation of the AND-linearisation is weak (y = 1/R makes every z = 0). Two kinds of cuts lift
+it: when every proposal is placed, each member's interest set S gets the pigeonhole cut Σ_{pairs in S}
+same-round ≥ T(|S|, R), T being the fewest same-round pairs |S| sessions can have in R rounds (Turán); and the
+round capacity multiplied by y[p, r] (RLT, ``_capacity_cuts``). Rounds that no host's availability tells apart
+(and with no current plan) are interchangeable: proposal number i (by popularity) may only use the first
+i + 1 of them.
 
-Determinism: CP-SAT with several workers races its threads; ``interleave_search`` runs the same workers in
-deterministic batches, so a fixed seed and worker count give the same plan whenever the search finishes
-within the time limit (a cut-off at a wall-clock limit can still land at different points).
+Starting point: the greedy plan, polished by a move/swap local search (``improve_rounds``), is the hint of
+the conflict stage; CP-SAT's neighbourhood search continues from there.
+
+Determinism: a fixed seed and worker count; with ``deterministic`` the workers are interleaved in fixed
+batches and stopped on CP-SAT's deterministic work count (see ``plan_sessions``).
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 import time
 from collections.abc import Iterable, Sequence
 from itertools import combinations
@@ -64,6 +68,12 @@ def turan(size: int, rounds: int) -> int:
         return 0
     base, extra = divmod(size, rounds)
     return extra * (base + 1) * base // 2 + (rounds - extra) * base * (base - 1) // 2
+
+
+def pigeonhole_bound(problem: PlanningInput) -> int:
+    """Σ over members of T(#interests, #rounds): fewest conflicts of any plan that places every proposal."""
+    counts = Counter(member for proposal in problem.proposals for member in proposal.interested)
+    return sum(turan(count, len(problem.rounds)) for count in counts.values())
 
 
 class _Data:
@@ -371,9 +381,10 @@ def solve(problem: PlanningInput, *, time_limit: float, workers: int, seed: int,
     solver, found = stages.solve(
         first, first.conflicts + problem.move_weight * first.round_moves, _SHARE_CONFLICTS
     )
-    bound = 0
+    # The pigeonhole sum is itself a proven bound; on large instances CP-SAT's LP may not reach it in time.
+    bound = pigeonhole_bound(problem) if len(best) == len(data.proposals) else 0
     if found:
-        bound = max(0, math.ceil(solver.best_objective_bound - 1e-6))
+        bound = max(bound, math.ceil(solver.best_objective_bound - 1e-6))
         if round(solver.objective_value) <= value:
             best, value = first.read(solver), round(solver.objective_value)
     primary_optimal = stages.all_optimal

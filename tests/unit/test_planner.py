@@ -25,7 +25,7 @@ from commands.sessions.planner import (
     violations,
 )
 from commands.sessions.planner_baselines import greedy_plan, improve_rounds, random_plan
-from commands.sessions.planner_model import turan
+from commands.sessions.planner_model import pigeonhole_bound, turan
 
 
 def members(*names: str) -> frozenset[str]:
