@@ -30,8 +30,8 @@ batches and stopped on CP-SAT's deterministic work count (see ``plan_sessions``)
 from __future__ import annotations
 
 import math
-from collections import Counter
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import combinations
 

@@ -393,3 +393,15 @@ def test_random_tiny_instances_match_brute_force(problem):
     assert key(list(result.placements)) == min(key(candidate) for candidate in all_plans(problem))
     assert result.status is Status.OPTIMAL
     assert result.conflict_bound == result.conflicts
+
+
+def test_pigeonhole_bound_is_reached_when_interests_split_evenly():
+    # a wants 1, 2, 3 and there are 2 rounds: at least one pair — the bound 1 is tight here.
+    problem = PlanningInput(
+        proposals=tuple(Proposal(pid, interested=members("a")) for pid in (1, 2, 3)),
+        rounds=rounds(2),
+        locations=locations(5, 5),
+    )
+    assert pigeonhole_bound(problem) == 1
+    result = plan(problem)
+    assert result.conflicts == result.conflict_bound == 1
