@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small counts: a smoke test, not a measurement")
     parser.add_argument("--skip-matching", action="store_true", help="leave out benchmarks.matching")
+    parser.add_argument("--skip-planner", action="store_true", help="leave out benchmarks.planner")
     args = parser.parse_args(argv)
     print("# Benchmarks")
     print(f"\nMachine: {machine()}", flush=True)
@@ -39,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_matching:
         # The matching benchmark prints its own tables and has its own targets (docs/performance.md).
         subprocess.run([sys.executable, "-m", "benchmarks.matching"], check=False)
+    if not args.skip_planner:
+        # The session planner's own table and goals (docs/performance.md, "Session planner"); about a minute.
+        planner = [sys.executable, "-m", "benchmarks.planner", *(["--quick"] if args.quick else [])]
+        subprocess.run(planner, check=False)
     goals = ", ".join(f"{name} {'met' if ok else 'MISSED'}" for name, ok in results.items())
     print(f"\nGoals and checks: {goals}")
     print(f"Total time {time.perf_counter() - started:.0f} s; machine at the end: {machine()}")
