@@ -153,7 +153,7 @@ class MatrixBot:
         self.ready = asyncio.Event()
         self._synced = asyncio.Condition()
         self._stopping = False
-        self._pending_undecryptable: dict[str, MegolmEvent] = {}
+        self._pending_undecryptable: dict[str, list[MegolmEvent]] = {}
         self._told_undecryptable: set[str] = set()
         self._creators: dict[str, set[str]] = {}
         self._direct_rooms: set[str] = set()
@@ -751,32 +751,39 @@ class MatrixBot:
             event.sender,
             event.session_id,
         )
-        self._pending_undecryptable[event.session_id] = event
-        try:
-            await self.client.request_room_key(event)
-        except Exception as exc:  # a duplicate request raises; that is fine
-            log.debug("room key request: %s", exc)
+        # Every event of the session waits, in timeline order: a member's three commands (or a command and a
+        # reaction) sent before their key arrived all run when it does.
+        waiting = self._pending_undecryptable.setdefault(event.session_id, [])
+        waiting.append(event)
+        if len(waiting) == 1:
+            try:
+                await self.client.request_room_key(event)
+            except Exception as exc:  # a duplicate request raises; that is fine
+                log.debug("room key request: %s", exc)
         asyncio.get_running_loop().call_later(
-            10, lambda: asyncio.ensure_future(self._tell_undecryptable(room.room_id, event))
+            10, lambda: self.app.in_background(self._tell_undecryptable(room.room_id, event))
         )
 
     async def _guarded_to_device(self, event: Any) -> None:
-        try:
-            session_id = getattr(event, "session_id", None)
-            pending = self._pending_undecryptable.pop(session_id, None) if session_id else None
-            if pending is None:
-                return
-            decrypted = self.client.decrypt_event(pending)
-            room = self.client.rooms.get(pending.room_id)
-            if room is not None and isinstance(decrypted, RoomMessageText):
-                await self._on_message(room, decrypted)
-        except Exception:
-            log.exception("retrying decryption failed")
+        session_id = getattr(event, "session_id", None)
+        waiting = self._pending_undecryptable.pop(session_id, []) if session_id else []
+        for pending in waiting:
+            try:
+                decrypted = self.client.decrypt_event(pending)
+                room = self.client.rooms.get(pending.room_id)
+                handler = self._handler_for(decrypted)
+                if room is not None and handler is not None and handler != self._on_undecryptable:
+                    await self._run_handler(handler, room, decrypted)
+            except Exception:
+                log.exception("retrying decryption of %s failed", pending.event_id)
 
     async def _tell_undecryptable(self, room_id: str, event: MegolmEvent) -> None:
-        if event.session_id not in self._pending_undecryptable:
+        waiting = self._pending_undecryptable.get(event.session_id, [])
+        if event not in waiting:
             return  # the keys arrived meanwhile
-        del self._pending_undecryptable[event.session_id]
+        waiting.remove(event)
+        if not waiting:
+            del self._pending_undecryptable[event.session_id]
         if event.sender in self._told_undecryptable:
             return
         self._told_undecryptable.add(event.sender)

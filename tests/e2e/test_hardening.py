@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import uuid
 
 from tests.conftest import MemberFactory
 from tests.e2e.harness import BotProcess, module_bot
@@ -66,3 +68,40 @@ async def test_a_message_refused_for_good_is_marked_failed_and_listed(
         room_id=room, sender=hardbot.user_id, contains="den Rauswurf", timeout=60
     )
     assert fired.msgtype == "m.notice"
+
+
+async def test_every_command_waiting_for_its_key_runs_in_order_when_it_arrives(
+    bot: BotProcess, member_factory: MemberFactory
+) -> None:
+    member = await member_factory("spaet")
+    room = await member.create_room(invite=[bot.user_id], encrypted=True)
+    await member.wait_for_member(room, bot.user_id)
+    await member.command(room, "!hilfe")  # both sides know each other's devices; an Olm session exists
+    olm = member.client.olm
+    assert olm is not None
+    # A new Megolm session whose key reaches the bot only after the messages (as when a key is delayed on
+    # the way): the key message is made now (the ratchet at index 0) and sent later.
+    olm.create_outbound_group_session(room)
+    session = olm.outbound_group_sessions[room]
+    delayed_keys = [
+        to_device
+        for _, to_device in olm.share_group_session_parallel(
+            room, [bot.user_id], ignore_unverified_devices=True
+        )
+    ]
+    session.shared = True  # room_send encrypts with it without sharing it again
+    commands = ["!profil organisation Stadt Spät", "!profil themen OZG, KI", "!profil"]
+    sent = [await member.say(room, text) for text in commands]
+    await asyncio.sleep(1.5)  # the bot has received all three, undecryptable
+    for to_device in delayed_keys:
+        response = await member.client.send(
+            "PUT",
+            f"/_matrix/client/v3/sendToDevice/m.room.encrypted/late-{uuid.uuid4().hex}",
+            json.dumps(to_device),
+            headers={"Authorization": f"Bearer {member.client.access_token}"},
+        )
+        assert response.status == 200
+    replies = [await member.next_message(room_id=room, reply_to=event_id) for event_id in sent]
+    positions = [member.received.index(reply) for reply in replies]
+    assert positions == sorted(positions), "answered in the order they were sent"
+    assert "Stadt Spät" in replies[2].body
