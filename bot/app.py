@@ -39,6 +39,10 @@ def build_catalog(features: list[Feature]) -> Catalog:
     return Catalog.from_files(paths)
 
 
+class FatalError(Exception):
+    """The bot cannot go on without an operator (the message says what to do); the process exits non-zero."""
+
+
 class Locks:
     """One lock per thing (e.g. ``("sessions-event", 3)``), created on first use. The bot is one process with
     one event loop, so an asyncio lock serialises all changes to that thing."""
@@ -96,15 +100,27 @@ class App:
                 loop.add_signal_handler(sig, self._stop.set)
             except (NotImplementedError, RuntimeError):
                 pass
+        # SIGTERM must work before the first successful sync too (homeserver unreachable at start).
+        starting = asyncio.create_task(self.start(), name="start")
+        stopping = asyncio.create_task(self._stop.wait(), name="stop requested")
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            log.info("stop requested while starting")
+            starting.cancel()
         try:
-            await self.start()
+            await starting
+        except asyncio.CancelledError:
+            pass
         except BaseException:
-            await self.matrix.close()
+            stopping.cancel()
+            await self.shutdown()
             raise
         try:
-            await self._stop.wait()
+            await stopping
         finally:
             await self.shutdown()
+        if self.matrix.fatal_error:
+            raise FatalError(self.matrix.fatal_error)
 
     def request_stop(self) -> None:
         self._stop.set()

@@ -40,11 +40,16 @@ def run_bot(config: str | Path | None) -> int:
     async def main() -> None:
         await App(settings).run()
 
+    from bot.app import FatalError
+
     try:
         asyncio.run(main())
     except CrossSigningError as error:
         print(f"community-bot cannot start: {error}", file=sys.stderr)
         return 3
+    except FatalError as error:
+        print(f"community-bot stopped: {error}", file=sys.stderr)
+        return 4
     return 0
 
 

@@ -153,6 +153,8 @@ class MatrixBot:
         self.ready = asyncio.Event()
         self._synced = asyncio.Condition()
         self._stopping = False
+        # Set when the bot cannot go on (token revoked and no password): the process ends with this message.
+        self.fatal_error: str | None = None
         self._pending_undecryptable: dict[str, list[MegolmEvent]] = {}
         self._told_undecryptable: set[str] = set()
         self._creators: dict[str, set[str]] = {}
@@ -209,11 +211,41 @@ class MatrixBot:
             announce_recovery_key=announce_recovery_key,
         )
 
-    async def prepare_encryption(self) -> None:
+    async def _renew_login(self, *, soft_logout: bool) -> bool:
+        """The homeserver no longer accepts the access token (revoked, expired, device logged out): log in
+        again with the password — as the same device, which the homeserver keeps after a soft logout and
+        re-creates (without its keys) after a hard one. Without a password the bot stops with a message."""
+        cfg = self.app.settings.matrix
+        if cfg.password is None:
+            self.fatal_error = (
+                "The homeserver no longer accepts the bot's access token (M_UNKNOWN_TOKEN). Configure a new "
+                "[matrix] access_token and delete credentials.json in store_path, or set [matrix] password "
+                "(COMMUNITY_BOT_MATRIX__PASSWORD) so the bot can log in again by itself."
+            )
+            log.error("%s", self.fatal_error)
+            self._stopping = True
+            self.app.request_stop()
+            return False
+        kind = "soft logout" if soft_logout else "access token no longer valid"
+        log.warning("%s: logging in again as device %s", kind, self.client.device_id)
+        response = await self.client.login(cfg.password.get_secret_value(), device_name=cfg.device_name)
+        if not isinstance(response, LoginResponse):
+            log.error("logging in again failed: %s", getattr(response, "message", response))
+            return False
+        self._save_credentials()
+        await self.prepare_encryption(check_device_keys=True)
+        log.info("logged in again as %s, device %s", response.user_id, response.device_id)
+        return True
+
+    async def prepare_encryption(self, *, check_device_keys: bool = False) -> None:
         """Before the first sync: the device's keys are on the homeserver and cross-signed by the bot's
-        identity (created at the first start), so Element clients share room keys with it."""
+        identity (created at the first start), so Element clients share room keys with it.
+
+        ``check_device_keys``: after a new login the device may have been re-created without its keys."""
         if not self.client.olm:
             return
+        if check_device_keys and (await self.cross_signing().query_server()).device_keys is None:
+            self.client.olm.account.shared = False  # nio then uploads the device keys again
         if self.client.should_upload_keys:
             await self.client.keys_upload()
         status = await self.cross_signing().ensure()
@@ -284,6 +316,11 @@ class MatrixBot:
                 log.warning("sync failed: %s; retrying in %.0fs", exc, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
+                continue
+            if isinstance(response, SyncError) and response.status_code == "M_UNKNOWN_TOKEN":
+                if not await self._renew_login(soft_logout=bool(getattr(response, "soft_logout", False))):
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 30.0)
                 continue
             if isinstance(response, SyncError):
                 log.warning("sync error: %s; retrying in %.0fs", response.message, backoff)

@@ -8,6 +8,7 @@ identity — members' clients would warn about a changed identity."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import aiohttp
 from nio import AsyncClient
 
 from bot.crypto.keys import JsonDict, SigningKey, single_ed25519_key, verify_signature
@@ -220,14 +222,26 @@ class CrossSigning:
     # --- homeserver ----------------------------------------------------------------------------------------
 
     async def _request(self, method: str, path: str, body: JsonDict | None = None) -> tuple[int, JsonDict]:
+        """One API call; a homeserver that is down, overloaded or rate-limiting is waited for (the bot's
+        start waits with it, and a stop request cancels the wait)."""
         headers = {"Authorization": f"Bearer {self.client.access_token}"}
         data = json.dumps(body) if body is not None else None
-        response = await self.client.send(method, path, data, headers=headers)
-        try:
-            payload = await response.json(content_type=None)
-        except (ValueError, TypeError):
-            payload = {}
-        return response.status, payload if isinstance(payload, dict) else {}
+        backoff = 1.0
+        while True:
+            try:
+                response = await self.client.send(method, path, data, headers=headers)
+                try:
+                    payload = await response.json(content_type=None)
+                except (ValueError, TypeError, aiohttp.ContentTypeError):
+                    payload = {}
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                log.warning("homeserver not reachable (%s); retrying in %.0f s", exc, backoff)
+            else:
+                if response.status != 429 and response.status < 500:
+                    return response.status, payload if isinstance(payload, dict) else {}
+                log.warning("homeserver answered %s; retrying in %.0f s", response.status, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
 
     async def query_server(self) -> ServerIdentity:
         status, body = await self._request(

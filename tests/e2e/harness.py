@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import signal
@@ -29,6 +30,7 @@ from nio import (
 from nio.crypto.attachments import decrypt_attachment
 
 from bot.crypto import CrossSigning
+from bot.crypto.trust import cross_signed_devices
 from bot.devserver import Synapse, terminate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -257,6 +259,23 @@ class Member:
         found = find()
         assert found is not None
         return found
+
+
+async def published_identity(member: Member, user_id: str) -> tuple[str | None, set[str]]:
+    """The master key and the cross-signed devices of ``user_id``, as any member's client sees them."""
+    response = await member.client.send(
+        "POST",
+        "/_matrix/client/v3/keys/query",
+        json.dumps({"device_keys": {user_id: []}}),
+        headers={"Authorization": f"Bearer {member.client.access_token}"},
+    )
+    body: dict[str, Any] = await response.json()
+    master = body.get("master_keys", {}).get(user_id)
+    signed = cross_signed_devices(
+        user_id, master, body.get("self_signing_keys", {}).get(user_id), body["device_keys"].get(user_id, {})
+    )
+    master_key = next(iter(master["keys"].values())) if master else None
+    return master_key, signed
 
 
 class LoggedProcess:

@@ -9,14 +9,12 @@ import shutil
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from bot.crypto.trust import cross_signed_devices
 from bot.devserver import Synapse
 from tests.conftest import MemberFactory
-from tests.e2e.harness import BotProcess, Member
+from tests.e2e.harness import BotProcess, Member, published_identity
 
 RECOVERY_KEY = re.compile(r"^    (Es[1-9A-HJ-NP-Za-km-z]{2}(?: [1-9A-HJ-NP-Za-km-z]{4}){11})$", re.M)
 
@@ -35,23 +33,6 @@ def recovery_keys(bot: BotProcess) -> list[str]:
 
 def device_id(bot: BotProcess) -> str:
     return str(json.loads((bot.workdir / "store" / "credentials.json").read_text())["device_id"])
-
-
-async def published_identity(member: Member, user_id: str) -> tuple[str | None, set[str]]:
-    """The master key and the cross-signed devices of ``user_id``, as any member's client sees them."""
-    response = await member.client.send(
-        "POST",
-        "/_matrix/client/v3/keys/query",
-        json.dumps({"device_keys": {user_id: []}}),
-        headers={"Authorization": f"Bearer {member.client.access_token}"},
-    )
-    body: dict[str, Any] = await response.json()
-    master = body.get("master_keys", {}).get(user_id)
-    signed = cross_signed_devices(
-        user_id, master, body.get("self_signing_keys", {}).get(user_id), body["device_keys"].get(user_id, {})
-    )
-    master_key = next(iter(master["keys"].values())) if master else None
-    return master_key, signed
 
 
 async def answered_in_encrypted_room(member: Member, bot: BotProcess, room: str | None = None) -> str:

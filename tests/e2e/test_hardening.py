@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import uuid
+from pathlib import Path
 
+from bot.devserver import Synapse, free_port
 from tests.conftest import MemberFactory
-from tests.e2e.harness import BotProcess, module_bot
+from tests.e2e.harness import ROOT, BotProcess, module_bot, published_identity
 
 hardbot = module_bot("hardbot")
 
@@ -105,3 +112,85 @@ async def test_every_command_waiting_for_its_key_runs_in_order_when_it_arrives(
     positions = [member.received.index(reply) for reply in replies]
     assert positions == sorted(positions), "answered in the order they were sent"
     assert "Stadt Spät" in replies[2].body
+
+
+async def test_a_revoked_token_is_renewed_with_the_password_as_the_same_device(
+    hardbot: BotProcess, member_factory: MemberFactory
+) -> None:
+    member = await member_factory("logout")
+    room = await member.create_room(invite=[hardbot.user_id])
+    await member.wait_for_member(room, hardbot.user_id)
+    await member.command(room, "!hilfe")
+    before = credentials(hardbot)
+    # A hard logout: the homeserver deletes the device and its keys.
+    response = await member.client.send(
+        "POST",
+        "/_matrix/client/v3/logout",
+        "{}",
+        headers={"Authorization": f"Bearer {before['access_token']}"},
+    )
+    assert response.status == 200
+    await member.wait_until(lambda: credentials(hardbot)["access_token"] != before["access_token"], 90)
+    assert credentials(hardbot)["device_id"] == before["device_id"]
+    assert (await member.command(room, "!hilfe")).msgtype == "m.notice"
+    _, signed = await published_identity(member, hardbot.user_id)
+    assert before["device_id"] in signed, "the re-created device has its keys again and is cross-signed"
+
+
+async def test_a_revoked_token_without_password_stops_the_bot_with_a_message(
+    synapse: Synapse, workdir: Path, member_factory: MemberFactory
+) -> None:
+    process = BotProcess(synapse, workdir / "tokenbot", ["localhost"], localpart="tokenbot")
+    login = await member_factory("tokenwatch")
+    response = await login.client.send(
+        "POST",
+        "/_matrix/client/v3/login",
+        json.dumps(
+            {
+                "type": "m.login.password",
+                "identifier": {"type": "m.id.user", "user": process.user_id},
+                "password": process.password,
+            }
+        ),
+    )
+    token = (await response.json())["access_token"]
+    config = process.config_path.read_text()
+    process.config_path.write_text(
+        config.replace(f'password = "{process.password}"', f'access_token = "{token}"')
+    )
+    process.start()
+    await login.client.send(
+        "POST", "/_matrix/client/v3/logout", "{}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert process.process is not None
+    await login.wait_until(lambda: process.process is not None and process.process.poll() is not None, 90)
+    assert process.process.returncode == 4
+    assert "M_UNKNOWN_TOKEN" in process.log()
+    assert "access_token" in process.log()
+
+
+def test_sigterm_before_the_first_sync_ends_the_bot(synapse: Synapse, workdir: Path) -> None:
+    process = BotProcess(synapse, workdir / "unreachable", ["localhost"], localpart="unreachable")
+    dead = f"http://127.0.0.1:{free_port()}"
+    process.config_path.write_text(process.config_path.read_text().replace(synapse.url, dead))
+    with open(process.log_path, "ab") as log:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run", "--config", str(process.config_path)],
+            cwd=process.workdir,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        time.sleep(3)  # logging in against a homeserver that is not there: nio keeps retrying
+        assert child.poll() is None
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=20) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert "stop requested while starting" in process.log()
+
+
+def credentials(bot: BotProcess) -> dict[str, str]:
+    return dict(json.loads((bot.workdir / "store" / "credentials.json").read_text()))
