@@ -40,6 +40,9 @@ from tests.e2e.harness import BotProcess, Member
 
 GOAL_P50 = 1.1
 GOAL_P95 = 1.3
+# Encrypted rooms (issue 12): both bots pay for Megolm alike, so the bot's own work must stand out even less.
+GOAL_P50_ENCRYPTED = 1.05
+GOAL_P95_ENCRYPTED = 1.2
 INTERNAL_ERROR = ("Fehlernummer", "Error id")
 
 HAS_SESSIONS = importlib.util.find_spec("commands.sessions") is not None
@@ -196,7 +199,10 @@ def report(results: dict[str, Any], count: int) -> bool:
     for label, room, ours, floor, cpu in results["rows"]:
         a, b = summary_ms(ours), summary_ms(floor)
         r50, r95 = a["p50"] / b["p50"], a["p95"] / b["p95"]
-        met = r50 <= GOAL_P50 and r95 <= GOAL_P95
+        goal50, goal95 = (
+            (GOAL_P50_ENCRYPTED, GOAL_P95_ENCRYPTED) if room == "encrypted" else (GOAL_P50, GOAL_P95)
+        )
+        met = r50 <= goal50 and r95 <= goal95
         ok = ok and met
         rows.append(
             (label, room, a["p50"], a["p95"], a["p99"], b["p50"], b["p95"], b["p99"], r50, r95, verdict(met),
