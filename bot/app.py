@@ -76,6 +76,7 @@ class App:
         self.scheduler = create_scheduler(self)
         self.jobs = Jobs(self, self.scheduler)
         self._tasks: list[asyncio.Task[None]] = []
+        self._sync_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
         self.locks = Locks()
         self._stop = asyncio.Event()
@@ -131,7 +132,8 @@ class App:
         await self.matrix.login()
         since, _ = await asyncio.gather(self.matrix.load_sync_token(), self.matrix.prepare_encryption())
         storage_ready = asyncio.Event()
-        self._tasks.append(asyncio.create_task(self.matrix.run(since, storage_ready), name="sync"))
+        self._sync_task = asyncio.create_task(self.matrix.run(since, storage_ready), name="sync")
+        self._tasks.append(self._sync_task)
         await self.db.upgrade()
         await self.matrix.load_direct_rooms()
         storage_ready.set()
@@ -147,8 +149,12 @@ class App:
         log.info("community-bot is ready as %s", self.matrix.user_id)
 
     async def shutdown(self) -> None:
+        """Stop taking events first, then finish (or take back) what is queued, then store the position."""
         log.info("shutting down")
         self.matrix.stop()
+        if self._sync_task is not None:
+            self._sync_task.cancel()
+            await asyncio.gather(self._sync_task, return_exceptions=True)
         await self.router.drain()
         try:
             await self.matrix.save_current_token()

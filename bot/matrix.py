@@ -161,6 +161,7 @@ class MatrixBot:
         self._direct_rooms: set[str] = set()
         self._joined_at: dict[str, int | None] = {}
         self._token_saved_at = float("-inf")
+        self._dispatched_token: str | None = None
         self._queued_events: list[tuple[EventHandler, MatrixRoom, Any]] = []
         # Rooms the bot created for particular people (intros, session rooms): messages there wait until those
         # people have joined, so that their devices get the room keys. In memory: after a restart such rooms
@@ -386,13 +387,16 @@ class MatrixBot:
         # Written at most every few seconds: an older token only means events are delivered again, and the
         # processed-events table makes sure none is acted on twice.
         now = time.monotonic()
+        self._dispatched_token = response.next_batch
         if now - self._token_saved_at >= SYNC_TOKEN_SAVE_INTERVAL:
             await self.save_sync_token(response.next_batch)
             self._token_saved_at = now
 
     async def save_current_token(self) -> None:
-        if self.client.next_batch:
-            await self.save_sync_token(self.client.next_batch)
+        """At shutdown: the position after the last sync whose events were all handed to the router (nio's
+        own position may be ahead of a sync that was cut off while being dispatched)."""
+        if self._dispatched_token:
+            await self.save_sync_token(self._dispatched_token)
 
     async def _encryption_housekeeping(self) -> None:
         client = self.client

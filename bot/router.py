@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
 from nio import MatrixRoom, MegolmEvent, ReactionEvent, RedactionEvent, RoomMemberEvent
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import BindParameter
@@ -90,6 +90,14 @@ def command_text(event: Any) -> str:
     return "\n".join(lines).strip()
 
 
+@dataclass(eq=False)
+class QueuedJob:
+    """A command or reaction waiting in its room's queue, with the record that marks its event handled."""
+
+    job: Callable[[], Awaitable[None]]
+    claim: tuple[str, str] | None
+
+
 @dataclass(frozen=True)
 class Preferences:
     """The member's and the room's stored settings that shape a command's context."""
@@ -110,37 +118,69 @@ class Router:
                     if key in self.commands and self.commands[key] is not command:
                         raise ValueError(f"command name {name!r} is declared twice")
                     self.commands[key] = command
-        self._queues: dict[str, asyncio.Queue[Callable[[], Awaitable[None]]]] = {}
+        self._queues: dict[str, asyncio.Queue[QueuedJob]] = {}
+        self._not_started: set[QueuedJob] = set()
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._pending_joins: dict[tuple[str, str], datetime] = {}
 
     # --- queues: one worker per room keeps a room's commands in order -----------------------------------
 
-    def _submit(self, room_id: str, job: Callable[[], Awaitable[None]]) -> None:
+    def _submit(
+        self, room_id: str, job: Callable[[], Awaitable[None]], *, claim: tuple[str, str] | None = None
+    ) -> None:
+        """Queue ``job`` behind the room's earlier ones. ``claim`` ("command"/"reaction", event id) is the
+        record that marks the event handled: it is taken back if the job never starts (shutdown)."""
         queue = self._queues.get(room_id)
         if queue is None:
             queue = self._queues[room_id] = asyncio.Queue()
             self._workers[room_id] = asyncio.create_task(self._work(queue), name=f"room-worker {room_id}")
-        queue.put_nowait(job)
+        item = QueuedJob(job, claim)
+        self._not_started.add(item)
+        queue.put_nowait(item)
 
-    async def _work(self, queue: asyncio.Queue[Callable[[], Awaitable[None]]]) -> None:
+    async def _work(self, queue: asyncio.Queue[QueuedJob]) -> None:
         while True:
-            job = await queue.get()
+            item = await queue.get()
+            self._not_started.discard(item)
             try:
-                await job()
+                await item.job()
             except Exception:
                 log.exception("unhandled error in room worker")
             finally:
                 queue.task_done()
 
     async def drain(self, timeout: float = 20.0) -> None:
-        """Let queued commands finish (graceful shutdown)."""
+        """Let queued commands finish (graceful shutdown); those that cannot start in time are taken back,
+        so that the next start handles them (their events come again: the sync position is not past them)."""
         try:
             await asyncio.wait_for(asyncio.gather(*(q.join() for q in self._queues.values())), timeout)
         except TimeoutError:
-            log.warning("shutting down with unfinished commands")
+            log.warning(
+                "shutting down with %s commands not started; they run after the restart",
+                len(self._not_started),
+            )
         for task in self._workers.values():
             task.cancel()
+        await asyncio.gather(*self._workers.values(), return_exceptions=True)
+        await self._take_back_claims()
+
+    async def _take_back_claims(self) -> None:
+        claims = [item.claim for item in self._not_started if item.claim is not None]
+        self._not_started.clear()
+        if not claims:
+            return
+        commands = [event_id for kind, event_id in claims if kind == "command"]
+        reactions = [event_id for kind, event_id in claims if kind == "reaction"]
+        try:
+            async with self.app.db.transaction() as connection:
+                if commands:
+                    await connection.execute(
+                        delete(ProcessedEvent).where(ProcessedEvent.event_id.in_(commands))
+                    )
+                if reactions:
+                    await connection.execute(delete(Reaction).where(Reaction.event_id.in_(reactions)))
+        except Exception:
+            log.exception("could not take back %s unfinished commands", len(claims))
 
     # --- messages -----------------------------------------------------------------------------------------
 
@@ -170,7 +210,11 @@ class Router:
         preferences = await self._claim(event.event_id, room.room_id, event.sender)
         if preferences is None:
             return
-        self._submit(room.room_id, lambda: self.dispatch(room, event, invocation, preferences))
+        self._submit(
+            room.room_id,
+            lambda: self.dispatch(room, event, invocation, preferences),
+            claim=("command", event.event_id),
+        )
 
     async def _claim(self, event_id: str, room_id: str, sender: str) -> Preferences | None:
         """Record the event as handled, and read what the context needs, in one transaction.
@@ -368,6 +412,7 @@ class Router:
         self._submit(
             room.room_id,
             lambda: self._react(room, event.sender, event.key, True, kind, ref_id, event.reacts_to),
+            claim=("reaction", event.event_id),
         )
 
     async def on_redaction(self, room: MatrixRoom, event: RedactionEvent) -> None:

@@ -63,7 +63,7 @@ class RecordingMatrix:
     async def joined_at_ms(self, room_id: str) -> int | None:
         return None
 
-    async def wait_for_invitees(self, room_id: str, *, since: Any, limit: Any) -> bool:
+    async def wait_for_invitees(self, room_id: str, *, since: Any, limit: Any, for_user: Any = None) -> bool:
         return False
 
     async def send_event(self, room_id: str, event_type: str, content: dict[str, Any], *, txn_id: str) -> str:
