@@ -162,6 +162,7 @@ class MatrixBot:
         self._joined_at: dict[str, int | None] = {}
         self._token_saved_at = float("-inf")
         self._dispatched_token: str | None = None
+        self._left_rooms: set[str] = set()
         self._queued_events: list[tuple[EventHandler, MatrixRoom, Any]] = []
         # Rooms the bot created for particular people (intros, session rooms): messages there wait until those
         # people have joined, so that their devices get the room keys. In memory: after a restart such rooms
@@ -346,6 +347,7 @@ class MatrixBot:
         /messages between the previous sync position and the timeline's start, so no command is lost and
         the order of a room's commands (wait lists!) is kept."""
         queued, self._queued_events = self._queued_events, []
+        self._note_left_rooms(response)
         if previous is None:
             # A fresh bot (no stored position) starts now: what its first sync shows happened before it ran —
             # old commands are not answered, old joins are not new members. Invites and room upgrades are
@@ -365,6 +367,21 @@ class MatrixBot:
             await self.app.router.record_joins()
         except Exception:
             log.exception("recording room joins failed")
+
+    def _note_left_rooms(self, response: SyncResponse) -> None:
+        """Rooms the bot left, was kicked or banned from (nio keeps them as if nothing happened): nothing is
+        sent there any more — queued and scheduled messages fail at once instead of being retried."""
+        for room_id, info in response.rooms.leave.items():
+            events = [*info.state, *info.timeline.events]
+            own = [e for e in events if isinstance(e, RoomMemberEvent) and e.state_key == self.client.user_id]
+            membership = own[-1].membership if own else "leave"
+            if membership not in ("leave", "ban") or room_id in self._left_rooms:
+                continue
+            by = own[-1].sender if own else "?"
+            how = "banned" if membership == "ban" else ("left" if by == self.client.user_id else "kicked")
+            log.info("%s %s (by %s): messages for it are dropped", how, room_id, by)
+            self._left_rooms.add(room_id)
+            self.client.rooms.pop(room_id, None)
 
     async def _fill_gap(self, room_id: str, start: str, end: str) -> list[Any]:
         missed: list[Any] = []
@@ -455,6 +472,7 @@ class MatrixBot:
                 setting.direct = setting.direct or direct
         if direct:
             self._direct_rooms.add(room_id)
+        self._left_rooms.discard(room_id)
         self._joined_at[room_id] = int(now.timestamp() * 1000)
 
     async def load_direct_rooms(self) -> None:
@@ -614,6 +632,8 @@ class MatrixBot:
         return bool(self._awaited_invitees(room_id, for_user))
 
     async def send_event(self, room_id: str, event_type: str, content: dict[str, Any], *, txn_id: str) -> str:
+        if room_id in self._left_rooms:
+            raise PermanentSendError("M_FORBIDDEN", "the bot is no longer in this room")
         room = self.client.rooms.get(room_id)
         if room is None:
             room = await self.wait_for_room(room_id)

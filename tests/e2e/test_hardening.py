@@ -66,6 +66,7 @@ async def test_a_message_refused_for_good_is_marked_failed_and_listed(
     assert "Rauswurf" not in listed, "the operator's list shows no message text"
     log = hardbot.log()
     assert log.count("refused by the homeserver for good") == 1
+    assert f"kicked {room}" in log, "the bot noticed that it was kicked"
     # Back in the room, the operator can send it after all.
     await member.invite(room, hardbot.user_id)
     await member.wait_for_member(room, hardbot.user_id)
