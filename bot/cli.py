@@ -131,6 +131,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "check-config":
         print(f"Configuration OK: {settings.matrix.user_id} on {settings.matrix.homeserver}")
+        if not settings.matrix.allowed_inviters:
+            print(
+                "Warning: [matrix] allowed_inviters is empty, so only [bot] admins and moderators can invite "
+                "the bot. List your network's servers or people there if more may bring it into rooms."
+            )
         return 0
     if args.command == "crypto":
         return crypto_command(settings, args.action)

@@ -108,11 +108,14 @@ def announce_recovery_key(recovery_key: str) -> None:
     )
 
 
-def is_allowed_inviter(inviter: str, allowed: list[str], own_server: str) -> bool:
-    """``allowed`` holds server names (``example.org``) and user IDs; empty means the bot's own server."""
-    rules = allowed or [own_server]
+def is_allowed_inviter(inviter: str, allowed: list[str], trusted: set[str]) -> bool:
+    """``allowed`` holds server names (``example.org``) and user IDs. Empty means: only ``trusted`` people
+    (the configured admins and moderators) — the network is a protected space, and whoever brings the bot into
+    a room becomes that room's moderator."""
+    if not allowed:
+        return inviter in trusted
     server = inviter.split(":", 1)[1] if ":" in inviter else ""
-    return any(inviter == rule if rule.startswith("@") else server == rule for rule in rules)
+    return any(inviter == rule if rule.startswith("@") else server == rule for rule in allowed)
 
 
 class BotStore(DefaultStore):  # type: ignore[misc]
@@ -132,7 +135,9 @@ class MatrixBot:
         self.app = app
         cfg = app.settings.matrix
         self.store_path = Path(cfg.store_path)
-        self.store_path.mkdir(parents=True, exist_ok=True)
+        # The store holds the device's keys, the access token and the cross-signing keys: owner only.
+        self.store_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(self.store_path, 0o700)
         client_config = AsyncClientConfig(
             encryption_enabled=cfg.encryption,
             store=BotStore,
@@ -268,8 +273,11 @@ class MatrixBot:
             "access_token": self.client.access_token,
         }
         tmp = self.credentials_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data))
-        os.chmod(tmp, 0o600)
+        # Created with mode 0600, never readable by others, not even between writing and renaming.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(json.dumps(data))
+        os.chmod(tmp, 0o600)  # an older file of that name may have had other bits
         tmp.replace(self.credentials_file)
 
     # --- sync loop -----------------------------------------------------------------------------------------
@@ -776,7 +784,7 @@ class MatrixBot:
             return
         cfg = self.app.settings.matrix
         inviter = event.sender
-        if is_allowed_inviter(inviter, cfg.allowed_inviters, cfg.server_name):
+        if is_allowed_inviter(inviter, cfg.allowed_inviters, self._trusted_people()):
             response = await self.client.join(room.room_id)
             if isinstance(response, JoinError):
                 log.warning(
@@ -790,10 +798,18 @@ class MatrixBot:
             log.warning("rejected invite to %s from not-allowed inviter %s", room.room_id, inviter)
             await self.client.room_leave(room.room_id)
 
+    def _trusted_people(self) -> set[str]:
+        bot = self.app.settings.bot
+        return {*bot.admins, *bot.moderators}
+
     async def _on_tombstone(self, room: MatrixRoom, event: RoomUpgradeEvent) -> None:
+        # An upgrade is followed when it comes from someone who may invite the bot, or from a moderator of
+        # the old room (who could have invited it there anyway).
         cfg = self.app.settings.matrix
-        if not event.replacement_room or not is_allowed_inviter(
-            event.sender, cfg.allowed_inviters, cfg.server_name
+        if not event.replacement_room:
+            return
+        if not is_allowed_inviter(event.sender, cfg.allowed_inviters, self._trusted_people()) and (
+            await self.power_level(room.room_id, event.sender) < self.app.settings.bot.moderator_power_level
         ):
             return
         response = await self.client.join(event.replacement_room)

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -195,3 +196,33 @@ def test_sigterm_before_the_first_sync_ends_the_bot(synapse: Synapse, workdir: P
 
 def credentials(bot: BotProcess) -> dict[str, str]:
     return dict(json.loads((bot.workdir / "store" / "credentials.json").read_text()))
+
+
+async def test_empty_allowed_inviters_means_admins_and_moderators_only(
+    synapse: Synapse, workdir: Path, member_factory: MemberFactory
+) -> None:
+    admin = await member_factory("chefin")
+    stranger = await member_factory("fremd")
+    process = BotProcess(
+        synapse,
+        workdir / "closedbot",
+        [],
+        localpart="closedbot",
+        extra_config=f'\n[bot]\nadmins = ["{admin.user_id}"]\n',
+    )
+    process.start()
+    try:
+        refused_room = await stranger.create_room(invite=[process.user_id])
+        accepted_room = await admin.create_room(invite=[process.user_id])
+        await admin.wait_for_member(accepted_room, process.user_id)
+        assert (await admin.command(accepted_room, "!hilfe")).msgtype == "m.notice"
+        await stranger.wait_until(
+            lambda: process.user_id not in stranger.client.rooms[refused_room].invited_users
+        )
+        assert process.user_id not in stranger.client.rooms[refused_room].users
+        assert f"rejected invite to {refused_room}" in process.log()
+        store = process.workdir / "store"
+        assert stat.S_IMODE(store.stat().st_mode) == 0o700
+        assert stat.S_IMODE((store / "credentials.json").stat().st_mode) == 0o600
+    finally:
+        process.stop()

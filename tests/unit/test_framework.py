@@ -134,7 +134,8 @@ def test_command_text_uses_pills_and_drops_reply_fallback() -> None:
 @pytest.mark.parametrize(
     ("inviter", "allowed", "expected"),
     [
-        ("@anna:example.org", [], True),
+        ("@anna:example.org", [], True),  # a configured admin or moderator
+        ("@bert:example.org", [], False),  # same server, but not trusted: empty means admins/moderators only
         ("@eve:evil.example", [], False),
         ("@eve:evil.example", ["@eve:evil.example"], True),
         ("@bob:other.org", ["other.org"], True),
@@ -142,4 +143,4 @@ def test_command_text_uses_pills_and_drops_reply_fallback() -> None:
     ],
 )
 def test_allowed_inviters(inviter: str, allowed: list[str], expected: bool) -> None:
-    assert is_allowed_inviter(inviter, allowed, "example.org") is expected
+    assert is_allowed_inviter(inviter, allowed, {"@anna:example.org"}) is expected
