@@ -85,6 +85,10 @@ class BotConfig(_Section):
     moderator_power_level: int = 50
     # Commands sent while the bot was briefly down are still answered if they are at most this old.
     command_max_age_minutes: int = Field(default=10, ge=0)
+    # Per member: a burst of this many commands, then this many per minute (a person typing never notices;
+    # a script or a flood does). Over the limit one polite notice, then silence until it recovers.
+    command_burst: int = Field(default=10, ge=1)
+    commands_per_minute: float = Field(default=60.0, gt=0)
 
     @field_validator("timezone")
     @classmethod

@@ -22,6 +22,7 @@ from sqlalchemy.sql.elements import BindParameter
 from bot.context import CommandContext, ReactionContext
 from bot.framework import Command, CommandError, fold, parse_arguments
 from bot.i18n import normalize_language
+from bot.ratelimit import RateLimiter, Verdict
 from bot.sender import pill
 from storage.models import BotMessage, Member, ProcessedEvent, Reaction, RoomMembership, RoomSetting
 
@@ -120,6 +121,8 @@ class Router:
                     self.commands[key] = command
         self._queues: dict[str, asyncio.Queue[QueuedJob]] = {}
         self._not_started: set[QueuedJob] = set()
+        bot = app.settings.bot
+        self.limiter = RateLimiter(bot.command_burst, bot.commands_per_minute)
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._pending_joins: dict[tuple[str, str], datetime] = {}
 
@@ -210,10 +213,25 @@ class Router:
         preferences = await self._claim(event.event_id, room.room_id, event.sender)
         if preferences is None:
             return
+        verdict = self.limiter.take(event.sender)
+        if verdict is not Verdict.ALLOW:
+            if verdict is Verdict.NOTIFY:
+                log.info("%s is over the command limit; ignoring their commands for a moment", event.sender)
+                self._submit(room.room_id, lambda: self._tell_rate_limited(room, event, preferences))
+            return
         self._submit(
             room.room_id,
             lambda: self.dispatch(room, event, invocation, preferences),
             claim=("command", event.event_id),
+        )
+
+    async def _tell_rate_limited(self, room: MatrixRoom, event: Any, preferences: Preferences) -> None:
+        ctx = await self.context_for(room, event.sender, event.event_id, hint=None, preferences=preferences)
+        await self.app.sender.send(
+            ctx.t("core_rate_limited", user=pill(event.sender)),
+            room_id=room.room_id,
+            reply_to=event.event_id,
+            mentions=(event.sender,),
         )
 
     async def _claim(self, event_id: str, room_id: str, sender: str) -> Preferences | None:

@@ -79,6 +79,8 @@ def make_app(tmp_path: Path) -> App:
             "store_path": str(tmp_path / "store"),
         },
         storage={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"},  # type: ignore[arg-type]
+        # Fuzzing sends thousands of commands from one sender; the limit has its own tests.
+        bot={"command_burst": 1_000_000},  # type: ignore[arg-type]
     )
     app = App(settings)
     app.matrix = RecordingMatrix()  # type: ignore[assignment]

@@ -13,11 +13,13 @@ import time
 import uuid
 from pathlib import Path
 
+from bot.app import build_catalog, discover_features
 from bot.devserver import Synapse, free_port
 from tests.conftest import MemberFactory
 from tests.e2e.harness import ROOT, BotProcess, module_bot, published_identity
 
 hardbot = module_bot("hardbot")
+CATALOG = build_catalog(discover_features())
 
 
 async def test_a_pending_invite_does_not_delay_answers_in_a_community_room(
@@ -224,5 +226,42 @@ async def test_empty_allowed_inviters_means_admins_and_moderators_only(
         store = process.workdir / "store"
         assert stat.S_IMODE(store.stat().st_mode) == 0o700
         assert stat.S_IMODE((store / "credentials.json").stat().st_mode) == 0o600
+    finally:
+        process.stop()
+
+
+async def test_a_member_flooding_commands_is_slowed_down_others_are_not(
+    synapse: Synapse, workdir: Path, member_factory: MemberFactory
+) -> None:
+    process = BotProcess(
+        synapse,
+        workdir / "limitbot",
+        ["localhost"],
+        localpart="limitbot",
+        # One command per 10 s after the burst: the flood below takes far less, however slow the machine.
+        env={"COMMUNITY_BOT_BOT__COMMAND_BURST": "10", "COMMUNITY_BOT_BOT__COMMANDS_PER_MINUTE": "6"},
+    )
+    process.start()
+    try:
+        flooder = await member_factory("flut")
+        calm = await member_factory("ruhig")
+        room = await flooder.create_room(invite=[process.user_id, calm.user_id])
+        await calm.join(room)
+        await flooder.wait_for_member(room, process.user_id)
+        sent = [await flooder.say(room, f"!profil themen Thema {n}") for n in range(20)]
+        # A room's commands are handled in order: once the calm member's later command is answered, every
+        # flood command has been answered or dropped.
+        answer = await calm.command(room, "!hilfe")
+        assert answer.msgtype == "m.notice", "another member is answered meanwhile"
+        await flooder.wait_until(lambda: any(r.event_id == answer.event_id for r in flooder.received))
+        replies = {r.in_reply_to: r for r in flooder.received if r.sender == process.user_id}
+        notice_text = CATALOG.translator("de")("core_rate_limited", user="")
+        notices = [e for e in sent if e in replies and replies[e].body.endswith(notice_text)]
+        answered = [e for e in sent if e in replies and e not in notices]
+        assert sent[:10] == answered[:10], "the burst is answered"
+        assert len(notices) == 1, "one polite notice, then silence"
+        assert len(answered) + len(notices) <= 13, "the rest of the flood is dropped"
+        await asyncio.sleep(10)  # the bucket refills at one command per 10 s
+        assert (await flooder.command(room, "!hilfe")).msgtype == "m.notice"
     finally:
         process.stop()
