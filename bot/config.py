@@ -89,6 +89,8 @@ class BotConfig(_Section):
     # a script or a flood does). Over the limit one polite notice, then silence until it recovers.
     command_burst: int = Field(default=10, ge=1)
     commands_per_minute: float = Field(default=60.0, gt=0)
+    # Files members send the bot (program imports, bingo prompts): larger ones are refused unread.
+    max_file_kb: int = Field(default=1024, ge=1)
 
     @field_validator("timezone")
     @classmethod

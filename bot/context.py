@@ -90,7 +90,14 @@ class CommandContext:
         if content.get("msgtype") != "m.file" and "file" not in content and "url" not in content:
             return None
         name = str(content.get("filename") or content.get("body") or "upload")
-        return name, await self.app.matrix.download(content)
+        from bot.matrix import FileTooLarge
+
+        try:
+            return name, await self.app.matrix.download(content)
+        except FileTooLarge as error:
+            raise CommandError(
+                "core_file_too_large", size_kb=-(-error.size // 1024), max_kb=error.limit // 1024
+            ) from None
 
     async def direct(self, markdown: str, *, track: tuple[str, int | None] | None = None) -> int:
         """Send to the member's direct chat with the bot (created on first use)."""

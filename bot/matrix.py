@@ -85,6 +85,15 @@ class MatrixError(Exception):
 PERMANENT_SEND_ERRORS = frozenset({"M_TOO_LARGE", "M_FORBIDDEN", "M_NOT_FOUND", "M_BAD_JSON", "M_NOT_JSON"})
 
 
+class FileTooLarge(MatrixError):
+    """An attachment over ``[bot] max_file_kb``: refused before it is read completely."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"file of {size} bytes is over the limit of {limit} bytes")
+        self.size = size
+        self.limit = limit
+
+
 class PermanentSendError(MatrixError):
     """The homeserver refused an event for good (``errcode`` in :data:`PERMANENT_SEND_ERRORS`)."""
 
@@ -691,22 +700,40 @@ class MatrixBot:
             content["url"] = response.content_uri
         return content
 
-    async def download(self, content: dict[str, Any]) -> bytes:
-        """Fetch (and decrypt) the file of an m.file event's content."""
+    async def download(self, content: dict[str, Any], *, limit: int | None = None) -> bytes:
+        """Fetch (and decrypt) the file of an m.file event's content, at most ``limit`` bytes
+        (``[bot] max_file_kb``): checked against the declared size, the Content-Length and while reading, so
+        a 23 MB upload is refused before it is in memory."""
+        from nio.api import Api
         from nio.crypto.attachments import decrypt_attachment
 
+        limit = limit if limit is not None else self.app.settings.bot.max_file_kb * 1024
         encrypted = content.get("file")
         url = encrypted["url"] if encrypted else content.get("url")
-        if not url:
+        if not url or not str(url).startswith("mxc://"):
             raise MatrixError("no file in message")
-        response = await self.client.download(mxc=url)
-        body = getattr(response, "body", None)
-        if body is None:
-            raise MatrixError(f"download failed: {response}")
+        declared = (content.get("info") or {}).get("size")
+        if isinstance(declared, int | float) and declared > limit:
+            raise FileTooLarge(int(declared), limit)
+        server_name, _, media_id = str(url)[len("mxc://") :].partition("/")
+        method, path = Api.download(server_name, media_id, access_token=self.client.access_token)
+        response = await self.client.send(method, path)
+        try:
+            if response.status != 200:
+                raise MatrixError(f"download failed: {response.status}")
+            if response.content_length is not None and response.content_length > limit:
+                raise FileTooLarge(response.content_length, limit)
+            body = bytearray()
+            async for chunk in response.content.iter_chunked(64 * 1024):
+                body += chunk
+                if len(body) > limit:
+                    raise FileTooLarge(len(body), limit)
+        finally:
+            response.release()
         if encrypted:
             return bytes(
                 decrypt_attachment(
-                    body, encrypted["key"]["k"], encrypted["hashes"]["sha256"], encrypted["iv"]
+                    bytes(body), encrypted["key"]["k"], encrypted["hashes"]["sha256"], encrypted["iv"]
                 )
             )
         return bytes(body)

@@ -5,18 +5,22 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
 import sys
 import time
 import uuid
+from datetime import date, timedelta
 from pathlib import Path
+
+from nio import UploadResponse
 
 from bot.app import build_catalog, discover_features
 from bot.devserver import Synapse, free_port
 from tests.conftest import MemberFactory
-from tests.e2e.harness import ROOT, BotProcess, module_bot, published_identity
+from tests.e2e.harness import ROOT, BotProcess, Member, module_bot, published_identity
 
 hardbot = module_bot("hardbot")
 CATALOG = build_catalog(discover_features())
@@ -265,3 +269,49 @@ async def test_a_member_flooding_commands_is_slowed_down_others_are_not(
         assert (await flooder.command(room, "!hilfe")).msgtype == "m.notice"
     finally:
         process.stop()
+
+
+def reply_to(event_id: str) -> dict[str, object]:
+    return {"m.relates_to": {"m.in_reply_to": {"event_id": event_id}}}
+
+
+async def upload_with_declared_size(member: Member, room_id: str, data: bytes, declared: int) -> str:
+    response, _ = await member.client.upload(
+        lambda *_: data, content_type="text/plain", filename="programm.csv", filesize=len(data)
+    )
+    assert isinstance(response, UploadResponse), response
+    content = {
+        "msgtype": "m.file",
+        "body": "programm.csv",
+        "filename": "programm.csv",
+        "url": response.content_uri,
+        "info": {"mimetype": "text/plain", "size": declared},
+    }
+    return await member.say(room_id, "programm.csv", extra=content)
+
+
+async def test_files_over_the_limit_are_refused_unread(
+    hardbot: BotProcess, member_factory: MemberFactory
+) -> None:
+    moderator = await member_factory("grossdatei")
+    room = await moderator.create_room(invite=[hardbot.user_id], name="Barcamp-Raum")
+    await moderator.wait_for_member(room, hardbot.user_id)
+    tomorrow = (date.today() + timedelta(days=1)).strftime("%d.%m.%Y")
+    created = await moderator.command(room, f'!veranstaltung neu "Großes Camp" {tomorrow}')
+    found = re.search(r"Nr\. (\d+)", created.body)
+    assert found, created.body
+    event = found.group(1)
+    t = CATALOG.translator("de")
+    program = b"09:00,Ankommen\n" * 20
+    # Declares 5 MB: refused before downloading.
+    declared = await upload_with_declared_size(moderator, room, program, 5_000_000)
+    refused = await moderator.command(
+        room,
+        f"!veranstaltung import {event}",
+        extra={"m.relates_to": {"m.in_reply_to": {"event_id": declared}}},
+    )
+    assert refused.body == t("core_file_too_large", size_kb=4883, max_kb=1024)
+    # Declares 1 KB but is 1.5 MB: refused while reading.
+    lying = await upload_with_declared_size(moderator, room, b"x" * 1_500_000, 1000)
+    refused = await moderator.command(room, f"!veranstaltung import {event}", extra=reply_to(lying))
+    assert refused.body == t("core_file_too_large", size_kb=1465, max_kb=1024)
