@@ -57,7 +57,12 @@ class ArgError(CommandError):
 # --- tokens ------------------------------------------------------------------------------------------------
 
 # Double quotes of several typographic styles group words; single quotes do not ("geht's" stays a word).
-_QUOTES = {'"': '"', "„": "“", "“": "”", "”": "”", "«": "»", "»": "«"}
+# ‚…‘ and ‹…› open with characters that never end a word, so they are safe to group too.
+_QUOTES = {'"': '"', "„": "“", "“": "”", "”": "”", "«": "»", "»": "«", "‚": "‘", "‹": "›"}
+# Phone keyboards turn "--" into a dash; people also type one hyphen. All of these start an option.
+_FLAG_START = re.compile(r"^(?:--|[—–−]|-)(?=[^\W\d])")
+# How numbers appear in the bot's own texts: "Nr. 12", "#12", "<12>", "12."
+_NUMBER_WORDS = frozenset({"nr", "nr.", "no", "no.", "nummer", "number"})
 
 
 @dataclass(frozen=True)
@@ -163,7 +168,11 @@ class Int(ArgType):
         self.minimum, self.maximum = minimum, maximum
 
     def parse(self, state: ParseState) -> int:
-        token = self.take(state).text.lstrip("#")
+        if len(state.tokens) > 1 and fold(state.tokens[0].text) in _NUMBER_WORDS:
+            state.tokens.pop(0)
+        token = self.take(state).text.strip("#<>").rstrip(".")
+        if token[:3].casefold() == "nr." and token[3:].isdigit():
+            token = token[3:]
         if not re.fullmatch(r"[+-]?\d{1,9}", token):
             raise ArgError("core_arg_not_a_number", value=token)
         value = int(token)
@@ -442,13 +451,27 @@ def parse_arguments(command: Command, raw: str, ctx: CommandContext) -> dict[str
         while index < len(tokens):
             token = tokens[index]
             index += 1
-            if not token.quoted and token.text.startswith("--"):
-                name = fold(token.text[2:])
+            flag_start = None if token.quoted else _FLAG_START.match(token.text)
+            bare = (
+                not token.quoted
+                and index == len(tokens)
+                and index > 1
+                and any(
+                    f.type is None and fold(token.text) in (fold(s) for s in f.spellings)
+                    for f in command.flags
+                )
+            )
+            if flag_start or bare:
+                # A yes/no option may also come without dashes as the last word (`!anmelden 12 wechseln`).
+                name = fold(token.text[flag_start.end() :] if flag_start else token.text)
                 if "=" in name:
                     name, inline = name.split("=", 1)
                 else:
                     inline = None
                 found = next((f for f in command.flags if name in (fold(s) for s in f.spellings)), None)
+                if found is None and not token.text.startswith("--"):
+                    remaining.append(token)  # "-Beta" or "—Untertitel" in free text: a word, not an option
+                    continue
                 if found is None:
                     raise ArgError("core_arg_unknown_flag", value=token.text)
                 if found.type is None:

@@ -192,6 +192,9 @@ class Router:
         prefix = self.app.settings.bot.command_prefix
         if text.startswith(prefix):
             rest = text[len(prefix) :]
+            # "! hilfe": a space after the prefix, as phone keyboards like to insert.
+            if rest[:1] == " " and rest.lstrip()[:1].isalpha():
+                rest = rest.lstrip()
             return rest if rest[:1].strip() else None
         own = self.app.matrix.user_id
         localpart = own.split(":", 1)[0].lstrip("@")
@@ -292,6 +295,8 @@ class Router:
         words = invocation.strip().split(None, 1)
         if not words:
             return None, "", None, None
+        # "!hilfe." / "!Hilfe!": trailing punctuation and autocapitalisation are not part of the name.
+        words[0] = _without_trailing_punctuation(words[0], self.commands)
         command = self.commands.get(fold(words[0]))
         rest = words[1] if len(words) > 1 else ""
         fallback: tuple[Command, str] | None = None
@@ -301,6 +306,8 @@ class Router:
         hint = "de" if fold(words[0]) == fold(command.de) and command.en != command.de else hint
         while command.subcommands:
             parts = rest.split(None, 1)
+            if parts and command.find_subcommand(parts[0]) is None:
+                parts[0] = parts[0].rstrip(TRAILING_PUNCTUATION)
             sub = command.find_subcommand(parts[0]) if parts else None
             if sub is None:
                 break
@@ -518,6 +525,15 @@ class Router:
             reply_to=event.event_id,
             mentions=(event.sender,),
         )
+
+
+TRAILING_PUNCTUATION = ".,!?;:…"
+
+
+def _without_trailing_punctuation(word: str, commands: dict[str, Command]) -> str:
+    if fold(word) in commands:
+        return word
+    return word.rstrip(TRAILING_PUNCTUATION) or word
 
 
 def _esc(value: str) -> str:

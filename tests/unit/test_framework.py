@@ -144,3 +144,53 @@ def test_command_text_uses_pills_and_drops_reply_fallback() -> None:
 )
 def test_allowed_inviters(inviter: str, allowed: list[str], expected: bool) -> None:
     assert is_allowed_inviter(inviter, allowed, {"@anna:example.org"}) is expected
+
+
+PHONE_FLAGS = (
+    Flag("capacity", ("kapazität", "capacity"), Int(minimum=1)),
+    Flag("switch", ("wechseln", "switch")),
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("12 --wechseln", {"n": 12, "switch": True, "capacity": None}),
+        ("12 —wechseln", {"n": 12, "switch": True, "capacity": None}),  # iOS: "--" becomes an em dash
+        ("12 –wechseln", {"n": 12, "switch": True, "capacity": None}),  # Android: an en dash
+        ("12 -wechseln", {"n": 12, "switch": True, "capacity": None}),
+        ("12 wechseln", {"n": 12, "switch": True, "capacity": None}),  # no dashes at all
+        ("12 Wechseln", {"n": 12, "switch": True, "capacity": None}),
+        ("12 —kapazität 20", {"n": 12, "switch": False, "capacity": 20}),
+        ("Nr. 12", {"n": 12, "switch": False, "capacity": None}),
+        ("#12", {"n": 12, "switch": False, "capacity": None}),
+        ("<12>", {"n": 12, "switch": False, "capacity": None}),
+        ("12.", {"n": 12, "switch": False, "capacity": None}),
+        ("Nr.12", {"n": 12, "switch": False, "capacity": None}),
+    ],
+)
+def test_typed_on_a_phone(raw: str, expected: dict[str, Any]) -> None:
+    assert parse(command(Arg("n", Int()), flags=PHONE_FLAGS), raw) == expected
+
+
+def test_dashed_words_in_free_text_stay_words() -> None:
+    cmd = command(Arg("title", Quoted()), Arg("rest", Text(), required=False), flags=PHONE_FLAGS)
+    assert parse(cmd, '"KI" Vorstellung —Beta und -Pilot') == {
+        "title": "KI",
+        "rest": "Vorstellung —Beta und -Pilot",
+        "capacity": None,
+        "switch": False,
+    }
+
+
+def test_all_kinds_of_quotes_group_words() -> None:
+    for opening, closing in [
+        ('"', '"'),
+        ("„", "“"),
+        ("“", "”"),
+        ("«", "»"),
+        ("»", "«"),
+        ("‚", "‘"),
+        ("‹", "›"),
+    ]:
+        assert [t.text for t in tokenize(f"{opening}Offene Daten{closing} 20")] == ["Offene Daten", "20"]
