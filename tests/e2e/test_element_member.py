@@ -2,8 +2,9 @@
 
 These tests pin what Element's SDK (matrix-js-sdk 43, rust crypto) really does, so that bot tests built on the
 Element member can trust it: cross-signed members read each other in strict mode ("exclude insecure
-devices"), while a device that is not cross-signed by its owner (every matrix-nio device today) is unreadable
-in strict mode and readable with a red shield in the older "all devices" mode.
+devices"), while a device that is not cross-signed by its owner (a nio member made with cross_signed=False)
+is unreadable in strict mode and readable with a red shield in the older "all devices" mode; a nio member
+cross-signed by the bot's own code (bot/crypto) is as trusted as an Element one.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ async def test_cross_signed_members_read_each_other_in_strict_mode(
 async def test_strict_mode_cannot_read_an_unsigned_nio_device(
     element_member_factory: ElementMemberFactory, member_factory: MemberFactory
 ) -> None:
-    nina = await member_factory("nina")  # matrix-nio: no cross-signing, so her device is "insecure"
+    nina = await member_factory("nina", cross_signed=False)  # her device is "insecure"
     eva = await element_member_factory("eva")
     room_id = await nina.create_room(invite=[eva.user_id], encrypted=True)
     await nina.wait_for_member(room_id, eva.user_id)
@@ -86,7 +87,7 @@ async def test_strict_mode_cannot_read_an_unsigned_nio_device(
 async def test_all_devices_mode_reads_an_unsigned_nio_device_with_a_red_shield(
     element_member_factory: ElementMemberFactory, member_factory: MemberFactory
 ) -> None:
-    otto = await member_factory("otto")
+    otto = await member_factory("otto", cross_signed=False)
     lea = await element_member_factory("lea", mode="all")
     room_id = await otto.create_room(invite=[lea.user_id], encrypted=True)
     await otto.wait_for_member(room_id, lea.user_id)
@@ -183,3 +184,20 @@ async def test_errors_are_answers_and_eof_stops_cleanly(element_member_factory: 
     sven = await element_member_factory("sven")
     await sven.stop(eof=True)
     assert sven.returncode == 0
+
+
+async def test_element_trusts_a_nio_member_cross_signed_by_the_bots_code(
+    member_factory: MemberFactory, element_member_factory: ElementMemberFactory
+) -> None:
+    """The suite's nio members sign themselves with bot/crypto: Element's SDK must agree they are secure."""
+    nora = await member_factory("nora")
+    vera = await element_member_factory("vera")
+    room = await vera.create_room(invite=[nora.user_id], encrypted=True)
+    await nora.join(room)
+    await vera.wait_for_member(room, nora.user_id)
+    await nora.say(room, "Hallo aus nio")
+    seen = await vera.next_message(room_id=room, sender=nora.user_id)
+    assert seen.decryption_failure is None
+    assert seen.shield_colour == "NONE", (seen.shield_colour, seen.shield_reason)
+    trust = await vera.device_trust(nora.user_id, str(nora.client.device_id))
+    assert trust["signed_by_owner"] is True
