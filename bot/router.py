@@ -11,10 +11,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from nio import MatrixRoom, MegolmEvent, ReactionEvent, RedactionEvent, RoomMemberEvent
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import BindParameter
@@ -52,7 +53,8 @@ class _PillText(HTMLParser):
         self._skip_depth = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "mx-reply":
+        # A reply's fallback and quoted text ("> !hilfe") are someone else's words, never a command.
+        if tag in ("mx-reply", "blockquote"):
             self._skip_depth += 1
             return
         if tag == "br":
@@ -64,7 +66,7 @@ class _PillText(HTMLParser):
             self._pill_depth += 1
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "mx-reply":
+        if tag in ("mx-reply", "blockquote"):
             self._skip_depth = max(0, self._skip_depth - 1)
         elif tag == "a" and self._pill_depth:
             self._pill_depth -= 1
@@ -207,6 +209,10 @@ class Router:
         return None
 
     async def on_message(self, room: MatrixRoom, event: Any) -> None:
+        relates = ((getattr(event, "source", None) or {}).get("content") or {}).get("m.relates_to") or {}
+        if relates.get("rel_type") == "m.replace":
+            await self._on_edit(room, event, str(relates.get("event_id") or ""))
+            return
         text = command_text(event)
         invocation = self.strip_invocation(text)
         if invocation is None:
@@ -226,6 +232,43 @@ class Router:
             room.room_id,
             lambda: self.dispatch(room, event, invocation, preferences),
             claim=("command", event.event_id),
+        )
+
+    async def _on_edit(self, room: MatrixRoom, event: Any, original_id: str) -> None:
+        """An edit (Element's "Bearbeiten") of a command that was refused as typed runs the corrected command
+        once, as a reply to the original; edits of commands that ran, of other messages, and second edits are
+        ignored — nothing is ever done twice."""
+        new_content = ((event.source or {}).get("content") or {}).get("m.new_content") or {}
+        edited = SimpleNamespace(
+            event_id=original_id,
+            sender=event.sender,
+            server_timestamp=getattr(event, "server_timestamp", 0),
+            body=new_content.get("body", ""),
+            format=new_content.get("format"),
+            formatted_body=new_content.get("formatted_body"),
+            source={"content": {k: v for k, v in new_content.items() if k != "m.relates_to"}},
+        )
+        invocation = self.strip_invocation(command_text(edited))
+        if invocation is None or not original_id or not self.app.matrix.is_fresh(event, None):
+            return
+        async with self.app.db.transaction() as connection:
+            failed = (
+                await connection.execute(
+                    select(ProcessedEvent.failed).where(ProcessedEvent.event_id == original_id)
+                )
+            ).scalar_one_or_none()
+        if not failed:
+            return
+        original = await self.app.matrix.fetch_event(room.room_id, original_id)
+        if getattr(original, "sender", None) != event.sender:
+            return  # only the author's own edit counts
+        preferences = await self._claim(f"{original_id}:edit", room.room_id, event.sender)
+        if preferences is None:
+            return
+        self._submit(
+            room.room_id,
+            lambda: self.dispatch(room, edited, invocation, preferences),
+            claim=("command", f"{original_id}:edit"),
         )
 
     async def _tell_rate_limited(self, room: MatrixRoom, event: Any, preferences: Preferences) -> None:
@@ -350,11 +393,24 @@ class Router:
             ctx.thread_root = relates.get("event_id")
         if command is None:
             await self._unknown(ctx, invocation)
+            await self._mark_failed(event.event_id)
             return
         ctx.command = command
-        await self.run_command(ctx, command, rest)
+        if not await self.run_command(ctx, command, rest):
+            await self._mark_failed(event.event_id)
 
-    async def run_command(self, ctx: CommandContext, command: Command, rest: str) -> None:
+    async def _mark_failed(self, event_id: str) -> None:
+        """Remember that the command was refused as typed: its author may correct it by editing."""
+        try:
+            async with self.app.db.transaction() as connection:
+                await connection.execute(
+                    update(ProcessedEvent).where(ProcessedEvent.event_id == event_id).values(failed=True)
+                )
+        except Exception:
+            log.exception("could not record a refused command")
+
+    async def run_command(self, ctx: CommandContext, command: Command, rest: str) -> bool:
+        """Run the command; False when it was refused as typed (the member got the reason)."""
         t = ctx.t
         try:
             if command.handler is None:
@@ -362,6 +418,7 @@ class Router:
             ctx.require(command.permission)
             values = parse_arguments(command, rest, ctx)
             await command.handler(ctx, **values)
+            return True
         except CommandError as error:
             text = t(
                 error.key,
@@ -372,10 +429,12 @@ class Router:
             if error.show_usage:
                 text += "\n\n" + self.usage(command, ctx.language)
             await ctx.reply(text)
+            return False
         except Exception:
             error_id = uuid.uuid4().hex[:8]
             log.exception("command %r failed (error id %s)", ctx.body[:200], error_id)
             await ctx.reply(t("core_internal_error", error_id=error_id))
+            return True
 
     def usage_name(self, command: Command, language: str) -> str:
         return self.app.settings.bot.command_prefix + command.name_in(language)

@@ -66,6 +66,8 @@ class ProcessedEvent(Base):
     event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     room_id: Mapped[str] = mapped_column(String(255))
     processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The command was refused as typed (unknown name, wrong arguments): an edit of it may run once.
+    failed: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class OutboxMessage(Base):

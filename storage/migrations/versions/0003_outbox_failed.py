@@ -9,6 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+import storage.base
+
 revision: str = "0003_outbox_failed"
 down_revision: str | Sequence[str] | None = "0002_outbox_txn_id"
 branch_labels: str | Sequence[str] | None = None
@@ -17,7 +19,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("failed_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("failed_at", storage.base.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
