@@ -30,6 +30,7 @@ class CommandContext:
     replied_event_id: str | None = None
     thread_root: str | None = None
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    _told_direct_refused: bool = False
 
     @property
     def t(self) -> Translate:
@@ -100,7 +101,11 @@ class CommandContext:
             ) from None
 
     async def direct(self, markdown: str, *, track: tuple[str, int | None] | None = None) -> int:
-        """Send to the member's direct chat with the bot (created on first use)."""
+        """Send to the member's direct chat with the bot (created on first use). A member who refused the
+        bot's direct chat is told here, once per command, how to get the message; it waits for them."""
+        if self.app.matrix.direct_chat_refused(self.sender) and not self._told_direct_refused:
+            self._told_direct_refused = True
+            await self.reply(self.t("core_direct_chat_refused", p=self.prefix, bot=self.app.matrix.user_id))
         return await self.app.sender.send(markdown, to_user=self.sender, track=track)
 
 

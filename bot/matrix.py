@@ -94,6 +94,14 @@ class FileTooLarge(MatrixError):
         self.limit = limit
 
 
+class DirectChatRefused(MatrixError):
+    """The member rejected or left the bot's direct chat: their direct messages wait until they open one."""
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__(f"{user_id} refused the direct chat")
+        self.user_id = user_id
+
+
 class PermanentSendError(MatrixError):
     """The homeserver refused an event for good (``errcode`` in :data:`PERMANENT_SEND_ERRORS`)."""
 
@@ -173,6 +181,7 @@ class MatrixBot:
         self._told_undecryptable: set[str] = set()
         self._creators: dict[str, set[str]] = {}
         self._direct_rooms: set[str] = set()
+        self._refused_direct: set[str] = set()
         self._joined_at: dict[str, int | None] = {}
         self._token_saved_at = float("-inf")
         self._dispatched_token: str | None = None
@@ -496,6 +505,30 @@ class MatrixBot:
         async with self.app.db.session() as session:
             rows = await session.scalars(select(RoomSetting.room_id).where(RoomSetting.direct.is_(True)))
             self._direct_rooms = set(rows.all())
+            refused = await session.scalars(
+                select(DirectRoom.user_id).where(DirectRoom.refused_at.is_not(None))
+            )
+            self._refused_direct = set(refused.all())
+
+    def direct_chat_refused(self, user_id: str) -> bool:
+        return user_id in self._refused_direct
+
+    async def _set_direct_refused(self, user_id: str, room_id: str | None) -> None:
+        """Record a refusal (``room_id`` None) or a new direct chat the member opened (``room_id``)."""
+        async with self.app.db.session() as session:
+            row = await session.get(DirectRoom, user_id)
+            if room_id is None:
+                if row is not None:
+                    row.refused_at = datetime.now(UTC)
+                self._refused_direct.add(user_id)
+            else:
+                if row is None:
+                    session.add(DirectRoom(user_id=user_id, room_id=room_id))
+                else:
+                    row.room_id, row.refused_at = room_id, None
+                self._refused_direct.discard(user_id)
+        if room_id is not None:
+            self.app.sender.wake_destination(f"user:{user_id}")
 
     async def joined_at_ms(self, room_id: str) -> int | None:
         """When the bot (last) joined the room; cached, as it is asked for every incoming command."""
@@ -507,7 +540,12 @@ class MatrixBot:
         return self._joined_at[room_id]
 
     async def direct_room(self, user_id: str) -> str:
-        """The room for direct messages with ``user_id``: found in the database or newly created."""
+        """The room for direct messages with ``user_id``: found in the database or newly created.
+
+        Raises :class:`DirectChatRefused` for a member who rejected the bot's direct chat: inviting them again
+        for every message would be a nuisance; they get their messages once they open a chat with the bot."""
+        if user_id in self._refused_direct:
+            raise DirectChatRefused(user_id)
         async with self.app.db.session() as session:
             known = await session.get(DirectRoom, user_id)
         if known is not None:
@@ -805,6 +843,18 @@ class MatrixBot:
     async def _on_member(self, room: MatrixRoom, event: RoomMemberEvent) -> None:
         if event.membership == "join" and event.prev_membership != "join":
             await self.app.router.on_member_joined(room, event)
+        elif (
+            event.membership in ("leave", "ban")
+            and event.state_key != self.client.user_id
+            and room.room_id in self._direct_rooms
+            and event.state_key not in self._refused_direct
+        ):
+            async with self.app.db.session() as session:
+                known = await session.get(DirectRoom, event.state_key)
+            if known is not None and known.room_id == room.room_id:
+                how = "rejected" if event.prev_membership == "invite" else "left"
+                log.info("%s %s the direct chat; their direct messages wait", event.state_key, how)
+                await self._set_direct_refused(event.state_key, None)
 
     async def _on_invite(self, room: MatrixRoom, event: InviteMemberEvent) -> None:
         if event.state_key != self.client.user_id or event.membership != "invite":
@@ -821,6 +871,9 @@ class MatrixBot:
             log.info("joined %s (invited by %s)", room.room_id, inviter)
             is_direct = bool((getattr(event, "content", None) or {}).get("is_direct"))
             await self._record_join(room.room_id, direct=is_direct)
+            if is_direct and inviter in self._refused_direct:
+                # The member opened a direct chat after refusing the bot's: their waiting messages go here.
+                await self._set_direct_refused(inviter, room.room_id)
         else:
             log.warning("rejected invite to %s from not-allowed inviter %s", room.room_id, inviter)
             await self.client.room_leave(room.room_id)

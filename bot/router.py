@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import BindParameter
 from bot.context import CommandContext, ReactionContext
 from bot.framework import Command, CommandError, fold, parse_arguments
 from bot.i18n import normalize_language
+from bot.matrix import DirectChatRefused
 from bot.ratelimit import RateLimiter, Verdict
 from bot.sender import pill
 from storage.models import BotMessage, Member, ProcessedEvent, Reaction, RoomMembership, RoomSetting
@@ -430,6 +431,11 @@ class Router:
                 text += "\n\n" + self.usage(command, ctx.language)
             await ctx.reply(text)
             return False
+        except DirectChatRefused:
+            # Something that can only go to the member's direct chat (a file), which they refused.
+            if not ctx._told_direct_refused:
+                await ctx.reply(t("core_direct_chat_refused", p=ctx.prefix, bot=self.app.matrix.user_id))
+            return True
         except Exception:
             error_id = uuid.uuid4().hex[:8]
             log.exception("command %r failed (error id %s)", ctx.body[:200], error_id)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Table, bindparam, insert, select, update
 
 from bot.format import to_html, to_plain
-from bot.matrix import PermanentSendError
+from bot.matrix import DirectChatRefused, PermanentSendError
 from storage.models import BotMessage, OutboxMessage
 
 if TYPE_CHECKING:
@@ -106,6 +106,7 @@ class Sender:
         # Rows handed out by prepare()/prepare_content() since the last scan: only then can a wake() find any.
         self._prepared = False
         self._workers: dict[str, asyncio.Task[None]] = {}
+        self._destination_wake: dict[str, asyncio.Event] = {}
 
     async def send(
         self,
@@ -304,9 +305,18 @@ class Sender:
                 self._storing.pop(self._txn_id(row), None)
                 backoff = 1.0
                 continue
-            await asyncio.sleep(backoff)
+            woken = self._destination_wake.setdefault(destination, asyncio.Event())
+            try:
+                await asyncio.wait_for(woken.wait(), backoff)
+            except TimeoutError:
+                pass
+            woken.clear()
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
         self._update_idle()
+
+    def wake_destination(self, destination: str) -> None:
+        """Retry a waiting destination now (e.g. a member opened a direct chat after refusing one)."""
+        self._destination_wake.setdefault(destination, asyncio.Event()).set()
 
     def _restart_missing_workers(self) -> None:
         for destination, queue in self._queues.items():
@@ -333,6 +343,9 @@ class Sender:
             event_id = await matrix.send_event(
                 room_id, row.content["type"], row.content["content"], txn_id=self._txn_id(row)
             )
+        except DirectChatRefused:
+            # Held, not failed: the member gets it once they open a direct chat with the bot.
+            return False
         except PermanentSendError as exc:
             if await self._stored(row):
                 log.warning(

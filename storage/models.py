@@ -57,6 +57,8 @@ class DirectRoom(Base):
     __tablename__ = "direct_rooms"
     user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     room_id: Mapped[str] = mapped_column(String(255))
+    # The member rejected or left the bot's direct chat: their direct messages wait until they open one.
+    refused_at: Mapped[datetime | None] = mapped_column()
 
 
 class ProcessedEvent(Base):

@@ -57,6 +57,9 @@ class RecordingMatrix:
     def is_direct_room(self, room: Any) -> bool:
         return False
 
+    def direct_chat_refused(self, user_id: str) -> bool:
+        return False
+
     async def room_creators(self, room_id: str) -> set[str]:
         return set()
 

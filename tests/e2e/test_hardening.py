@@ -315,3 +315,29 @@ async def test_files_over_the_limit_are_refused_unread(
     lying = await upload_with_declared_size(moderator, room, b"x" * 1_500_000, 1000)
     refused = await moderator.command(room, f"!veranstaltung import {event}", extra=reply_to(lying))
     assert refused.body == t("core_file_too_large", size_kb=1465, max_kb=1024)
+
+
+async def test_a_refused_direct_chat_is_not_forced_on_the_member(
+    bot: BotProcess, member_factory: MemberFactory
+) -> None:
+    member = await member_factory("keindm")
+    member.auto_join = False
+    room = await member.create_room(invite=[bot.user_id], name="Netzwerk")
+    await member.wait_for_member(room, bot.user_id)
+    await member.command(room, "!kontakte")
+    await member.wait_until(lambda: bool(member.client.invited_rooms), 30)
+    (offered,) = list(member.client.invited_rooms)
+    await member.client.room_leave(offered)  # "Ablehnen" in Element
+    await member.wait_until(lambda: f"{member.user_id} rejected the direct chat" in bot.log(), 30)
+
+    answer = await member.command(room, "!kontakte")
+    refusal = CATALOG.translator("de")("core_direct_chat_refused", p="!", bot=bot.user_id)
+    replies = [r.body for r in member.received if r.in_reply_to == answer.in_reply_to]
+    assert refusal in replies
+    await asyncio.sleep(2)
+    assert set(member.client.invited_rooms) <= {offered}, "no new invitation for every message"
+
+    # The member opens a direct chat: what waited arrives there.
+    direct = await member.create_room(invite=[bot.user_id], direct=True)
+    delivered = await member.next_message(room_id=direct, sender=bot.user_id, timeout=90)
+    assert delivered.msgtype == "m.notice"
