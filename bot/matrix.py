@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from nio import (
     AsyncClientConfig,
@@ -775,6 +776,32 @@ class MatrixBot:
                 )
             )
         return bytes(body)
+
+    async def redact(self, room_id: str, event_id: str, reason: str) -> bool:
+        """Redact one of the bot's own events (e.g. a message that carried a member's personal file)."""
+        response = await self.client.room_redact(room_id, event_id, reason=reason)
+        ok = not hasattr(response, "status_code")
+        if not ok:
+            log.warning(
+                "could not redact %s in %s: %s", event_id, room_id, getattr(response, "message", response)
+            )
+        return ok
+
+    async def delete_media(self, mxc: str) -> bool:
+        """Delete uploaded media on the bot's own homeserver. Matrix has no client API for it; Synapse's admin
+        API works when the bot's account is a server admin. False when it could not be deleted."""
+        server_name, _, media_id = mxc[len("mxc://") :].partition("/")
+        if not mxc.startswith("mxc://") or server_name != self.app.settings.matrix.server_name:
+            return False
+        path = f"/_synapse/admin/v1/media/{quote(server_name, safe='')}/{quote(media_id, safe='')}"
+        try:
+            response = await self.client.send(
+                "DELETE", path, headers={"Authorization": f"Bearer {self.client.access_token}"}
+            )
+        except Exception as exc:
+            log.info("deleting media failed: %s", exc)
+            return False
+        return bool(response.status == 200)
 
     async def fetch_event(self, room_id: str, event_id: str) -> Any:
         response = await self.client.room_get_event(room_id, event_id)

@@ -60,6 +60,12 @@ class RecordingMatrix:
     def direct_chat_refused(self, user_id: str) -> bool:
         return False
 
+    async def redact(self, room_id: str, event_id: str, reason: str) -> bool:
+        return True
+
+    async def delete_media(self, mxc: str) -> bool:
+        return False
+
     async def room_creators(self, room_id: str) -> set[str]:
         return set()
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, cast, delete, or_
+from sqlalchemy import String, cast, delete, or_, select
 
 from bot.context import CommandContext
 from bot.framework import Feature
@@ -101,17 +101,43 @@ async def export_bookkeeping(app: App, user_id: str) -> dict[str, Any]:
 
 @feature.privacy_erase
 async def erase_bookkeeping(app: App, user_id: str) -> int:
-    """Reactions, the direct room mapping and delivered messages that named the member."""
+    """Reactions, the direct room mapping, the member's queued and delivered messages — and the files the bot
+    sent them (export, calendar, bingo card): those messages are redacted, their media deleted where the
+    homeserver lets the bot (see docs/privacy.md)."""
     async with app.db.session() as session:
+        direct = await session.get(DirectRoom, user_id)
+        direct_room = direct.room_id if direct else None
+        mentioning = or_(
+            OutboxMessage.to_user == user_id,
+            cast(OutboxMessage.content, String).contains(user_id, autoescape=True),
+            *([OutboxMessage.room_id == direct_room] if direct_room else []),
+        )
+        rows = (await session.scalars(select(OutboxMessage).where(mentioning))).all()
+        files = [
+            (row.room_id, row.sent_event_id, _media_urls(row.content.get("content") or {}))
+            for row in rows
+            if row.sent_event_id
+            and row.room_id
+            and (row.content.get("content") or {}).get("msgtype") in FILE_TYPES
+        ]
         count = 0
         for statement in (
             delete(Reaction).where(Reaction.sender == user_id),
             delete(DirectRoom).where(DirectRoom.user_id == user_id),
-            delete(OutboxMessage).where(
-                OutboxMessage.sent_at.is_not(None),
-                or_(OutboxMessage.to_user == user_id, cast(OutboxMessage.content, String).contains(user_id)),
-            ),
+            delete(OutboxMessage).where(mentioning),
         ):
             result = await session.execute(statement)
             count += int(getattr(result, "rowcount", 0) or 0)
+    for room_id, event_id, urls in files:
+        await app.matrix.redact(room_id, event_id, reason="erased on request (DSGVO)")
+        for url in urls:
+            await app.matrix.delete_media(url)
     return count
+
+
+FILE_TYPES = ("m.file", "m.image")
+
+
+def _media_urls(content: dict[str, Any]) -> list[str]:
+    urls = [content.get("url"), (content.get("file") or {}).get("url")]
+    return [url for url in urls if isinstance(url, str)]

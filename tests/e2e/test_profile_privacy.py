@@ -75,5 +75,8 @@ async def test_profile_language_and_privacy(bot: BotProcess, member_factory) -> 
     done = await gina.command(room, "!datenschutz bestätigen")
     assert "Erledigt" in done.body
     assert rows_mentioning(str(bot.workdir / "bot.db"), gina.user_id) == []
+    # The export message (file link and, in encrypted rooms, its key) is redacted in the direct chat.
+    response = await gina.client.room_get_event(direct, file_message.event_id)
+    assert response.event.source["content"] == {}  # type: ignore[union-attr]
     again = await gina.command(room, "!datenschutz bestätigen")
     assert "keine offene Löschanfrage" in again.body
