@@ -34,6 +34,7 @@ FRONT_ROUNDS = 5
 
 _RANDOM_TRIES_UP_TO = 40  # half size up to which random reorderings are tried too
 _RANDOM_TRIES = 60
+_FLOW_SEARCH_UP_TO = 20  # half size up to which halves with a cross-level 5-factor are searched
 
 
 def cross_counts(rows: IntArray, classes: IntArray) -> IntArray:
@@ -93,7 +94,106 @@ def _base_rows(classes: tuple[int, ...]) -> IntArray:
         if best is None or key > best[0]:
             best = (key, (first, second))
     assert best is not None
+    if best[0][0] < FRONT_ROUNDS * bound and half <= _FLOW_SEARCH_UP_TO:
+        searched = _searched_front(by_class, half, classes, codes)
+        if searched is not None:
+            return searched
     return _rows_for(*best[1], codes)
+
+
+def _searched_front(
+    by_class: dict[int, list[int]], half: int, classes: tuple[int, ...], codes: IntArray
+) -> IntArray | None:
+    """Small cases the orderings miss (e.g. 6/5/5): halves whose cross-level X×Y graph has a 5-factor.
+
+    Such a factor splits into FRONT_ROUNDS perfect matchings (König) and the rest of X×Y, being regular,
+    into perfect matchings as well; both are found with augmenting paths. Every one of those front rounds
+    is a perfect cross-level matching.
+    """
+    for first, second in _candidate_halves(by_class, half, classes):
+        adjacent = [{j for j in range(half) if codes[first[i]] != codes[second[j]]} for i in range(half)]
+        factor = _regular_subgraph(adjacent, FRONT_ROUNDS, half)
+        if factor is None:
+            continue
+        front = _split_regular(factor, FRONT_ROUNDS, half)
+        rest = _split_regular([set(range(half)) - chosen for chosen in factor], half - FRONT_ROUNDS, half)
+        if front is None or rest is None:
+            continue
+        partners = np.array(front + rest, dtype=np.int64)
+        return _rows_for(np.array(first, dtype=np.int64), np.array(second, dtype=np.int64), codes, partners)
+    return None
+
+
+def _regular_subgraph(adjacent: list[set[int]], degree: int, half: int) -> list[set[int]] | None:
+    """A spanning subgraph in which every vertex on both sides has ``degree`` edges (max flow), or None."""
+    chosen: list[set[int]] = [set() for _ in range(half)]
+    load_x = [0] * half
+    load_y = [0] * half
+    for _ in range(degree * half):
+        # Breadth-first search for an augmenting path: X with spare load → Y (unused edge) → X (used edge) …
+        parent: dict[tuple[str, int], tuple[str, int] | None] = {}
+        queue = [("x", i) for i in range(half) if load_x[i] < degree]
+        for start in queue:
+            parent[start] = None
+        end: tuple[str, int] | None = None
+        for side, vertex in queue:
+            if side == "x":
+                for j in adjacent[vertex] - chosen[vertex]:
+                    if ("y", j) not in parent:
+                        parent[("y", j)] = (side, vertex)
+                        if load_y[j] < degree:
+                            end = ("y", j)
+                            break
+                        queue.append(("y", j))
+            else:
+                for i in range(half):
+                    if vertex in chosen[i] and ("x", i) not in parent:
+                        parent[("x", i)] = (side, vertex)
+                        queue.append(("x", i))
+            if end is not None:
+                break
+        if end is None:
+            return None
+        load_y[end[1]] += 1
+        step: tuple[str, int] | None = end
+        while step is not None:
+            previous = parent[step]
+            if previous is None:
+                load_x[step[1]] += 1
+            elif step[0] == "y":
+                chosen[previous[1]].add(step[1])
+            else:
+                chosen[step[1]].discard(previous[1])
+            step = previous
+    return chosen
+
+
+def _split_regular(adjacent: list[set[int]], degree: int, half: int) -> list[list[int]] | None:
+    """Split a ``degree``-regular bipartite graph into perfect matchings (partner in Y for every X)."""
+    remaining = [set(edges) for edges in adjacent]
+    matchings = []
+    for _ in range(degree):
+        partner_of_y: dict[int, int] = {}
+        for i in range(half):
+            if not _augment(i, remaining, partner_of_y, set()):
+                return None
+        partner_of_x = [0] * half
+        for j, i in partner_of_y.items():
+            partner_of_x[i] = j
+            remaining[i].discard(j)
+        matchings.append(partner_of_x)
+    return matchings
+
+
+def _augment(i: int, remaining: list[set[int]], partner_of_y: dict[int, int], seen: set[int]) -> bool:
+    for j in sorted(remaining[i]):
+        if j in seen:
+            continue
+        seen.add(j)
+        if j not in partner_of_y or _augment(partner_of_y[j], remaining, partner_of_y, seen):
+            partner_of_y[j] = i
+            return True
+    return False
 
 
 def _stable_seed(*parts: object) -> int:
@@ -209,20 +309,34 @@ def _shift_rows(first: IntArray, second: IntArray) -> IntArray:
     return shifts
 
 
-def _rows_for(first: IntArray, second: IntArray, codes: IntArray) -> IntArray:
+def _rows_for(
+    first: IntArray, second: IntArray, codes: IntArray, partners: IntArray | None = None
+) -> IntArray:
+    """All rounds for halves ``first`` (X) and ``second`` (Y).
+
+    ``partners[r, i]`` is the index in Y of X[i]'s partner in bipartite round r (a Latin square); the default
+    is the cyclic shifts ``(i + r) mod m``.
+    """
     half = len(first)
-    shifts = _shift_rows(first, second)
+    if partners is None:
+        shifts = _shift_rows(first, second)
+    else:
+        shifts = np.empty((half, 2 * half), dtype=np.int64)
+        shifts[:, 0::2] = first[None, :]
+        shifts[:, 1::2] = second[partners]
     if half % 2 == 0:
         circle = _circle(half)
         inner = np.concatenate([first[circle], second[circle]], axis=1)
         return np.concatenate([shifts, inner])
-    # Odd halves: each inner round leaves X[t] and Y[t + used] out, and they meet (shift ``used`` is used up).
+    # Odd halves: each inner round leaves X[t] and its partner Y[p] of one bipartite round out, and they meet
+    # (that bipartite round is used up; the one with the fewest cross-level pairs).
     counts = cross_counts(shifts, codes)
     used = int(np.argmin(counts))
+    used_partner = partners[used] if partners is not None else (np.arange(half) + used) % half
     circle = _circle(half + 1)  # column 0 is the extra position ``half``, column 1 the one left out
     inner_rows = []
     for row in range(half):
-        other = (row + used) % half
+        other = int(used_partner[row])
         inner_rows.append(
             np.concatenate(
                 [

@@ -511,18 +511,17 @@ def _next_level_round(context: _Context, rng: random.Random) -> list[list[int]] 
     rows = best[1]
     firsts, seconds = rows[:, 0::2], rows[:, 1::2]
     clean = ~context.met_matrix()[firsts, seconds].any(axis=1)
-    if not clean.any():
-        return None
-    scores = np.where(clean, context.affinity[firsts, seconds].sum(axis=1), -1)
-    top = np.flatnonzero(scores == scores.max())
-    row = rows[int(top[rng.randrange(len(top))])]
-    chosen = [[int(row[index]), int(row[index + 1])] for index in range(0, context.count, 2)]
-    if earlier.any() and len(block) < FRONT_ROUNDS:
-        # People came or went: the design may miss the best round that is still possible; take the best
-        # single round instead when it has more cross-level pairs (front rounds matter most).
-        bound = cross_level_upper_bound(context.people)
-        reached = context.cross_level(chosen)
-        if reached < bound:
+    chosen: list[list[int]] | None = None
+    if clean.any():
+        scores = np.where(clean, context.affinity[firsts, seconds].sum(axis=1), -1)
+        top = np.flatnonzero(scores == scores.max())
+        row = rows[int(top[rng.randrange(len(top))])]
+        chosen = [[int(row[index]), int(row[index + 1])] for index in range(0, context.count, 2)]
+    if len(block) < FRONT_ROUNDS and (chosen is None or earlier.any()):
+        # People came or went: the design may miss the best round that is still possible; in the front rounds
+        # take the best single round instead when it has more cross-level pairs.
+        reached = -1 if chosen is None else context.cross_level(chosen)
+        if reached < cross_level_upper_bound(context.people):
             single = _best_single_round(context, rng)
             if context.cross_level(single) > reached:
                 return single
@@ -812,10 +811,14 @@ def _grouping_weight(context: _Context, weights: _Weights, groups: Sequence[Sequ
 
 
 def _grouping_count(sizes: tuple[int, ...]) -> int:
-    remaining, total = sum(sizes), 1
-    for size in sizes:
-        total *= _binomial(remaining - 1, size - 1)  # the first free person always starts the next group
-        remaining -= size
+    """How many groupings :func:`_all_groupings` visits."""
+    if not sizes:
+        return 1
+    total = 0
+    for size in set(sizes):
+        rest = list(sizes)
+        rest.remove(size)
+        total += _binomial(sum(sizes) - 1, size - 1) * _grouping_count(tuple(rest))
     return total
 
 
@@ -827,15 +830,22 @@ def _binomial(total: int, chosen: int) -> int:
 
 
 def _all_groupings(people: list[int], sizes: tuple[int, ...]) -> Iterable[list[list[int]]]:
-    """Every way to split ``people`` into groups of ``sizes`` (groups filled in order, first person fixed)."""
+    """Every way to split ``people`` into groups of ``sizes``: the first person starts a group of each size.
+
+    (Filling the sizes in a fixed order would always put the first person into the largest group and miss
+    every grouping in which they are in a smaller one.)
+    """
     if not sizes:
         yield []
         return
     first, rest = people[0], people[1:]
-    for others in itertools.combinations(rest, sizes[0] - 1):
-        remaining = [person for person in rest if person not in others]
-        for tail in _all_groupings(remaining, sizes[1:]):
-            yield [[first, *others], *tail]
+    for size in sorted(set(sizes), reverse=True):
+        rest_sizes = list(sizes)
+        rest_sizes.remove(size)
+        for others in itertools.combinations(rest, size - 1):
+            remaining = [person for person in rest if person not in others]
+            for tail in _all_groupings(remaining, tuple(rest_sizes)):
+                yield [[first, *others], *tail]
 
 
 def _local_search_grouping(
