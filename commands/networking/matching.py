@@ -19,6 +19,8 @@ import numpy as np
 import numpy.typing as npt
 import rustworkx as rx
 
+from commands.networking.level_design import FRONT_ROUNDS, cross_counts, level_rows
+
 LEVELS: tuple[str, ...] = ("bund", "land", "kommune", "wissenschaft")
 
 History = Mapping[frozenset[str], int]
@@ -34,7 +36,6 @@ BoolArray = npt.NDArray[np.bool_]
 # Affinity of a pair: meeting someone from another level counts more than another organisation.
 _CROSS_LEVEL_POINTS = 2
 _CROSS_ORG_POINTS = 1
-_MAX_AFFINITY = _CROSS_LEVEL_POINTS + _CROSS_ORG_POINTS
 # Repeats are graded by age into a few levels: few distinct weights keep the matching fast.
 _AGE_LEVELS = 4
 # Above this size the matching graph only gets a sample of candidate partners per person (speed).
@@ -48,6 +49,9 @@ _DESIGN_VARIANTS_SMALL = 8
 _DESIGN_VARIANTS_LARGE = 2
 # Exact enumeration of groupings below this many candidates, local search above.
 _ENUMERATION_LIMIT = 20_000
+# Variants of the level design tried when earlier meetings block some of its rounds (see level_design.py).
+_LEVEL_VARIANTS_SMALL = 8
+_LEVEL_VARIANTS_LARGE = 3
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,10 @@ def plan_round(
     if len(sizes) == 1:
         return [tuple(ids)]
     context = _Context.build(people, history, sizes)
+    if all(size == 2 for size in sizes) and len(people) >= 4:
+        from_levels = _next_level_round(context, rng)
+        if from_levels is not None:
+            return context.as_groups(from_levels)
     from_design = _next_design_round(context, rng)
     if from_design is not None:
         return context.as_groups(from_design)
@@ -182,12 +190,18 @@ def plan_round(
 
 @dataclass
 class _Context:
-    """Participants as positions 0..n−1 (sorted by id) plus affinity and history as matrices."""
+    """Participants as positions 0..n−1 (sorted by id) plus affinity and history as matrices.
+
+    Inside the matcher affinity is lexicographic: one cross-level pair outweighs cross-organisation pairs in
+    all of a round (``max_affinity`` is the value of a pair that is both).
+    """
 
     people: list[Participant]
     sizes: tuple[int, ...]
     affinity: IntArray
     last_met: dict[tuple[int, int], int]  # (i, j) with i < j -> value from history
+    levels: IntArray  # level code per position, −1 when unknown
+    max_affinity: int
 
     @classmethod
     def build(cls, people: list[Participant], history: History, sizes: tuple[int, ...]) -> _Context:
@@ -197,7 +211,8 @@ class _Context:
         orgs = _codes([_normalised(person.organisation) or None for person in people])
         cross_level = (levels[:, None] != levels[None, :]) & (levels[:, None] >= 0) & (levels[None, :] >= 0)
         cross_org = (orgs[:, None] != orgs[None, :]) & (orgs[:, None] >= 0) & (orgs[None, :] >= 0)
-        matrix = cross_level * _CROSS_LEVEL_POINTS + cross_org * _CROSS_ORG_POINTS
+        level_points = sum(size * (size - 1) // 2 for size in sizes) + 1
+        matrix = cross_level * level_points + cross_org * _CROSS_ORG_POINTS
         np.fill_diagonal(matrix, 0)
         last_met: dict[tuple[int, int], int] = {}
         if count * count < 4 * len(history):
@@ -212,7 +227,7 @@ class _Context:
                 first_id, second_id = sorted(pair)
                 if first_id in position and second_id in position:
                     last_met[(position[first_id], position[second_id])] = value
-        return cls(people, sizes, matrix.astype(np.int64), last_met)
+        return cls(people, sizes, matrix.astype(np.int64), last_met, levels, level_points + _CROSS_ORG_POINTS)
 
     @property
     def count(self) -> int:
@@ -225,6 +240,22 @@ class _Context:
             if before is None or value < before:
                 matrix[first, second] = matrix[second, first] = True
         return matrix
+
+    def level_classes(self) -> tuple[int, ...]:
+        """Level codes with unknown levels merged into the largest level (they never count as cross-level)."""
+        known = self.levels[self.levels >= 0]
+        largest = int(np.bincount(known).argmax()) if len(known) else 0
+        return tuple(np.where(self.levels >= 0, self.levels, largest).tolist())
+
+    def cross_level(self, groups: Sequence[Sequence[int]]) -> int:
+        return sum(
+            1
+            for group in groups
+            for first, second in itertools.combinations(group, 2)
+            if self.levels[first] >= 0
+            and self.levels[second] >= 0
+            and self.levels[first] != self.levels[second]
+        )
 
     def as_groups(self, groups: Sequence[Sequence[int]]) -> Grouping:
         named = [tuple(sorted(self.people[index].id for index in group)) for group in groups]
@@ -449,6 +480,73 @@ def _repair(rounds: list[list[list[int]]], count: int, rng: random.Random) -> bo
     return cost == 0
 
 
+# --- pairs: the level design (commands/networking/level_design.py) -----------------------------------------
+
+
+def _next_level_round(context: _Context, rng: random.Random) -> list[list[int]] | None:
+    """Best clean round of the level design for these participants, or None if none is clean.
+
+    The design depends only on the participants' levels (and a variant chosen against the meetings *before*
+    the current block), so consecutive calls with the same participants walk through the same n − 1 rounds.
+    """
+    classes = context.level_classes()
+    codes = np.array(classes, dtype=np.int64)
+    block = _rounds_of_block(context)
+    block_values = {value for value, _ in block}
+    earlier = np.zeros((context.count, context.count), dtype=np.bool_)
+    for (first, second), value in context.last_met.items():
+        if value not in block_values:
+            earlier[first, second] = earlier[second, first] = True
+    variants = _LEVEL_VARIANTS_SMALL if context.count <= 200 else _LEVEL_VARIANTS_LARGE
+    best: tuple[tuple[bool, int, int, float], IntArray] | None = None
+    for variant in range(variants):
+        rows = level_rows(classes, variant)
+        clean_before = ~earlier[rows[:, 0::2], rows[:, 1::2]].any(axis=1)
+        front = np.sort(cross_counts(rows[clean_before], codes))[::-1][:FRONT_ROUNDS]
+        # The variant that produced the block's rounds so far continues; otherwise the best, ties by seed.
+        key = (_has_rounds(rows, block), int(front.sum()), int(clean_before.sum()), rng.random())
+        if best is None or key > best[0]:
+            best = (key, rows)
+    assert best is not None
+    rows = best[1]
+    firsts, seconds = rows[:, 0::2], rows[:, 1::2]
+    clean = ~context.met_matrix()[firsts, seconds].any(axis=1)
+    chosen: list[list[int]] | None = None
+    if clean.any():
+        scores = np.where(clean, context.affinity[firsts, seconds].sum(axis=1), -1)
+        top = np.flatnonzero(scores == scores.max())
+        row = rows[int(top[rng.randrange(len(top))])]
+        chosen = [[int(row[index]), int(row[index + 1])] for index in range(0, context.count, 2)]
+    if len(block) < FRONT_ROUNDS and (chosen is None or earlier.any()):
+        # People came or went: the design may miss the best round that is still possible; in the front rounds
+        # take the best single round instead when it has more cross-level pairs.
+        reached = -1 if chosen is None else context.cross_level(chosen)
+        if reached < cross_level_upper_bound(context.people):
+            single = _best_single_round(context, rng)
+            if context.cross_level(single) > reached:
+                return single
+    return chosen
+
+
+def _has_rounds(rows: IntArray, block: list[tuple[int, list[list[int]]]]) -> bool:
+    """Whether every round of the block is a row of the design (found via person 0's partner)."""
+    if not block:
+        return False
+    partner_of_zero = np.where(rows[:, 0::2] == 0, rows[:, 1::2], -1).max(axis=1)
+    partner_of_zero = np.maximum(partner_of_zero, np.where(rows[:, 1::2] == 0, rows[:, 0::2], -1).max(axis=1))
+    row_by_partner = {int(partner): index for index, partner in enumerate(partner_of_zero.tolist())}
+    for _value, groups in block:
+        zero_group = next(group for group in groups if 0 in group)
+        index = row_by_partner.get(max(member for member in zero_group if member != 0))
+        if index is None:
+            return False
+        row = rows[index]
+        expected = _canonical([[int(row[slot]), int(row[slot + 1])] for slot in range(0, len(row), 2)])
+        if expected != _canonical(groups):
+            return False
+    return True
+
+
 # --- following a design across calls ------------------------------------------------------------------------
 
 
@@ -586,7 +684,7 @@ class _Weights:
     def build(cls, context: _Context) -> _Weights:
         pairs_per_round = sum(size * (size - 1) // 2 for size in context.sizes)
         affinity_unit = _AGE_LEVELS * pairs_per_round + 1
-        new_pair = _MAX_AFFINITY * affinity_unit * pairs_per_round + 1
+        new_pair = context.max_affinity * affinity_unit * pairs_per_round + 1
         values = sorted(set(context.last_met.values()), reverse=True)
         level_of = {value: min(index, _AGE_LEVELS - 1) for index, value in enumerate(values)}
         age_of = {pair: level_of[value] for pair, value in context.last_met.items()}
@@ -644,7 +742,7 @@ def _candidate_edges(context: _Context, order: list[int], rng: random.Random) ->
     never_met = ~context.met_matrix()[people[nodes], people[sample]]
     # Never met first, then affinity; the random fraction breaks ties.
     score = (
-        never_met * (_MAX_AFFINITY + 1)
+        never_met * (context.max_affinity + 1)
         + context.affinity[people[nodes], people[sample]]
         + draw.random(sample.shape)
     )
@@ -675,7 +773,7 @@ def _pairs_with_trio(context: _Context, weights: _Weights, rng: random.Random) -
         candidates = sorted(sampled, key=lambda trio: (-trio_weight(trio), trio))[:3]
     best: tuple[int, list[list[int]]] | None = None
     # Upper bound for the pairs part: all new with maximal affinity.
-    pairs_bound = (context.count - 3) // 2 * (weights.new_pair + _MAX_AFFINITY * weights.affinity_unit)
+    pairs_bound = (context.count - 3) // 2 * (weights.new_pair + context.max_affinity * weights.affinity_unit)
     for trio in sorted(candidates, key=lambda trio: -trio_weight(trio)):
         if best is not None and trio_weight(trio) + pairs_bound <= best[0]:
             break
@@ -713,10 +811,14 @@ def _grouping_weight(context: _Context, weights: _Weights, groups: Sequence[Sequ
 
 
 def _grouping_count(sizes: tuple[int, ...]) -> int:
-    remaining, total = sum(sizes), 1
-    for size in sizes:
-        total *= _binomial(remaining - 1, size - 1)  # the first free person always starts the next group
-        remaining -= size
+    """How many groupings :func:`_all_groupings` visits."""
+    if not sizes:
+        return 1
+    total = 0
+    for size in set(sizes):
+        rest = list(sizes)
+        rest.remove(size)
+        total += _binomial(sum(sizes) - 1, size - 1) * _grouping_count(tuple(rest))
     return total
 
 
@@ -728,15 +830,22 @@ def _binomial(total: int, chosen: int) -> int:
 
 
 def _all_groupings(people: list[int], sizes: tuple[int, ...]) -> Iterable[list[list[int]]]:
-    """Every way to split ``people`` into groups of ``sizes`` (groups filled in order, first person fixed)."""
+    """Every way to split ``people`` into groups of ``sizes``: the first person starts a group of each size.
+
+    (Filling the sizes in a fixed order would always put the first person into the largest group and miss
+    every grouping in which they are in a smaller one.)
+    """
     if not sizes:
         yield []
         return
     first, rest = people[0], people[1:]
-    for others in itertools.combinations(rest, sizes[0] - 1):
-        remaining = [person for person in rest if person not in others]
-        for tail in _all_groupings(remaining, sizes[1:]):
-            yield [[first, *others], *tail]
+    for size in sorted(set(sizes), reverse=True):
+        rest_sizes = list(sizes)
+        rest_sizes.remove(size)
+        for others in itertools.combinations(rest, size - 1):
+            remaining = [person for person in rest if person not in others]
+            for tail in _all_groupings(remaining, tuple(rest_sizes)):
+                yield [[first, *others], *tail]
 
 
 def _local_search_grouping(

@@ -206,6 +206,17 @@ def test_forced_repeats_pick_the_longest_ago_pairs() -> None:
     assert plan_round(people, history, seed=0) == [(a, b), (c, d)]
 
 
+def test_a_repeat_free_grouping_with_the_first_person_in_the_smaller_group_is_found() -> None:
+    # Found by hypothesis: @p01 has met four of the six others, so only the trio {01, 03, 06} is repeat-free.
+    people = make_people(7)
+    history = {
+        frozenset((f"@p{a:02d}:example.org", f"@p{b:02d}:example.org")): 1
+        for a, b in [(0, 1), (1, 2), (1, 4), (1, 5)]
+    }
+    for seed in range(10):
+        assert repeated_pairs(plan_round(people, history, group_size=4, seed=seed), history) == []
+
+
 def test_late_joiners_get_new_partners_too() -> None:
     people = make_people(8)
     repeats, history = play(people, 3)
