@@ -10,12 +10,16 @@ import os
 import platform
 import random
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
+from functools import cache
+from pathlib import Path
+from types import ModuleType
 
 import rustworkx as rx
 
-from benchmarks import matching_before
 from commands.networking.matching import (
     LEVELS,
     Grouping,
@@ -36,12 +40,32 @@ def ours(people: Sequence[Participant], history: History, group_size: int, seed:
     return plan_round(people, history, group_size=group_size, seed=seed)
 
 
+# The matcher as it was before issue 18.3, read from the repository's history rather than kept as a copy.
+BEFORE_COMMIT = "eb5219608b737cbcc095cbff5ed9641af3f816b7"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@cache
+def matcher_before() -> ModuleType:
+    source = subprocess.run(
+        ["git", "show", f"{BEFORE_COMMIT}:commands/networking/matching.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    module = ModuleType("matching_before")
+    sys.modules[module.__name__] = module  # dataclasses look their module up while the code runs
+    exec(compile(source, f"matching.py@{BEFORE_COMMIT[:7]}", "exec"), module.__dict__)
+    return module
+
+
 def before_matcher(people: Sequence[Participant], history: History, group_size: int, seed: int) -> Grouping:
-    """The matcher as it was before issue 18.3 (frozen copy)."""
-    converted = [
-        matching_before.Participant(person.id, person.organisation, person.level) for person in people
-    ]
-    return matching_before.plan_round(converted, history, group_size=group_size, seed=seed)
+    """The matcher as it was before issue 18.3 (from git history)."""
+    before = matcher_before()
+    converted = [before.Participant(person.id, person.organisation, person.level) for person in people]
+    result: Grouping = before.plan_round(converted, history, group_size=group_size, seed=seed)
+    return result
 
 
 def shuffled(people: Sequence[Participant], history: History, group_size: int, seed: int) -> Grouping:
