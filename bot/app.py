@@ -16,6 +16,7 @@ import commands
 from bot.config import Settings
 from bot.framework import Feature
 from bot.i18n import Catalog
+from bot.scheduler import JobRegistry, Jobs, create_scheduler, job_store_engine, migrate_job_store
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,6 @@ class App:
     def __post_init__(self) -> None:
         from bot.matrix import MatrixBot
         from bot.router import Router
-        from bot.scheduler import Jobs, create_scheduler
         from bot.sender import Sender
 
         self.catalog = build_catalog(self.features)
@@ -69,8 +69,9 @@ class App:
         self.sender = Sender(self)
         self.matrix = MatrixBot(self)
         self.router = Router(self)
-        self.scheduler = create_scheduler(self)
-        self.jobs = Jobs(self, self.scheduler)
+        self.job_store = job_store_engine(self.settings.storage.database_url)
+        self.scheduler = create_scheduler(self, self.job_store)
+        self.jobs = Jobs(self, self.scheduler, JobRegistry(self.features))
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
         self.locks = Locks()
@@ -117,6 +118,8 @@ class App:
         storage_ready.set()
         self._tasks.append(asyncio.create_task(self.sender.run(), name="outbox"))
         await self.matrix.ready.wait()
+        # Before the scheduler reads its store: jobs stored by Python path get their stable names.
+        await asyncio.to_thread(migrate_job_store, self.job_store)
         self.scheduler.start()
         for feature in self.features:
             for hook in feature.start_hooks:

@@ -280,6 +280,8 @@ ReactionHandler = Callable[["ReactionContext"], Awaitable[None]]
 PrivacyExport = Callable[["App", str], Awaitable[dict[str, Any]]]
 PrivacyErase = Callable[["App", str], Awaitable[int]]
 StartHook = Callable[["App"], Awaitable[None]]
+# A scheduled job: ``async def job(app, *row_ids, scheduled_for: datetime) -> None`` (see bot/scheduler.py).
+JobFunction = Callable[..., Awaitable[None]]
 
 
 @dataclass
@@ -362,6 +364,7 @@ class Feature:
     start_hooks: list[StartHook] = field(default_factory=list)
     exporters: list[PrivacyExport] = field(default_factory=list)
     erasers: list[PrivacyErase] = field(default_factory=list)
+    jobs: dict[str, JobFunction] = field(default_factory=dict)
 
     def command(
         self,
@@ -419,6 +422,22 @@ class Feature:
     def on_start(self, hook: StartHook) -> StartHook:
         self.start_hooks.append(hook)
         return hook
+
+    def job(self, name: str) -> Callable[[JobFunction], JobFunction]:
+        """Register a scheduled job under a name that never changes (``"sessions.reminder"``).
+
+        The job store keeps this name, not the function's import path, so the function may be moved or
+        renamed freely; renaming the *name* would orphan every job already stored in an installation."""
+        if not name.startswith(f"{self.name}."):
+            raise ValueError(f"job names of feature {self.name!r} start with '{self.name}.': {name!r}")
+
+        def register(job: JobFunction) -> JobFunction:
+            if name in self.jobs:
+                raise ValueError(f"job name {name!r} is registered twice")
+            self.jobs[name] = job
+            return job
+
+        return register
 
     def privacy_export(self, exporter: PrivacyExport) -> PrivacyExport:
         self.exporters.append(exporter)

@@ -756,6 +756,7 @@ def schedule_end(app: App, game: BingoGame) -> None:
         app.jobs.at(end_job_id(game.id), end_game, game.ends_at, game.id)
 
 
+@feature.job("bingo.claim_expired")
 async def expire_claim(app: App, claim_id: int, *, scheduled_for: datetime) -> None:
     """Scheduled job: an unanswered request expires once; the player hears it while the game runs."""
     async with app.db.session() as session:
@@ -783,6 +784,7 @@ async def expire_claim(app: App, claim_id: int, *, scheduled_for: datetime) -> N
     app.sender.wake()
 
 
+@feature.job("bingo.game_ended")
 async def end_game(app: App, game_id: int, *, scheduled_for: datetime) -> None:
     """Scheduled job: the end time is reached (also when it passed while the bot was down)."""
     await finish_game(app, game_id)

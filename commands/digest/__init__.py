@@ -439,12 +439,14 @@ async def post_digest_now(ctx: CommandContext, confirm: str | None = None) -> No
 # --- schedule -----------------------------------------------------------------------------------------------
 
 
+@feature.job("digest.monthly")
 async def run_monthly_digest(app: App, *, scheduled_for: datetime) -> None:
     """Scheduled job: post the digest of the month before ``scheduled_for`` to every configured room."""
     month = previous_month(scheduled_for.astimezone(app.settings.bot.tz).date())
     await _post_configured(app, month, late=app.jobs.is_late(scheduled_for))
 
 
+@feature.job("digest.retry")
 async def retry_due_digest(app: App, attempt: int, *, scheduled_for: datetime) -> None:
     """One-off job after a failed post (homeserver trouble): post what is still due."""
     await post_due_digest(app, attempt=attempt)

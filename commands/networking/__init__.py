@@ -439,6 +439,7 @@ async def partner_cancel(ctx: CommandContext) -> None:
     await ctx.answer("networking_cancelled")
 
 
+@feature.job("networking.request_expired")
 async def request_expired(app: App, request_id: int, *, scheduled_for: datetime) -> None:
     """Scheduled job: nobody was found in time; tell the member exactly once."""
     async with app.db.session() as session:
@@ -746,6 +747,7 @@ async def _round_people(session: AsyncSession, round_id: int) -> list[str]:
     return sorted({user for row in rows for user in row})
 
 
+@feature.job("networking.round_warning")
 async def round_warning(app: App, round_id: int, *, scheduled_for: datetime) -> None:
     """Scheduled job: "noch 1 Minute" (at half time for short rounds), exactly once, never after the end."""
     async with app.db.session() as session:
@@ -784,6 +786,7 @@ async def round_warning(app: App, round_id: int, *, scheduled_for: datetime) -> 
     app.sender.wake()
 
 
+@feature.job("networking.round_ended")
 async def round_ended(app: App, round_id: int, *, scheduled_for: datetime) -> None:
     """Scheduled job: "Runde vorbei", exactly once."""
     await _finish_round(app, round_id, announce=True)

@@ -117,6 +117,7 @@ def schedule(app: App, reminder: Reminder) -> None:
         app.jobs.at(job_id(reminder.id), fire_reminder, reminder.due_at, reminder.id)
 
 
+@feature.job("reminders.fire")
 async def fire_reminder(app: App, reminder_id: int, *, scheduled_for: datetime) -> None:
     """Scheduled job: post the reminder exactly once (the status change and the message commit together)."""
     late = app.jobs.is_late(scheduled_for)

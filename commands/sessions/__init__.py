@@ -84,6 +84,10 @@ MAX_LOCATION = 500
 MAX_IMPORT_PROBLEMS = 15
 SIGNUP_KEYS = ("✅", "✔️")
 
+# The service module cannot import ``feature`` (this package imports it first), so its jobs register here.
+feature.job("sessions.reminder")(service.fire_session_reminder)
+feature.job("sessions.round_announcement")(service.announce_slot)
+
 
 def tr(ctx: CommandContext) -> Translate:
     return with_prefix(ctx.t, ctx.prefix)
