@@ -204,7 +204,7 @@ class UserArg(ArgType):
 
 class DurationArg(ArgType):
     def parse(self, state: ParseState) -> timedelta:
-        from bot.times import parse_duration
+        from timephrases import parse_duration
 
         token = self.take(state).text
         value = parse_duration(token)
@@ -215,7 +215,7 @@ class DurationArg(ArgType):
 
 class DateArg(ArgType):
     def parse(self, state: ParseState) -> date:
-        from bot.times import parse_date
+        from timephrases import parse_date
 
         token = self.take(state).text
         value = parse_date(token, now=state.ctx.now_local(), tz=state.ctx.tz)
@@ -226,7 +226,7 @@ class DateArg(ArgType):
 
 class ClockArg(ArgType):
     def parse(self, state: ParseState) -> time:
-        from bot.times import parse_clock
+        from timephrases import parse_clock
 
         token = self.take(state).text
         value = parse_clock(token)
@@ -239,7 +239,7 @@ class ClockRangeArg(ArgType):
     """``11:15-12:00`` (also with an en dash or spaces around the dash)."""
 
     def parse(self, state: ParseState) -> tuple[time, time]:
-        from bot.times import parse_clock
+        from timephrases import parse_clock
 
         token = self.take(state).text
         if token.endswith(("-", "–")) and state.tokens:

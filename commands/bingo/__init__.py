@@ -30,9 +30,9 @@ from bot.format import esc
 from bot.framework import Arg, Choice, CommandError, Feature, Flag, Int, Permission, Text
 from bot.i18n import Translate
 from bot.sender import pill
-from bot.times import format_datetime, format_time, parse_duration
 from storage.base import utcnow
 from storage.bingo import BingoCard, BingoClaim, BingoGame, BingoPromptPool
+from timephrases import format_datetime, format_time, parse_duration
 
 from .game import (
     MAX_CARD_SIZE,

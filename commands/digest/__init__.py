@@ -26,7 +26,6 @@ from bot.context import CommandContext
 from bot.format import esc
 from bot.framework import Arg, Choice, CommandError, Feature, Int, Permission, Text
 from bot.i18n import Translate
-from bot.times import format_date, format_datetime
 from commands.digest.compose import (
     compose_digest,
     digest_html_document,
@@ -39,6 +38,7 @@ from commands.digest.gather import NameOf, gather_digest_data, localpart
 from commands.digest.timing import cron_fields, due_run, next_run, parse_month
 from storage.digest import DigestNews, DigestPost
 from storage.models import Member, RoomSetting
+from timephrases import format_date, format_datetime
 
 if TYPE_CHECKING:
     from bot.app import App

@@ -23,7 +23,6 @@ from bot.format import esc
 from bot.framework import Arg, CommandError, Feature, Permission, Text
 from bot.i18n import Translate
 from bot.sender import pill
-from bot.times import format_date
 from commands.networking.logic import (
     OptionError,
     PastMeeting,
@@ -39,6 +38,7 @@ from commands.networking.logic import (
 )
 from storage.models import Member
 from storage.networking import BlockParticipant, Meeting, NetworkingBlock, NetworkingRound, PartnerRequest
+from timephrases import format_date
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession

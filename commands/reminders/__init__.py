@@ -12,8 +12,8 @@ from bot.context import CommandContext, ReactionContext
 from bot.format import esc
 from bot.framework import Arg, CommandError, Feature, Int, Permission, Text
 from bot.sender import pill
-from bot.times import Recurrence, describe_recurrence, format_datetime, parse_recurring, split_time_and_text
 from storage.models import Reminder, ReminderSubscriber
+from timephrases import Recurrence, describe_recurrence, format_datetime, parse_recurring, split_time_and_text
 
 if TYPE_CHECKING:
     from bot.app import App

@@ -36,7 +36,6 @@ from bot.framework import (
     Word,
 )
 from bot.i18n import Translate
-from bot.times import format_date
 from storage.sessions import (
     BarcampSession,
     ProgramItem,
@@ -45,6 +44,7 @@ from storage.sessions import (
     SessionSignup,
     SessionSlot,
 )
+from timephrases import format_date
 
 from . import service
 from .agenda import agenda_pages, location_markdown, my_sessions, seats_text, session_details

@@ -25,7 +25,7 @@ from .rules import (
 )
 
 FormatDate = Callable[[date, str], str]
-"""``format_date(day, language)`` → "Mo, 15.05.2025" / "Mon, 15 May 2025" (e.g. ``bot.times.format_date``)."""
+"""``format_date(day, language)`` → "Mo, 15.05.2025" / "Mon, 15 May 2025" (``timephrases.format_date``)."""
 
 DETAIL_SEPARATOR = " · "
 # Header line plus the blank line after it.

@@ -274,7 +274,7 @@ async def signups_of(db: AsyncSession, session_id: int) -> list[SessionSignup]:
 
 
 def when_text(event: SessionEvent, slot: SessionSlot, t: Translate) -> str:
-    from bot.times import format_date
+    from timephrases import format_date
 
     return t("sessions_when", date=format_date(event.day, t.language), start=slot.start, end=slot.end)
 
