@@ -50,16 +50,12 @@ from . import service
 from .agenda import agenda_pages, location_markdown, my_sessions, seats_text, session_details
 from .program_import import parse_program
 from .rules import (
-    CONFIRMED,
-    EVENT_DRAFT,
-    EVENT_OPEN,
-    EVENT_PUBLISHED,
     MAX_TITLE_LENGTH,
-    SESSION_CANCELLED,
-    SESSION_PROPOSED,
-    SESSION_SCHEDULED,
+    EventStatus,
     Problem,
+    SessionStatus,
     SessionView,
+    SignupState,
     SlotView,
     find_slot_overlap,
     render,
@@ -234,7 +230,7 @@ async def create_event(ctx: CommandContext, title: str, day: date) -> None:
             title=title.strip(),
             day=day,
             timezone=ctx.app.settings.bot.timezone,
-            status=EVENT_DRAFT,
+            status=EventStatus.DRAFT,
             proposals_open=False,
             created_by=ctx.sender,
         )
@@ -380,7 +376,7 @@ async def remove_slot(ctx: CommandContext, event_id: int, slot: str) -> None:
         in_use = (
             await db.scalars(
                 select(BarcampSession.id)
-                .where(BarcampSession.slot_id == target.id, BarcampSession.status == SESSION_SCHEDULED)
+                .where(BarcampSession.slot_id == target.id, BarcampSession.status == SessionStatus.SCHEDULED)
                 .order_by(BarcampSession.id)
             )
         ).all()
@@ -429,8 +425,8 @@ async def open_event(ctx: CommandContext, event_id: int) -> None:
         require_event_moderator(ctx, event)
         require_not_over(event)
         event.proposals_open = True
-        if event.status == EVENT_DRAFT:
-            event.status = EVENT_OPEN
+        if event.status == EventStatus.DRAFT:
+            event.status = EventStatus.OPEN
         title = event.title
     await ctx.reply(tr(ctx)("sessions_event_opened", event_id=event_id, title=esc(title)))
 
@@ -448,10 +444,10 @@ async def close_event(ctx: CommandContext, event_id: int) -> None:
         require_event_moderator(ctx, event)
         require_not_over(event)
         event.proposals_open = False
-        if event.status == EVENT_OPEN:
-            event.status = EVENT_DRAFT
+        if event.status == EventStatus.OPEN:
+            event.status = EventStatus.DRAFT
         title, status = event.title, event.status
-    key = "sessions_event_closed_published" if status == EVENT_PUBLISHED else "sessions_event_closed"
+    key = "sessions_event_closed_published" if status == EventStatus.PUBLISHED else "sessions_event_closed"
     await ctx.reply(tr(ctx)(key, event_id=event_id, title=esc(title)))
 
 
@@ -467,7 +463,7 @@ async def publish_event(ctx: CommandContext, event_id: int) -> None:
         event = await get_event(db, event_id)
         require_event_moderator(ctx, event)
         require_not_over(event)
-        event.status = EVENT_PUBLISHED
+        event.status = EventStatus.PUBLISHED
         data = await service.load_event_data(db, event)
         language = await service._room_language(ctx.app, db, event.room_id)
     room_t = with_prefix(ctx.app.catalog.translator(language), ctx.prefix)
@@ -551,7 +547,7 @@ async def show_session(ctx: CommandContext, session_id: int) -> None:
 
 
 def _react_hint(ctx: CommandContext, status: str) -> str:
-    return "\n" + tr(ctx)("sessions_react_hint") if status == SESSION_SCHEDULED else ""
+    return "\n" + tr(ctx)("sessions_react_hint") if status == SessionStatus.SCHEDULED else ""
 
 
 session_cmd = feature.command(
@@ -595,7 +591,7 @@ async def propose(
             description=description.strip(),
             theme=theme.strip() if theme else None,
             capacity=capacity if capacity is not None else ctx.app.settings.sessions.default_capacity,
-            status=SESSION_PROPOSED,
+            status=SessionStatus.PROPOSED,
         )
         row.hosts.append(SessionHost(user_id=ctx.sender))
         db.add(row)
@@ -629,7 +625,7 @@ async def schedule(ctx: CommandContext, session_id: int, slot: str, location: st
     async with service.event_lock(app, event_id), app.db.session() as db:
         row = await get_session(db, session_id)
         event = await get_event(db, row.event_id)
-        if row.status == SESSION_CANCELLED:
+        if row.status == SessionStatus.CANCELLED:
             raise CommandError("sessions_error_cancelled", session_id=session_id, title=row.title)
         slots = list((await db.scalars(select(SessionSlot).where(SessionSlot.event_id == event.id))).all())
         if not slots:
@@ -637,10 +633,10 @@ async def schedule(ctx: CommandContext, session_id: int, slot: str, location: st
         target = pick_slot(slots, slot)
         if target is None:
             raise CommandError("sessions_error_unknown_slot", slot=slot, slots=slot_list(slots, t))
-        if row.status == SESSION_SCHEDULED and row.slot_id is not None and row.slot_id != target.id:
+        if row.status == SessionStatus.SCHEDULED and row.slot_id is not None and row.slot_id != target.id:
             moved_from = row.slot_id
         row.slot_id = target.id
-        row.status = SESSION_SCHEDULED
+        row.status = SessionStatus.SCHEDULED
         if location.strip():
             row.location = location.strip()
         due = service.reminder_due(app, event, target)
@@ -665,7 +661,7 @@ async def schedule(ctx: CommandContext, session_id: int, slot: str, location: st
                 )
         people = sorted(
             {h.user_id for h in row.hosts}
-            | {s.user_id for s in await service.signups_of(db, row.id) if s.state == CONFIRMED}
+            | {s.user_id for s in await service.signups_of(db, row.id) if s.state == SignupState.CONFIRMED}
         )
         needs_room = app.settings.sessions.create_rooms and row.matrix_room_id is None
         view = (await service.session_views(db, [row]))[0]
@@ -679,7 +675,7 @@ async def schedule(ctx: CommandContext, session_id: int, slot: str, location: st
     key = "sessions_rescheduled" if moved_from is not None else "sessions_scheduled"
     await ctx.reply(
         t(key, session_id=session_id, title=esc(title), when=when, seats=_seats(view, t))
-        + _react_hint(ctx, SESSION_SCHEDULED),
+        + _react_hint(ctx, SessionStatus.SCHEDULED),
         track=(SESSION_KIND, session_id),
     )
 
@@ -786,14 +782,14 @@ async def edit_session(ctx: CommandContext, session_id: int, field: str, value: 
         row = await get_session(db, session_id)
         event = await _require_manager(ctx, db, row)
         require_not_over(event)
-        if row.status == SESSION_CANCELLED:
+        if row.status == SessionStatus.CANCELLED:
             raise CommandError("sessions_error_cancelled", session_id=session_id, title=row.title)
         old_location = service.session_location(row.location, row.matrix_room_id)
         setattr(row, field, value if value or field in ("title", "description") else None)
         told: list[str] = []
         # Only a location edit can change where the session takes place.
         new_location = service.session_location(row.location, row.matrix_room_id)
-        if row.status == SESSION_SCHEDULED and new_location != old_location:
+        if row.status == SessionStatus.SCHEDULED and new_location != old_location:
             told = [p for p in await service.hosts_and_signed_up(db, row) if p != ctx.sender]
             for user_id in told:
                 ut = await service.translator_for(app, db, user_id)
@@ -828,11 +824,11 @@ async def cancel(ctx: CommandContext, session_id: int) -> None:
         event_id = event.id
     async with service.event_lock(app, event_id), app.db.session() as db:
         row = await get_session(db, session_id)
-        if row.status == SESSION_CANCELLED:
+        if row.status == SessionStatus.CANCELLED:
             raise CommandError("sessions_error_cancelled", session_id=session_id, title=row.title)
         event = await get_event(db, event_id)
         slot = await slot_of(db, row)
-        row.status = SESSION_CANCELLED
+        row.status = SessionStatus.CANCELLED
         row.reminder_due_at = None
         told = [p for p in await service.hosts_and_signed_up(db, row) if p != ctx.sender]
         for user_id in told:
@@ -982,13 +978,13 @@ async def calendar(ctx: CommandContext, scope: str, event_id: int | None) -> Non
                             select(SessionSignup.session_id).where(
                                 SessionSignup.session_id.in_(ids),
                                 SessionSignup.user_id == ctx.sender,
-                                SessionSignup.state == CONFIRMED,
+                                SessionSignup.state == SignupState.CONFIRMED,
                             )
                         )
                     ).all()
                 )
                 sessions = [s for s in sessions if s.id in signed or ctx.sender in s.hosts]
-            if not any(s.status == SESSION_SCHEDULED and s.slot_id is not None for s in sessions):
+            if not any(s.status == SessionStatus.SCHEDULED and s.slot_id is not None for s in sessions):
                 continue
             from .ical import calendar_ics  # icalendar is loaded when the first calendar is asked for
 
@@ -1059,7 +1055,8 @@ async def react_to_slot(reaction: ReactionContext) -> None:
                 await db.scalars(
                     select(BarcampSession.id)
                     .where(
-                        BarcampSession.slot_id == reaction.ref_id, BarcampSession.status == SESSION_SCHEDULED
+                        BarcampSession.slot_id == reaction.ref_id,
+                        BarcampSession.status == SessionStatus.SCHEDULED,
                     )
                     .order_by(BarcampSession.id)
                 )
@@ -1141,7 +1138,7 @@ async def erase_sessions(app: App, user_id: str) -> int:
         count += int(getattr(result, "rowcount", 0) or 0)
         for session_id in hosted_ids:
             row = await db.get(BarcampSession, session_id)
-            if row is not None and row.status == SESSION_PROPOSED:
+            if row is not None and row.status == SessionStatus.PROPOSED:
                 await db.refresh(row, ["hosts"])
                 if not row.hosts:
                     await db.delete(row)

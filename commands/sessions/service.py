@@ -34,16 +34,13 @@ from storage.sessions import (
 
 from .agenda import location_markdown
 from .rules import (
-    CONFIRMED,
-    EVENT_OVER,
-    EVENT_PUBLISHED,
-    SESSION_CANCELLED,
-    SESSION_SCHEDULED,
-    WAITLISTED,
+    EventStatus,
     EventView,
     ProgramItemView,
+    SessionStatus,
     SessionView,
     SignupDecision,
+    SignupState,
     SignupView,
     SlotView,
     decide_signup,
@@ -121,9 +118,9 @@ async def counts(db: AsyncSession, session_ids: Iterable[int]) -> dict[int, tupl
     )
     for session_id, state, number in rows:
         confirmed, waiting = result[session_id]
-        if state == CONFIRMED:
+        if state == SignupState.CONFIRMED:
             confirmed = number
-        elif state == WAITLISTED:
+        elif state == SignupState.WAITLISTED:
             waiting = number
         result[session_id] = (confirmed, waiting)
     return result
@@ -181,8 +178,8 @@ SESSIONS_WITH_COUNTS = (
         BarcampSession.location,
         BarcampSession.matrix_room_id,
         BarcampSession.status,
-        _signups_in_state(CONFIRMED),
-        _signups_in_state(WAITLISTED),
+        _signups_in_state(SignupState.CONFIRMED),
+        _signups_in_state(SignupState.WAITLISTED),
     )
     .where(BarcampSession.event_id == _EVENT_ID)
     .order_by(BarcampSession.id)
@@ -242,7 +239,7 @@ def event_today(event: SessionEvent | None, tz_name: str, now: datetime | None =
 
 
 def is_over(event: SessionEvent, now: datetime | None = None) -> bool:
-    return event.status == EVENT_OVER or event.day < event_today(event, event.timezone, now)
+    return event.status == EventStatus.OVER or event.day < event_today(event, event.timezone, now)
 
 
 def slot_start(event: SessionEvent, slot: SessionSlot) -> datetime:
@@ -318,7 +315,7 @@ async def _promote(
     remaining = await signups_of(db, row.id)
     for signup in remaining:
         if signup.user_id in users:
-            signup.state = CONFIRMED
+            signup.state = SignupState.CONFIRMED
             signup.position = None
             signup.confirmed_at = now
     await db.flush()
@@ -342,11 +339,11 @@ async def withdraw_in(app: App, db: AsyncSession, row: BarcampSession, user_id: 
     )
     if signup is None:
         return False
-    was_confirmed = signup.state == CONFIRMED
+    was_confirmed = signup.state == SignupState.CONFIRMED
     await db.delete(signup)
     await db.flush()
     remaining = await signups_of(db, row.id)
-    if was_confirmed and row.status == SESSION_SCHEDULED:
+    if was_confirmed and row.status == SessionStatus.SCHEDULED:
         promoted = promote_after_withdrawal([signup_view(s) for s in remaining], capacity=row.capacity)
         if promoted is not None:
             await _promote(app, db, row, [promoted], change)
@@ -401,11 +398,11 @@ async def sign_up(app: App, session_id: int, user_id: str, *, switch: bool, t: T
                     SessionSignup.user_id == user_id,
                     BarcampSession.slot_id == row.slot_id,
                     BarcampSession.id != row.id,
-                    BarcampSession.status == SESSION_SCHEDULED,
+                    BarcampSession.status == SessionStatus.SCHEDULED,
                 )
             )
             other = signup_view(other_row) if other_row is not None else None
-        status = EVENT_OVER if is_over(event) else event.status
+        status = EventStatus.OVER if is_over(event) else event.status
         round_over = slot is not None and slot_end(event, slot) <= datetime.now(UTC)
         decision = decide_signup(
             session_view(row),
@@ -428,9 +425,9 @@ async def sign_up(app: App, session_id: int, user_id: str, *, switch: bool, t: T
         now = datetime.now(UTC)
         existing = next((s for s in signups if s.user_id == user_id), None)
         if existing is not None:
-            existing.state = decision.state or CONFIRMED
+            existing.state = decision.state or SignupState.CONFIRMED
             existing.position = decision.position
-            existing.confirmed_at = now if decision.state == CONFIRMED else None
+            existing.confirmed_at = now if decision.state == SignupState.CONFIRMED else None
         else:
             db.add(
                 SessionSignup(
@@ -439,10 +436,10 @@ async def sign_up(app: App, session_id: int, user_id: str, *, switch: bool, t: T
                     state=decision.state,
                     position=decision.position,
                     created_at=now,
-                    confirmed_at=now if decision.state == CONFIRMED else None,
+                    confirmed_at=now if decision.state == SignupState.CONFIRMED else None,
                 )
             )
-        if decision.state == CONFIRMED and row.matrix_room_id:
+        if decision.state == SignupState.CONFIRMED and row.matrix_room_id:
             change.invite.append((row.matrix_room_id, user_id))
     app.sender.wake()
     return change
@@ -483,10 +480,10 @@ async def change_capacity(app: App, row_id: int, capacity: int, change: Change) 
         assert row is not None
         row.capacity = capacity
         signups = await signups_of(db, row.id)
-        if row.status == SESSION_SCHEDULED:
+        if row.status == SessionStatus.SCHEDULED:
             users = promotions_for_capacity([signup_view(s) for s in signups], capacity)
             await _promote(app, db, row, users, change)
-        confirmed = sum(1 for s in await signups_of(db, row.id) if s.state == CONFIRMED)
+        confirmed = sum(1 for s in await signups_of(db, row.id) if s.state == SignupState.CONFIRMED)
     app.sender.wake()
     return confirmed, capacity
 
@@ -542,7 +539,7 @@ async def fire_session_reminder(app: App, session_id: int, *, scheduled_for: dat
     """Job: the direct-message reminder to every confirmed member and host, exactly once per schedule."""
     async with app.db.session() as db:
         row = await db.get(BarcampSession, session_id)
-        if row is None or row.status != SESSION_SCHEDULED or row.slot_id is None:
+        if row is None or row.status != SessionStatus.SCHEDULED or row.slot_id is None:
             return
         if row.reminder_sent_at is not None or not _same_time(row.reminder_due_at, scheduled_for):
             return  # already sent, or a stale job of an earlier schedule
@@ -557,7 +554,7 @@ async def fire_session_reminder(app: App, session_id: int, *, scheduled_for: dat
         slot = await db.get(SessionSlot, row.slot_id)
         if event is None or slot is None or slot_start(event, slot) <= datetime.now(UTC):
             return  # the bot was down until the session began: a reminder now would only be noise
-        people = {s.user_id for s in await signups_of(db, row.id) if s.state == CONFIRMED}
+        people = {s.user_id for s in await signups_of(db, row.id) if s.state == SignupState.CONFIRMED}
         people |= {h.user_id for h in row.hosts}
         for user_id in sorted(people):
             t = await translator_for(app, db, user_id)
@@ -590,12 +587,16 @@ async def announce_slot(app: App, slot_id: int, *, scheduled_for: datetime) -> N
         if getattr(claimed, "rowcount", 1) != 1:
             return
         event = await db.get(SessionEvent, slot.event_id)
-        if event is None or event.status != EVENT_PUBLISHED or slot_end(event, slot) <= datetime.now(UTC):
+        if (
+            event is None
+            or event.status != EventStatus.PUBLISHED
+            or slot_end(event, slot) <= datetime.now(UTC)
+        ):
             return
         rows = (
             await db.scalars(
                 select(BarcampSession)
-                .where(BarcampSession.slot_id == slot_id, BarcampSession.status == SESSION_SCHEDULED)
+                .where(BarcampSession.slot_id == slot_id, BarcampSession.status == SessionStatus.SCHEDULED)
                 .order_by(BarcampSession.id)
             )
         ).all()
@@ -653,7 +654,7 @@ async def reschedule_missing(app: App) -> None:
         reminders = (
             await db.scalars(
                 select(BarcampSession).where(
-                    BarcampSession.status == SESSION_SCHEDULED,
+                    BarcampSession.status == SessionStatus.SCHEDULED,
                     BarcampSession.reminder_due_at.is_not(None),
                     BarcampSession.reminder_sent_at.is_(None),
                 )
@@ -682,7 +683,6 @@ async def hosts_and_signed_up(db: AsyncSession, row: BarcampSession) -> list[str
 
 
 __all__ = [
-    "SESSION_CANCELLED",
     "Change",
     "EventData",
     "announce_slot",

@@ -20,7 +20,7 @@ from bot.config import MatrixConfig, Settings
 from bot.i18n import Catalog
 from bot.sender import Sender
 from commands.sessions import service
-from commands.sessions.rules import CONFIRMED, WAITLISTED, SessionView, with_prefix
+from commands.sessions.rules import SessionView, SignupState, with_prefix
 from storage.base import Base
 from storage.db import Database
 from storage.models import OutboxMessage
@@ -139,8 +139,8 @@ async def test_two_hundred_concurrent_signups_fill_exactly_twenty_seats(app: Any
     rows = await signups(app, session_id)
     assert len(rows) == 200
     assert len({r.user_id for r in rows}) == 200
-    assert sum(r.state == CONFIRMED for r in rows) == 20
-    waiting = sorted((r for r in rows if r.state == WAITLISTED), key=lambda r: r.created_at)
+    assert sum(r.state == SignupState.CONFIRMED for r in rows) == 20
+    waiting = sorted((r for r in rows if r.state == SignupState.WAITLISTED), key=lambda r: r.created_at)
     # Positions follow the order the requests were taken: 1..180 without gaps or repeats.
     assert [r.position for r in waiting] == list(range(1, 181))
 
@@ -153,7 +153,7 @@ async def test_withdrawal_promotes_the_first_in_line_with_a_direct_message(app: 
     assert change.promoted == ["@b:x"]
     assert "abgemeldet" in change.text
     states = {r.user_id: (r.state, r.position) for r in await signups(app, session_id)}
-    assert states == {"@b:x": (CONFIRMED, None), "@c:x": (WAITLISTED, 1)}
+    assert states == {"@b:x": (SignupState.CONFIRMED, None), "@c:x": (SignupState.WAITLISTED, 1)}
     messages = await direct_messages(app)
     assert "Ein Platz ist frei geworden" in messages["@b:x"][0]
     assert "@c:x" not in messages
@@ -161,7 +161,7 @@ async def test_withdrawal_promotes_the_first_in_line_with_a_direct_message(app: 
     await service.sign_up(app, session_id, "@d:x", switch=False, t=T)
     await service.withdraw(app, session_id, "@c:x", T)
     states = {r.user_id: (r.state, r.position) for r in await signups(app, session_id)}
-    assert states == {"@b:x": (CONFIRMED, None), "@d:x": (WAITLISTED, 1)}
+    assert states == {"@b:x": (SignupState.CONFIRMED, None), "@d:x": (SignupState.WAITLISTED, 1)}
     again = await service.withdraw(app, session_id, "@c:x", T)
     assert "nicht angemeldet" in again.text
 
@@ -181,8 +181,8 @@ async def test_same_slot_needs_switch_and_switching_frees_the_seat(app: Any) -> 
     assert switched.decision is not None
     assert switched.decision.kind == "confirmed"
     assert switched.promoted == ["@b:x"]
-    assert [(r.user_id, r.state) for r in await signups(app, first)] == [("@b:x", CONFIRMED)]
-    assert [(r.user_id, r.state) for r in await signups(app, second)] == [("@a:x", CONFIRMED)]
+    assert [(r.user_id, r.state) for r in await signups(app, first)] == [("@b:x", SignupState.CONFIRMED)]
+    assert [(r.user_id, r.state) for r in await signups(app, second)] == [("@a:x", SignupState.CONFIRMED)]
 
 
 async def test_one_member_racing_for_two_sessions_of_a_slot_gets_one(app: Any) -> None:
@@ -207,7 +207,7 @@ async def test_raising_capacity_promotes_in_order(app: Any) -> None:
     assert (confirmed, capacity) == (3, 3)
     assert change.promoted == ["@b:x", "@c:x"]
     states = {r.user_id: (r.state, r.position) for r in await signups(app, session_id)}
-    assert states["@d:x"] == (WAITLISTED, 1)
+    assert states["@d:x"] == (SignupState.WAITLISTED, 1)
 
 
 async def test_hosts_are_confirmed_beyond_capacity(app: Any) -> None:
