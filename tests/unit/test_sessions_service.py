@@ -19,7 +19,7 @@ from bot.app import Locks
 from bot.config import MatrixConfig, Settings
 from bot.i18n import Catalog
 from bot.sender import Sender
-from commands.sessions import service
+from commands.sessions import jobs, queries, service
 from commands.sessions.rules import SessionView, SignupState, with_prefix
 from storage.base import Base
 from storage.db import Database
@@ -227,15 +227,13 @@ def test_reminder_due_is_lead_time_before_start_or_at_once() -> None:
     event = SessionEvent(day=date(2030, 3, 31), timezone="Europe/Berlin")  # the day DST began in 2030
     slot = SessionSlot(start=time(11, 15), end=time(12, 0))
     start = datetime(2030, 3, 31, 9, 15, tzinfo=UTC)  # 11:15 CEST
-    assert service.slot_start(event, slot) == start
+    assert queries.slot_start(event, slot) == start
     early = start - timedelta(hours=2)
-    assert service.reminder_due(app, event, slot, early) == start - timedelta(minutes=15)
-    assert service.reminder_due(app, event, slot, start - timedelta(minutes=5)) == start - timedelta(
-        minutes=5
-    )
-    assert service.reminder_due(app, event, slot, start) is None
+    assert jobs.reminder_due(app, event, slot, early) == start - timedelta(minutes=15)
+    assert jobs.reminder_due(app, event, slot, start - timedelta(minutes=5)) == start - timedelta(minutes=5)
+    assert jobs.reminder_due(app, event, slot, start) is None
     settings.sessions.reminder_lead_seconds = 30
-    assert service.reminder_due(app, event, slot, early) == start - timedelta(seconds=30)
+    assert jobs.reminder_due(app, event, slot, early) == start - timedelta(seconds=30)
 
 
 def test_slot_announcement_lists_sessions_with_number_keys() -> None:
@@ -245,12 +243,12 @@ def test_slot_announcement_lists_sessions_with_number_keys() -> None:
         SessionView(1, "KI *jetzt*", "", ("@a:x",), None, 20, 1, "Raum Spree", "scheduled", 12, 0),
         SessionView(2, "Open Data", "", ("@b:x",), None, None, 1, None, "scheduled", 3, 0),
     ]
-    text = service.announcement_text(event, slot, views, T)
+    text = jobs.announcement_text(event, slot, views, T)
     assert text.splitlines()[0] == "🔔 **Sessionrunde \\<1\\>** beginnt jetzt (11:15–12:00):"
     assert "1️⃣ **KI \\*jetzt\\*** (Nr. 1) – 12/20 Plätze · Raum: Raum Spree" in text
     assert "2️⃣ **Open Data** (Nr. 2) – 3 angemeldet" in text
     assert "Reaktion mit der Nummer" in text
-    single = service.announcement_text(event, slot, views[:1], T)
+    single = jobs.announcement_text(event, slot, views[:1], T)
     assert "Reaktion mit ✅" in single
 
 
