@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -30,7 +29,11 @@ from storage.sessions import (
 from timephrases import format_date
 
 from .agenda import agenda_pages
+from .feature import MAX_IMPORT_PROBLEMS, event_group, fail, tr
+from .jobs import schedule_slot, slot_job_id
+from .lookups import get_event, pick_slot, require_event_moderator, require_not_over, slot_list
 from .program_import import parse_program
+from .queries import event_today, load_event_data, room_language, slot_view
 from .rules import (
     MAX_TITLE_LENGTH,
     EventStatus,
@@ -44,13 +47,6 @@ from .rules import (
     validate_title,
     with_prefix,
 )
-
-if TYPE_CHECKING:
-    pass
-from .feature import MAX_IMPORT_PROBLEMS, event_group, fail, tr
-from .jobs import schedule_slot, slot_job_id
-from .lookups import get_event, pick_slot, require_event_moderator, require_not_over, slot_list
-from .queries import event_today, load_event_data, room_language, slot_view
 from .service import event_lock
 
 

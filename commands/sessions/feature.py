@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.context import CommandContext
 from bot.framework import (
@@ -17,10 +17,6 @@ from .rules import (
     Problem,
     with_prefix,
 )
-
-if TYPE_CHECKING:
-    pass
-
 
 feature = Feature(
     "sessions", messages=Path(__file__).with_name("messages.toml"), title_key="sessions_title", order=30

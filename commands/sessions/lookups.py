@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,8 +21,6 @@ from storage.sessions import (
     SessionSlot,
 )
 
-if TYPE_CHECKING:
-    pass
 from .queries import is_over
 
 # --- lookups ----------------------------------------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,16 +21,13 @@ from storage.sessions import (
 from timephrases import format_date
 
 from .agenda import agenda_pages, my_sessions
+from .feature import feature, tr
+from .lookups import events_for
+from .queries import load_event_data, signup_view
 from .rules import (
     SessionStatus,
     SignupState,
 )
-
-if TYPE_CHECKING:
-    pass
-from .feature import feature, tr
-from .lookups import events_for
-from .queries import load_event_data, signup_view
 from .service import invite_all, sign_up, withdraw
 
 # --- members ----------------------------------------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy import select
 
 from bot.context import ReactionContext
@@ -12,14 +10,11 @@ from storage.sessions import (
     SessionSignup,
 )
 
+from .feature import NUMBER_KEYS, SESSION_KIND, SIGNUP_KEYS, SLOT_KIND, feature
 from .rules import (
     SessionStatus,
     with_prefix,
 )
-
-if TYPE_CHECKING:
-    pass
-from .feature import NUMBER_KEYS, SESSION_KIND, SIGNUP_KEYS, SLOT_KIND, feature
 from .service import invite_all, sign_up, withdraw
 
 # --- reactions --------------------------------------------------------------------------------------------

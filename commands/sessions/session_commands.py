@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -27,16 +26,6 @@ from storage.sessions import (
 )
 
 from .agenda import location_markdown, seats_text, session_details
-from .rules import (
-    SessionStatus,
-    SessionView,
-    SignupState,
-    validate_capacity,
-    validate_title,
-)
-
-if TYPE_CHECKING:
-    pass
 from .feature import MAX_DESCRIPTION, MAX_LOCATION, MAX_THEME, SESSION_KIND, fail, feature, tr
 from .jobs import reminder_due, reminder_job_id, schedule_reminder
 from .lookups import (
@@ -60,6 +49,13 @@ from .queries import (
     translator_for,
     when_text,
     where_text,
+)
+from .rules import (
+    SessionStatus,
+    SessionView,
+    SignupState,
+    validate_capacity,
+    validate_title,
 )
 from .service import Change, change_capacity, event_lock, invite_all
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from commands.networking import erase_networking, export_networking, request_job
+from commands.networking.feature import request_job
+from commands.networking.privacy import erase_networking, export_networking
 from storage.db import Database
 from storage.networking import BlockParticipant, Meeting, NetworkingBlock, PartnerRequest
 
