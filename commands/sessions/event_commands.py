@@ -21,24 +21,23 @@ from bot.framework import (
     Text,
 )
 from storage.sessions import (
-    BarcampSession,
     ProgramItem,
     SessionEvent,
     SessionSlot,
 )
 from timephrases import format_date
 
+from . import planning
 from .agenda import agenda_pages
 from .feature import MAX_IMPORT_PROBLEMS, event_group, fail, tr
 from .jobs import schedule_slot, slot_job_id
-from .lookups import get_event, pick_slot, require_event_moderator, require_not_over, slot_list
+from .lookups import check_managed_event, get_event, managed_event
 from .program_import import parse_program
 from .queries import event_today, load_event_data, room_language, slot_view
 from .rules import (
     MAX_TITLE_LENGTH,
     EventStatus,
     Problem,
-    SessionStatus,
     SlotView,
     find_slot_overlap,
     render,
@@ -47,7 +46,6 @@ from .rules import (
     validate_title,
     with_prefix,
 )
-from .service import event_lock
 
 
 @event_group.subcommand(
@@ -112,10 +110,7 @@ async def add_program_item(ctx: CommandContext, event_id: int, at: time, label: 
     label = " ".join(label.split())
     if len(label) > MAX_TITLE_LENGTH:
         raise CommandError("sessions_error_label_long", length=len(label), max=MAX_TITLE_LENGTH)
-    async with ctx.app.db.session() as db:
-        event = await get_event(db, event_id)
-        require_event_moderator(ctx, event)
-        require_not_over(event)
+    async with managed_event(ctx, event_id) as (db, event):
         db.add(ProgramItem(event_id=event.id, at=at, label=label))
     await ctx.reply(tr(ctx)("sessions_item_added", event_id=event_id, time=at, label=esc(label)))
 
@@ -133,10 +128,7 @@ async def add_program_item(ctx: CommandContext, event_id: int, at: time, label: 
 )
 async def remove_program_item(ctx: CommandContext, event_id: int, at: time, label: str) -> None:
     wanted = " ".join(label.split()).casefold()
-    async with ctx.app.db.session() as db:
-        event = await get_event(db, event_id)
-        require_event_moderator(ctx, event)
-        require_not_over(event)
+    async with managed_event(ctx, event_id) as (db, event):
         at_that_time = (
             await db.scalars(
                 select(ProgramItem)
@@ -175,10 +167,7 @@ async def add_slot(ctx: CommandContext, event_id: int, name: str, times: tuple[t
     problem = validate_slot_times(start, end)
     if problem:
         raise fail(problem)
-    async with ctx.app.db.session() as db:
-        event = await get_event(db, event_id)
-        require_event_moderator(ctx, event)
-        require_not_over(event)
+    async with managed_event(ctx, event_id) as (db, event):
         existing = (await db.scalars(select(SessionSlot).where(SessionSlot.event_id == event.id))).all()
         overlap = find_slot_overlap(SlotView(0, name, start, end), [slot_view(s) for s in existing])
         if overlap:
@@ -203,33 +192,8 @@ async def add_slot(ctx: CommandContext, event_id: int, name: str, times: tuple[t
 async def remove_slot(ctx: CommandContext, event_id: int, slot: str) -> None:
     t = tr(ctx)
     app = ctx.app
-    async with app.db.session() as db:
-        event = await get_event(db, event_id)
-        require_event_moderator(ctx, event)
-        require_not_over(event)
-    async with event_lock(app, event_id), app.db.session() as db:
-        slots = list((await db.scalars(select(SessionSlot).where(SessionSlot.event_id == event_id))).all())
-        target = pick_slot(slots, slot)
-        if target is None:
-            if not slots:
-                raise CommandError("sessions_error_no_slots", event_id=event_id)
-            raise CommandError(
-                "sessions_error_unknown_slot_remove", event_id=event_id, slot=slot, slots=slot_list(slots, t)
-            )
-        in_use = (
-            await db.scalars(
-                select(BarcampSession.id)
-                .where(BarcampSession.slot_id == target.id, BarcampSession.status == SessionStatus.SCHEDULED)
-                .order_by(BarcampSession.id)
-            )
-        ).all()
-        if in_use:
-            raise CommandError(
-                "sessions_error_slot_in_use",
-                number=target.number,
-                sessions=", ".join(map(str, in_use)),
-            )
-        await db.delete(target)
+    await check_managed_event(ctx, event_id)
+    target = await planning.remove_slot(app, event_id, slot, t)
     app.jobs.cancel(slot_job_id(target.id))
     await ctx.reply(
         t(
@@ -265,10 +229,7 @@ async def add_numbered_slot(
     args=[Arg("event_id", Int(minimum=1))],
 )
 async def open_event(ctx: CommandContext, event_id: int) -> None:
-    async with ctx.app.db.session() as db:
-        event = await get_event(db, event_id)
-        require_event_moderator(ctx, event)
-        require_not_over(event)
+    async with managed_event(ctx, event_id) as (_db, event):
         event.proposals_open = True
         if event.status == EventStatus.DRAFT:
             event.status = EventStatus.OPEN
@@ -284,10 +245,7 @@ async def open_event(ctx: CommandContext, event_id: int) -> None:
     args=[Arg("event_id", Int(minimum=1))],
 )
 async def close_event(ctx: CommandContext, event_id: int) -> None:
-    async with ctx.app.db.session() as db:
-        event = await get_event(db, event_id)
-        require_event_moderator(ctx, event)
-        require_not_over(event)
+    async with managed_event(ctx, event_id) as (_db, event):
         event.proposals_open = False
         if event.status == EventStatus.OPEN:
             event.status = EventStatus.DRAFT
@@ -304,10 +262,7 @@ async def close_event(ctx: CommandContext, event_id: int) -> None:
     args=[Arg("event_id", Int(minimum=1))],
 )
 async def publish_event(ctx: CommandContext, event_id: int) -> None:
-    async with ctx.app.db.session() as db:
-        event = await get_event(db, event_id)
-        require_event_moderator(ctx, event)
-        require_not_over(event)
+    async with managed_event(ctx, event_id) as (db, event):
         event.status = EventStatus.PUBLISHED
         data = await load_event_data(db, event)
         language = await room_language(ctx.app, db, event.room_id)
@@ -336,10 +291,7 @@ async def publish_event(ctx: CommandContext, event_id: int) -> None:
 )
 async def import_program(ctx: CommandContext, event_id: int) -> None:
     t = tr(ctx)
-    async with ctx.app.db.session() as db:
-        event = await get_event(db, event_id)
-        require_event_moderator(ctx, event)
-        require_not_over(event)
+    await check_managed_event(ctx, event_id)
     attachment = await ctx.attachment()
     if attachment is None:
         raise CommandError("sessions_error_no_attachment", event_id=event_id)

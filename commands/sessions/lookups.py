@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -95,6 +96,38 @@ def is_event_moderator(ctx: CommandContext, event: SessionEvent) -> bool:
 def require_event_moderator(ctx: CommandContext, event: SessionEvent) -> None:
     if not is_event_moderator(ctx, event):
         raise CommandError("sessions_error_wrong_room", event_id=event.id)
+
+
+def require_manageable(ctx: CommandContext, event: SessionEvent) -> None:
+    require_event_moderator(ctx, event)
+    require_not_over(event)
+
+
+async def check_session_event_moderator(ctx: CommandContext, session_id: int) -> int:
+    """The session's event id; refuses unless the sender may manage that event and it is not over."""
+    async with ctx.app.db.session() as db:
+        row = await get_session(db, session_id)
+        require_manageable(ctx, await get_event(db, row.event_id))
+        return row.event_id
+
+
+@asynccontextmanager
+async def managed_event(
+    ctx: CommandContext, event_id: int
+) -> AsyncIterator[tuple[AsyncSession, SessionEvent]]:
+    """A unit of work on an event that the sender may manage (see ``is_event_moderator``) and that is not
+    over: ``async with managed_event(ctx, event_id) as (db, event): ...``."""
+    async with ctx.app.db.session() as db:
+        event = await get_event(db, event_id)
+        require_manageable(ctx, event)
+        yield db, event
+
+
+async def check_managed_event(ctx: CommandContext, event_id: int) -> None:
+    """Refuse early (before taking the event's lock or downloading a file) unless the sender may manage
+    the event and it is not over."""
+    async with managed_event(ctx, event_id):
+        pass
 
 
 def require_not_over(event: SessionEvent) -> None:

@@ -13,6 +13,7 @@ from bot.framework import (
     Int,
     Word,
 )
+from bot.i18n import Translate
 from storage.sessions import (
     SessionEvent,
     SessionHost,
@@ -145,33 +146,10 @@ async def calendar(ctx: CommandContext, scope: str, event_id: int | None) -> Non
             event_id = int(scope.lstrip("#"))
         else:
             raise CommandError("sessions_error_calendar_scope", value=scope, show_usage=True)
-    t = tr(ctx)
-    files: list[tuple[str, bytes]] = []
     async with ctx.app.db.session() as db:
         events = await events_for(ctx, db, event_id)
-        for event in events:
-            data = await load_event_data(db, event)
-            sessions = data.sessions
-            if not everything:
-                ids = [s.id for s in sessions]
-                signed = set(
-                    (
-                        await db.scalars(
-                            select(SessionSignup.session_id).where(
-                                SessionSignup.session_id.in_(ids),
-                                SessionSignup.user_id == ctx.sender,
-                                SessionSignup.state == SignupState.CONFIRMED,
-                            )
-                        )
-                    ).all()
-                )
-                sessions = [s for s in sessions if s.id in signed or ctx.sender in s.hosts]
-            if not any(s.status == SessionStatus.SCHEDULED and s.slot_id is not None for s in sessions):
-                continue
-            from .ical import calendar_ics  # icalendar is loaded when the first calendar is asked for
-
-            ics = calendar_ics(data.view, data.slot_views, sessions, t=t)
-            files.append((f"{_slug(event.title)}-{event.day.isoformat()}.ics", ics))
+        member = None if everything else ctx.sender
+        files = [f for event in events if (f := await _calendar_file(db, event, member, tr(ctx))) is not None]
     if not files:
         await ctx.answer("sessions_calendar_empty" if not everything else "sessions_calendar_empty_all")
         return
@@ -187,6 +165,36 @@ async def calendar(ctx: CommandContext, scope: str, event_id: int | None) -> Non
             )
     if not to_room:
         await ctx.answer("sessions_calendar_sent_direct")
+
+
+async def _calendar_file(
+    db: AsyncSession, event: SessionEvent, member: str | None, t: Translate
+) -> tuple[str, bytes] | None:
+    """The event's .ics file (filename, content): its scheduled sessions, or only those ``member`` hosts or
+    is confirmed for; None when there are none."""
+    data = await load_event_data(db, event)
+    sessions = data.sessions
+    if member is not None:
+        ids = [s.id for s in sessions]
+        signed = set(
+            (
+                await db.scalars(
+                    select(SessionSignup.session_id).where(
+                        SessionSignup.session_id.in_(ids),
+                        SessionSignup.user_id == member,
+                        SessionSignup.state == SignupState.CONFIRMED,
+                    )
+                )
+            ).all()
+        )
+        sessions = [s for s in sessions if s.id in signed or member in s.hosts]
+    if not any(s.status == SessionStatus.SCHEDULED and s.slot_id is not None for s in sessions):
+        return None
+    from .ical import calendar_ics  # icalendar is loaded when the first calendar is asked for
+
+    return f"{_slug(event.title)}-{event.day.isoformat()}.ics", calendar_ics(
+        data.view, data.slot_views, sessions, t=t
+    )
 
 
 def _slug(title: str) -> str:

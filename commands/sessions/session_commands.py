@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
-
 from bot.context import CommandContext
 from bot.format import esc
 from bot.framework import (
@@ -22,38 +20,32 @@ from bot.i18n import Translate
 from storage.sessions import (
     BarcampSession,
     SessionHost,
-    SessionSlot,
 )
 
 from .agenda import location_markdown, seats_text, session_details
 from .feature import MAX_DESCRIPTION, MAX_LOCATION, MAX_THEME, SESSION_KIND, fail, feature, tr
-from .jobs import reminder_due, reminder_job_id, schedule_reminder
+from .jobs import reminder_job_id, schedule_reminder
 from .lookups import (
+    check_session_event_moderator,
     get_event,
     get_session,
     is_event_moderator,
-    pick_slot,
-    require_event_moderator,
     require_manager,
     require_not_over,
     room_event,
-    slot_list,
     slot_of,
 )
+from .planning import location_of, schedule_session, tell_location_changed
 from .queries import (
     hosts_and_signed_up,
-    session_location,
     session_views,
-    signups_of,
     slot_view,
     translator_for,
     when_text,
-    where_text,
 )
 from .rules import (
     SessionStatus,
     SessionView,
-    SignupState,
     validate_capacity,
     validate_title,
 )
@@ -142,67 +134,18 @@ async def propose(
 )
 async def schedule(ctx: CommandContext, session_id: int, slot: str, location: str) -> None:
     t = tr(ctx)
-    app = ctx.app
-    async with app.db.session() as db:
-        row = await get_session(db, session_id)
-        event = await get_event(db, row.event_id)
-        require_event_moderator(ctx, event)
-        require_not_over(event)
-        event_id = event.id
-    moved_from: int | None = None
-    async with event_lock(app, event_id), app.db.session() as db:
-        row = await get_session(db, session_id)
-        event = await get_event(db, row.event_id)
-        if row.status == SessionStatus.CANCELLED:
-            raise CommandError("sessions_error_cancelled", session_id=session_id, title=row.title)
-        slots = list((await db.scalars(select(SessionSlot).where(SessionSlot.event_id == event.id))).all())
-        if not slots:
-            raise CommandError("sessions_error_no_slots", event_id=event.id)
-        target = pick_slot(slots, slot)
-        if target is None:
-            raise CommandError("sessions_error_unknown_slot", slot=slot, slots=slot_list(slots, t))
-        if row.status == SessionStatus.SCHEDULED and row.slot_id is not None and row.slot_id != target.id:
-            moved_from = row.slot_id
-        row.slot_id = target.id
-        row.status = SessionStatus.SCHEDULED
-        if location.strip():
-            row.location = location.strip()
-        due = reminder_due(app, event, target)
-        row.reminder_due_at = due
-        row.reminder_sent_at = None
-        if moved_from is not None:
-            for user_id in await hosts_and_signed_up(db, row):
-                if user_id == ctx.sender:
-                    continue
-                ut = await translator_for(app, db, user_id)
-                db.add(
-                    app.sender.prepare(
-                        ut(
-                            "sessions_moved",
-                            title=esc(row.title),
-                            session_id=row.id,
-                            when=when_text(event, target, ut),
-                            where=where_text(row, ut),
-                        ),
-                        to_user=user_id,
-                    )
-                )
-        people = sorted(
-            {h.user_id for h in row.hosts}
-            | {s.user_id for s in await signups_of(db, row.id) if s.state == SignupState.CONFIRMED}
+    event_id = await check_session_event_moderator(ctx, session_id)
+    scheduled = await schedule_session(ctx.app, event_id, session_id, slot, location, by=ctx.sender, t=t)
+    schedule_reminder(ctx.app, session_id, scheduled.reminder_due)
+    ctx.app.sender.wake()
+    if scheduled.room_members is not None:
+        await _create_session_room(
+            ctx, session_id, scheduled.title, scheduled.room_members, scheduled.space_id
         )
-        needs_room = app.settings.sessions.create_rooms and row.matrix_room_id is None
-        view = (await session_views(db, [row]))[0]
-        space_id = event.space_id
-        when = when_text(event, target, t)
-        title = row.title
-    schedule_reminder(app, session_id, due)
-    app.sender.wake()
-    if needs_room:
-        await _create_session_room(ctx, session_id, title, people, space_id)
-    key = "sessions_rescheduled" if moved_from is not None else "sessions_scheduled"
+    key = "sessions_rescheduled" if scheduled.moved else "sessions_scheduled"
+    seats = _seats(scheduled.view, t)
     await ctx.reply(
-        t(key, session_id=session_id, title=esc(title), when=when, seats=_seats(view, t))
+        t(key, session_id=session_id, title=esc(scheduled.title), when=scheduled.when, seats=seats)
         + _react_hint(ctx, SessionStatus.SCHEDULED),
         track=(SESSION_KIND, session_id),
     )
@@ -305,22 +248,11 @@ async def edit_session(ctx: CommandContext, session_id: int, field: str, value: 
         require_not_over(event)
         if row.status == SessionStatus.CANCELLED:
             raise CommandError("sessions_error_cancelled", session_id=session_id, title=row.title)
-        old_location = session_location(row.location, row.matrix_room_id)
+        old_location = location_of(row)
         setattr(row, field, value if value or field in ("title", "description") else None)
-        told: list[str] = []
         # Only a location edit can change where the session takes place.
-        new_location = session_location(row.location, row.matrix_room_id)
-        if row.status == SessionStatus.SCHEDULED and new_location != old_location:
-            told = [p for p in await hosts_and_signed_up(db, row) if p != ctx.sender]
-            for user_id in told:
-                ut = await translator_for(app, db, user_id)
-                where = where_text(row, ut)
-                key = "sessions_location_changed_dm" if where else "sessions_location_removed_dm"
-                db.add(
-                    app.sender.prepare(
-                        ut(key, title=esc(row.title), session_id=row.id, where=where), to_user=user_id
-                    )
-                )
+        moved = row.status == SessionStatus.SCHEDULED and location_of(row) != old_location
+        told = await tell_location_changed(app, db, row, by=ctx.sender) if moved else []
         title = row.title
     app.sender.wake()
     key = "sessions_edited" if value else "sessions_edited_removed"
