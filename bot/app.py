@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
-import pkgutil
 import signal
 from collections.abc import Coroutine, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import commands
-from bot.config import Settings
+from bot.config import Settings, with_sections
+from bot.features import discover_features, feature_sections
 from bot.framework import Feature
 from bot.i18n import Catalog
 from bot.scheduler import JobRegistry, Jobs, create_scheduler, job_store_engine, migrate_job_store
@@ -22,17 +20,6 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 CORE_MESSAGES = Path(__file__).with_name("messages.toml")
-
-
-def discover_features() -> list[Feature]:
-    """Every module or package in ``commands`` that exposes ``feature``."""
-    features = []
-    for module_info in pkgutil.iter_modules(commands.__path__):
-        module = importlib.import_module(f"commands.{module_info.name}")
-        feature = getattr(module, "feature", None)
-        if isinstance(feature, Feature):
-            features.append(feature)
-    return sorted(features, key=lambda f: (f.order, f.name))
 
 
 def build_catalog(features: list[Feature]) -> Catalog:
@@ -60,6 +47,8 @@ class App:
     features: list[Feature] = field(default_factory=discover_features)
 
     def __post_init__(self) -> None:
+        # Settings built in code (tests, tools) get the defaults of feature sections they do not name.
+        self.settings = with_sections(self.settings, feature_sections(self.features))
         from bot.matrix import MatrixBot
         from bot.router import Router
         from bot.sender import Sender

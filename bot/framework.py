@@ -20,6 +20,8 @@ from datetime import date, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
 if TYPE_CHECKING:
     from bot.app import App
     from bot.context import CommandContext, ReactionContext
@@ -359,6 +361,8 @@ class Feature:
     messages: Path | None = None
     title_key: str | None = None
     order: int = 50
+    # The feature's section of the configuration (``[<name>]``), a pydantic model with defaults.
+    settings: type[BaseModel] | None = None
     commands: list[Command] = field(default_factory=list)
     reactions: list[ReactionSubscription] = field(default_factory=list)
     start_hooks: list[StartHook] = field(default_factory=list)

@@ -7,7 +7,8 @@ import string
 from functools import cache
 from typing import Any
 
-from bot.app import build_catalog, discover_features
+from bot.app import build_catalog
+from bot.features import discover_features
 from bot.format import esc
 from bot.i18n import Catalog
 from bot.sender import message_content, pill

@@ -6,19 +6,33 @@ import logging
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from bot.config import section
 from bot.framework import CommandError, Feature
 
+from .config import BingoConfig
 from .game import (
     BingoError,
 )
 
 log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from bot.app import App
 
 feature = Feature(
-    "bingo", messages=Path(__file__).with_name("messages.toml"), title_key="bingo_title", order=40
+    "bingo",
+    messages=Path(__file__).with_name("messages.toml"),
+    title_key="bingo_title",
+    order=40,
+    settings=BingoConfig,
 )
+
+
+def bingo_settings(app: App) -> BingoConfig:
+    """The ``[bingo]`` section of the configuration."""
+    return section(app.settings, "bingo", BingoConfig)
+
 
 MAX_GAME_DURATION = timedelta(hours=48)
 MAX_LISTED_PLAYERS = 20

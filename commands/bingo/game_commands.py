@@ -9,7 +9,7 @@ from bot.framework import Arg, CommandError, Flag, Int, Permission, Text
 from storage.bingo import BingoGame
 from timephrases import format_datetime, format_time
 
-from .feature import MAX_GAME_DURATION, USER_ID, feature
+from .feature import MAX_GAME_DURATION, USER_ID, bingo_settings, feature
 from .game import (
     MAX_CARD_SIZE,
     MIN_CARD_SIZE,
@@ -95,7 +95,7 @@ async def _named_person(ctx: CommandContext, named: str | None, field: str, room
 async def start_game(ctx: CommandContext, options: str = "", seed: int | None = None) -> None:
     if ctx.is_direct:
         raise CommandError("bingo_error_direct")
-    size, duration = parse_start_options(options, ctx.app.settings.bingo.default_size)
+    size, duration = parse_start_options(options, bingo_settings(ctx.app).default_size)
     if not MIN_CARD_SIZE <= size <= MAX_CARD_SIZE:
         raise CommandError("bingo_error_size", size=size, min=MIN_CARD_SIZE, max=MAX_CARD_SIZE)
     if duration is not None and duration > MAX_GAME_DURATION:

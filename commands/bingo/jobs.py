@@ -13,13 +13,13 @@ from storage.bingo import BingoCard, BingoClaim, BingoGame
 
 if TYPE_CHECKING:
     from bot.app import App
-from .feature import claim_job_id, end_job_id, feature
+from .feature import bingo_settings, claim_job_id, end_job_id, feature
 from .service import finish_game
 from .status import ClaimStatus, GameStatus
 
 
 def schedule_claim(app: App, claim: BingoClaim) -> None:
-    expires = claim.requested_at + timedelta(minutes=app.settings.bingo.confirmation_minutes)
+    expires = claim.requested_at + timedelta(minutes=bingo_settings(app).confirmation_minutes)
     app.jobs.at(claim_job_id(claim.id), expire_claim, expires, claim.id)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.bingo import BingoPromptPool
 
+from .feature import bingo_settings
 from .game import (
     BingoError,
     Prompt,
@@ -37,7 +38,7 @@ def _file_pool(path: str, mtime: float) -> tuple[Prompt, ...]:
 
 def configured_pool(app: App) -> list[Prompt]:
     """The bot's pool: the shipped prompts, replaced or extended by ``[bingo] prompts_file``."""
-    config = app.settings.bingo
+    config = bingo_settings(app)
     if config.prompts_file is None:
         return list(_default_pool())
     try:

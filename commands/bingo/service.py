@@ -19,6 +19,7 @@ from bot.sender import pill
 from storage.base import utcnow
 from storage.bingo import BingoCard, BingoClaim, BingoGame, BingoPromptPool
 
+from .feature import bingo_settings
 from .game import (
     MAX_PROMPTS,
     Card,
@@ -222,7 +223,7 @@ async def request_confirmation(ctx: CommandContext, position: Position, named: s
     in the same transaction (sent on ``sender.wake()``); refuses fields that are taken, free or already asked
     for, and a second open request to the same person."""
     field = field_name(position)
-    minutes = ctx.app.settings.bingo.confirmation_minutes
+    minutes = bingo_settings(ctx.app).confirmation_minutes
     async with ctx.app.db.session() as session:
         game = await require_game(session, ctx)
         card_row = await card_of(session, game, ctx.sender)

@@ -22,6 +22,7 @@ from sqlalchemy import delete, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import section
 from bot.context import CommandContext
 from bot.format import esc
 from bot.framework import Arg, Choice, CommandError, Feature, Int, Permission, Text
@@ -34,6 +35,7 @@ from commands.digest.compose import (
     month_name,
     previous_month,
 )
+from commands.digest.config import DigestConfig
 from commands.digest.gather import NameOf, gather_digest_data, localpart
 from commands.digest.timing import cron_fields, due_run, next_run, parse_month
 from storage.digest import DigestNews, DigestPost
@@ -46,8 +48,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 feature = Feature(
-    "digest", messages=Path(__file__).with_name("messages.toml"), title_key="digest_feature_title", order=60
+    "digest",
+    messages=Path(__file__).with_name("messages.toml"),
+    title_key="digest_feature_title",
+    order=60,
+    settings=DigestConfig,
 )
+
+
+def digest_settings(app: App) -> DigestConfig:
+    """The ``[digest]`` section of the configuration."""
+    return section(app.settings, "digest", DigestConfig)
+
 
 JOB_ID = "digest:monthly"
 RETRY_JOB_ID = "digest:retry"
@@ -286,7 +298,7 @@ async def render_digest(
 ) -> RenderedDigest:
     """The digest of ``month``: room scope if configured and a room is given, else network-wide."""
     t = app.catalog.translator(language)
-    scope_room = room_id if app.settings.digest.scope == "room" else None
+    scope_room = room_id if digest_settings(app).scope == "room" else None
     scope_name = _room_name(app, scope_room) if scope_room else t("digest_scope_network")
     tz = app.settings.bot.tz
     async with app.db.session() as session:
@@ -359,7 +371,7 @@ async def publish_digest(
                     DigestPost(
                         month=month,
                         room_id=room_id,
-                        scope=app.settings.digest.scope,
+                        scope=digest_settings(app).scope,
                         language=language,
                         trigger=trigger,
                         late=late,
@@ -385,7 +397,7 @@ digest_group = feature.group(de="digest", en="digest", help="digest_group", perm
 def default_preview_month(app: App, now: datetime) -> date:
     """The month the next scheduled digest will review."""
     tz = app.settings.bot.tz
-    upcoming = next_run(app.settings.digest.schedule, tz, now)
+    upcoming = next_run(digest_settings(app).schedule, tz, now)
     if upcoming is None:
         return now.astimezone(tz).date().replace(day=1)
     return previous_month(upcoming.astimezone(tz).date())
@@ -455,7 +467,7 @@ async def retry_due_digest(app: App, attempt: int, *, scheduled_for: datetime) -
 async def post_due_digest(app: App, *, attempt: int = 0) -> None:
     """Post this month's digest where it is due (the scheduled time has passed) and not yet posted."""
     tz = app.settings.bot.tz
-    due = due_run(app.settings.digest.schedule, tz, datetime.now(UTC))
+    due = due_run(digest_settings(app).schedule, tz, datetime.now(UTC))
     if due is None:
         return
     month = previous_month(due.astimezone(tz).date())
@@ -464,7 +476,7 @@ async def post_due_digest(app: App, *, attempt: int = 0) -> None:
 
 async def _post_configured(app: App, month: date, *, late: bool, attempt: int = 0) -> None:
     failed = False
-    for room_id in app.settings.digest.rooms:
+    for room_id in digest_settings(app).rooms:
         try:
             await publish_digest(app, room_id, month, trigger="schedule", late=late)
         except Exception:
@@ -478,7 +490,7 @@ async def _post_configured(app: App, month: date, *, late: bool, attempt: int = 
 @feature.on_start
 async def schedule_digest(app: App) -> None:
     """Register the monthly job (stable id; config changes apply at start) and catch up on a missed run."""
-    config = app.settings.digest
+    config = digest_settings(app)
     if not config.rooms:
         app.jobs.cancel(JOB_ID)
         return

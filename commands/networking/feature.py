@@ -7,8 +7,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.config import section
 from bot.framework import Feature
 from bot.i18n import Translate
+from commands.networking.config import NetworkingConfig
 from commands.networking.logic import (
     load_starters,
 )
@@ -20,8 +22,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 feature = Feature(
-    "networking", messages=Path(__file__).with_name("messages.toml"), title_key="networking_title", order=40
+    "networking",
+    messages=Path(__file__).with_name("messages.toml"),
+    title_key="networking_title",
+    order=40,
+    settings=NetworkingConfig,
 )
+
+
+def networking_settings(app: App) -> NetworkingConfig:
+    """The ``[networking]`` section of the configuration."""
+    return section(app.settings, "networking", NetworkingConfig)
+
 
 BLOCK_KIND = "networking_block"
 # 🙋 and its gendered variants (the router strips variation selectors before matching).
@@ -51,7 +63,7 @@ def _starters(path: str | None) -> dict[str, list[str]]:
 
 
 def starters(app: App) -> dict[str, list[str]]:
-    configured = app.settings.networking.conversation_starters_file
+    configured = networking_settings(app).conversation_starters_file
     return _starters(str(configured) if configured else None)
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from bot.app import App
     from commands.networking.matching import Participant
-from .feature import INTRO_JOIN_WAIT_SECONDS, ROOM_CREATION_PARALLEL, log, starters
+from .feature import INTRO_JOIN_WAIT_SECONDS, ROOM_CREATION_PARALLEL, log, networking_settings, starters
 
 # --- profiles and introductions -----------------------------------------------------------------------------
 
@@ -74,7 +74,7 @@ async def introduce(
     t = app.catalog.translator(language)
     async with app.db.session() as session:
         profiles = await load_profiles(session, sorted({user for group in groups for user in group}))
-    private = app.settings.networking.private_rooms or community_room is None
+    private = networking_settings(app).private_rooms or community_room is None
     limit = asyncio.Semaphore(ROOM_CREATION_PARALLEL)
 
     async def one(index: int, group: Sequence[str]) -> str | None:

@@ -11,7 +11,7 @@ from bot.framework import CommandError
 from bot.sender import pill
 from storage.networking import Meeting, PartnerRequest
 
-from .feature import describe_wait, feature, request_job
+from .feature import describe_wait, feature, networking_settings, request_job
 from .introductions import introduce
 from .jobs import request_expired
 from .partner_service import PartnerMatch, add_waiting_request, find_partner
@@ -67,7 +67,7 @@ async def partner(ctx: CommandContext) -> None:
 
 async def _announce_waiting(ctx: CommandContext, request: PartnerRequest, rooms: list[str]) -> None:
     ctx.app.jobs.at(request_job(request.id), request_expired, request.expires_at, request.id)
-    seconds = ctx.app.settings.networking.wait_seconds_effective
+    seconds = networking_settings(ctx.app).wait_seconds_effective
     key = "networking_waiting_rooms" if ctx.is_direct else "networking_waiting"
     await ctx.answer(key, wait=describe_wait(ctx.t, seconds), rooms=len(rooms))
 

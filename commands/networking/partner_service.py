@@ -22,6 +22,7 @@ from storage.networking import Meeting, PartnerRequest
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+from .feature import networking_settings
 from .introductions import load_profiles, participant
 from .status import RequestStatus
 
@@ -97,7 +98,7 @@ async def _history_between(
 
 
 async def add_waiting_request(ctx: CommandContext, rooms: list[str], now: datetime) -> PartnerRequest:
-    seconds = ctx.app.settings.networking.wait_seconds_effective
+    seconds = networking_settings(ctx.app).wait_seconds_effective
     async with ctx.app.db.session() as session:
         request = PartnerRequest(
             user_id=ctx.sender,

@@ -16,7 +16,7 @@ from commands.networking.logic import (
 )
 from storage.networking import NetworkingBlock, NetworkingRound
 
-from .feature import BLOCK_KIND, JOIN_KEYS, describe_wait, feature, plural
+from .feature import BLOCK_KIND, JOIN_KEYS, describe_wait, feature, networking_settings, plural
 from .introductions import introduce
 from .jobs import schedule_round
 from .service import (
@@ -52,7 +52,7 @@ async def round_open(ctx: CommandContext) -> None:
         block = NetworkingBlock(
             room_id=ctx.room_id,
             status=BlockStatus.OPEN,
-            duration_seconds=ctx.app.settings.networking.round_minutes * 60,
+            duration_seconds=networking_settings(ctx.app).round_minutes * 60,
             group_size=2,
             language=ctx.language,
             opened_by=ctx.sender,
@@ -161,7 +161,7 @@ async def _next_round(ctx: CommandContext, options: str, *, end_running: bool) -
 
 def _round_started_text(ctx: CommandContext, round_: NetworkingRound, groups: Sequence[Sequence[str]]) -> str:
     t = ctx.t
-    private = ctx.app.settings.networking.private_rooms
+    private = networking_settings(ctx.app).private_rooms
     return t(
         "networking_round_started",
         number=round_.number,

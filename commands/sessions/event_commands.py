@@ -29,7 +29,7 @@ from timephrases import format_date
 
 from . import planning
 from .agenda import agenda_pages
-from .feature import MAX_IMPORT_PROBLEMS, event_group, fail, tr
+from .feature import MAX_IMPORT_PROBLEMS, event_group, fail, sessions_settings, tr
 from .jobs import schedule_slot, slot_job_id
 from .lookups import check_managed_event, get_event, managed_event
 from .program_import import parse_program
@@ -273,7 +273,7 @@ async def publish_event(ctx: CommandContext, event_id: int) -> None:
         data.slot_views,
         data.sessions,
         room_t,
-        max_lines=ctx.app.settings.sessions.agenda_page_lines,
+        max_lines=sessions_settings(ctx.app).agenda_page_lines,
         format_date=format_date,
     )
     await ctx.reply(tr(ctx)("sessions_event_published", event_id=event_id, title=esc(event.title)))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from bot.config import section
 from bot.context import CommandContext
 from bot.framework import (
     CommandError,
@@ -13,14 +14,28 @@ from bot.framework import (
 )
 from bot.i18n import Translate
 
+from .config import SessionsConfig
 from .rules import (
     Problem,
     with_prefix,
 )
 
+if TYPE_CHECKING:
+    from bot.app import App
+
 feature = Feature(
-    "sessions", messages=Path(__file__).with_name("messages.toml"), title_key="sessions_title", order=30
+    "sessions",
+    messages=Path(__file__).with_name("messages.toml"),
+    title_key="sessions_title",
+    order=30,
+    settings=SessionsConfig,
 )
+
+
+def sessions_settings(app: App) -> SessionsConfig:
+    """The ``[sessions]`` section of the configuration."""
+    return section(app.settings, "sessions", SessionsConfig)
+
 
 MAX_DESCRIPTION = 2000
 MAX_THEME = 100

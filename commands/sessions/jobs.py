@@ -17,6 +17,7 @@ from storage.sessions import (
 )
 
 from .agenda import location_markdown, seats_text
+from .feature import sessions_settings
 from .rules import (
     EventStatus,
     SessionStatus,
@@ -64,7 +65,7 @@ def reminder_due(
 
 
 def reminder_lead(app: App) -> timedelta:
-    config = app.settings.sessions
+    config = sessions_settings(app)
     if config.reminder_lead_seconds is not None:
         return timedelta(seconds=config.reminder_lead_seconds)
     return timedelta(minutes=config.reminder_minutes)

@@ -22,7 +22,7 @@ from storage.sessions import (
 from timephrases import format_date
 
 from .agenda import agenda_pages, my_sessions
-from .feature import feature, tr
+from .feature import feature, sessions_settings, tr
 from .lookups import events_for
 from .queries import load_event_data, signup_view
 from .rules import (
@@ -56,7 +56,7 @@ async def agenda(ctx: CommandContext, event_id: int | None) -> None:
         data.slot_views,
         data.sessions,
         t,
-        max_lines=ctx.app.settings.sessions.agenda_page_lines,
+        max_lines=sessions_settings(ctx.app).agenda_page_lines,
         format_date=format_date,
     )
     for page in pages:

@@ -16,6 +16,7 @@ from bot.framework import CommandError
 from bot.i18n import Translate
 from storage.sessions import BarcampSession, SessionEvent, SessionSlot
 
+from .feature import sessions_settings
 from .jobs import reminder_due
 from .lookups import get_event, get_session, pick_slot, slot_list
 from .queries import (
@@ -74,7 +75,7 @@ async def schedule_session(
             {h.user_id for h in row.hosts}
             | {s.user_id for s in await signups_of(db, row.id) if s.state == SignupState.CONFIRMED}
         )
-        needs_room = app.settings.sessions.create_rooms and row.matrix_room_id is None
+        needs_room = sessions_settings(app).create_rooms and row.matrix_room_id is None
         view = (await session_views(db, [row]))[0]
         return Scheduled(
             title=row.title,

@@ -23,7 +23,16 @@ from storage.sessions import (
 )
 
 from .agenda import location_markdown, seats_text, session_details
-from .feature import MAX_DESCRIPTION, MAX_LOCATION, MAX_THEME, SESSION_KIND, fail, feature, tr
+from .feature import (
+    MAX_DESCRIPTION,
+    MAX_LOCATION,
+    MAX_THEME,
+    SESSION_KIND,
+    fail,
+    feature,
+    sessions_settings,
+    tr,
+)
 from .jobs import reminder_job_id, schedule_reminder
 from .lookups import (
     check_session_event_moderator,
@@ -110,7 +119,7 @@ async def propose(
             title=title.strip(),
             description=description.strip(),
             theme=theme.strip() if theme else None,
-            capacity=capacity if capacity is not None else ctx.app.settings.sessions.default_capacity,
+            capacity=capacity if capacity is not None else sessions_settings(ctx.app).default_capacity,
             status=SessionStatus.PROPOSED,
         )
         row.hosts.append(SessionHost(user_id=ctx.sender))

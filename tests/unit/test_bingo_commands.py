@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import CORE_MESSAGES
-from bot.config import BingoConfig
 from bot.framework import CommandError
 from bot.i18n import Catalog
 from bot.sender import Sender
 from commands.bingo import feature, jobs, pools, privacy, queries, service, texts
+from commands.bingo.config import BingoConfig
 from commands.bingo.feature import claim_job_id, end_job_id
 from commands.bingo.game import Card, Prompt, default_prompts, field_name
 from storage.base import Base

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine
 
-from bot.app import discover_features
+from bot.features import discover_features
 from bot.framework import Feature
 from bot.scheduler import JobRegistry, migrate_job_store
 from commands.reminders import fire_reminder

@@ -16,10 +16,12 @@ from pydantic import SecretStr
 from sqlalchemy import create_engine, select
 
 from bot.app import Locks
-from bot.config import MatrixConfig, Settings
+from bot.config import MatrixConfig, Settings, with_sections
+from bot.features import feature_sections
 from bot.i18n import Catalog
 from bot.sender import Sender
 from commands.sessions import jobs, queries, service
+from commands.sessions.feature import sessions_settings
 from commands.sessions.rules import SessionView, SignupState, with_prefix
 from storage.base import Base
 from storage.db import Database
@@ -53,8 +55,13 @@ async def app(tmp_path: Path) -> AsyncIterator[Any]:
     engine = create_engine(f"sqlite:///{tmp_path / 'bot.db'}")
     Base.metadata.create_all(engine)
     engine.dispose()
-    settings = Settings(
-        matrix=MatrixConfig(homeserver="http://localhost", user_id="@bot:localhost", password=SecretStr("x"))
+    settings = with_sections(
+        Settings(
+            matrix=MatrixConfig(
+                homeserver="http://localhost", user_id="@bot:localhost", password=SecretStr("x")
+            )
+        ),
+        feature_sections(),
     )
     fake = SimpleNamespace(
         settings=settings, catalog=CATALOG, db=Database(url), jobs=FakeJobs(), locks=Locks()
@@ -220,8 +227,13 @@ async def test_hosts_are_confirmed_beyond_capacity(app: Any) -> None:
 
 
 def test_reminder_due_is_lead_time_before_start_or_at_once() -> None:
-    settings = Settings(
-        matrix=MatrixConfig(homeserver="http://localhost", user_id="@bot:localhost", password=SecretStr("x"))
+    settings = with_sections(
+        Settings(
+            matrix=MatrixConfig(
+                homeserver="http://localhost", user_id="@bot:localhost", password=SecretStr("x")
+            )
+        ),
+        feature_sections(),
     )
     app: Any = SimpleNamespace(settings=settings)
     event = SessionEvent(day=date(2030, 3, 31), timezone="Europe/Berlin")  # the day DST began in 2030
@@ -232,7 +244,7 @@ def test_reminder_due_is_lead_time_before_start_or_at_once() -> None:
     assert jobs.reminder_due(app, event, slot, early) == start - timedelta(minutes=15)
     assert jobs.reminder_due(app, event, slot, start - timedelta(minutes=5)) == start - timedelta(minutes=5)
     assert jobs.reminder_due(app, event, slot, start) is None
-    settings.sessions.reminder_lead_seconds = 30
+    sessions_settings(app).reminder_lead_seconds = 30
     assert jobs.reminder_due(app, event, slot, early) == start - timedelta(seconds=30)
 
 
