@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,7 +15,6 @@ from sqlalchemy import select
 from bot.app import CORE_MESSAGES
 from bot.framework import CommandError
 from bot.i18n import Catalog
-from bot.sender import Sender
 from commands.bingo import feature, jobs, pools, privacy, queries, service, texts
 from commands.bingo.config import BingoConfig
 from commands.bingo.feature import claim_job_id, end_job_id
@@ -25,6 +23,7 @@ from storage.base import Base
 from storage.bingo import BingoCard, BingoClaim, BingoGame
 from storage.db import Database
 from storage.models import OutboxMessage
+from tests.fakes import FakeApp, settings_for_tests
 
 MESSAGES = Path("commands/bingo/messages.toml")
 ROOM = "!game:example.org"
@@ -117,31 +116,6 @@ def test_prompt_data_round_trip() -> None:
 # ------------------------------------------------------------------------------------ database rules
 
 
-@dataclass
-class FakeJobs:
-    scheduled: dict[str, tuple[Any, datetime, tuple[Any, ...]]] = field(default_factory=dict)
-    cancelled: list[str] = field(default_factory=list)
-
-    def at(self, job_id: str, func: Any, when: datetime, *args: Any) -> None:
-        self.scheduled[job_id] = (func, when, args)
-
-    def cancel(self, job_id: str) -> None:
-        self.cancelled.append(job_id)
-        self.scheduled.pop(job_id, None)
-
-    def exists(self, job_id: str) -> bool:
-        return job_id in self.scheduled
-
-
-class FakeApp:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.catalog = catalog()
-        self.settings = SimpleNamespace(bingo=BingoConfig(confirmation_minutes=1))
-        self.jobs = FakeJobs()
-        self.sender = Sender(self)  # type: ignore[arg-type]
-
-
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[FakeApp]:
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bingo.db'}")
@@ -149,7 +123,9 @@ async def app(tmp_path: Path) -> AsyncIterator[FakeApp]:
     tables = [Base.metadata.tables[name] for name in names]
     async with db.engine.begin() as connection:
         await connection.run_sync(lambda sync: Base.metadata.create_all(sync, tables=tables))
-    yield FakeApp(db)
+    yield FakeApp(
+        db, catalog=catalog(), settings=settings_for_tests(bingo=BingoConfig(confirmation_minutes=1))
+    )
     await db.close()
 
 

@@ -12,14 +12,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import create_engine, select
 
-from bot.app import Locks
-from bot.config import MatrixConfig, Settings, with_sections
-from bot.features import feature_sections
 from bot.i18n import Catalog
-from bot.sender import Sender
 from commands.sessions import jobs, queries, service
 from commands.sessions.feature import sessions_settings
 from commands.sessions.rules import SessionView, SignupState, with_prefix
@@ -27,26 +22,10 @@ from storage.base import Base
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.sessions import BarcampSession, SessionEvent, SessionHost, SessionSignup, SessionSlot
+from tests.fakes import FakeApp, settings_for_tests
 
 CATALOG = Catalog.from_files([Path("commands/sessions/messages.toml")])
 T = with_prefix(CATALOG.translator("de"), "!")
-
-
-class FakeJobs:
-    def __init__(self) -> None:
-        self.jobs: dict[str, datetime] = {}
-
-    def at(self, job_id: str, func: Any, when: datetime, *args: Any) -> None:
-        self.jobs[job_id] = when
-
-    def cancel(self, job_id: str) -> None:
-        self.jobs.pop(job_id, None)
-
-    def exists(self, job_id: str) -> bool:
-        return job_id in self.jobs
-
-    def is_late(self, scheduled_for: datetime) -> bool:
-        return False
 
 
 @pytest.fixture
@@ -55,18 +34,7 @@ async def app(tmp_path: Path) -> AsyncIterator[Any]:
     engine = create_engine(f"sqlite:///{tmp_path / 'bot.db'}")
     Base.metadata.create_all(engine)
     engine.dispose()
-    settings = with_sections(
-        Settings(
-            matrix=MatrixConfig(
-                homeserver="http://localhost", user_id="@bot:localhost", password=SecretStr("x")
-            )
-        ),
-        feature_sections(),
-    )
-    fake = SimpleNamespace(
-        settings=settings, catalog=CATALOG, db=Database(url), jobs=FakeJobs(), locks=Locks()
-    )
-    fake.sender = Sender(fake)  # type: ignore[arg-type]
+    fake = FakeApp(Database(url), catalog=CATALOG)
     yield fake
     await fake.db.close()
 
@@ -227,15 +195,7 @@ async def test_hosts_are_confirmed_beyond_capacity(app: Any) -> None:
 
 
 def test_reminder_due_is_lead_time_before_start_or_at_once() -> None:
-    settings = with_sections(
-        Settings(
-            matrix=MatrixConfig(
-                homeserver="http://localhost", user_id="@bot:localhost", password=SecretStr("x")
-            )
-        ),
-        feature_sections(),
-    )
-    app: Any = SimpleNamespace(settings=settings)
+    app: Any = SimpleNamespace(settings=settings_for_tests())
     event = SessionEvent(day=date(2030, 3, 31), timezone="Europe/Berlin")  # the day DST began in 2030
     slot = SessionSlot(start=time(11, 15), end=time(12, 0))
     start = datetime(2030, 3, 31, 9, 15, tzinfo=UTC)  # 11:15 CEST
