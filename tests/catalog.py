@@ -37,3 +37,14 @@ def parts(key: str, language: str = "de") -> list[str]:
     template = catalog().template(key, language)
     plain = str(message_content(template)["body"])
     return [literal.strip() for literal, *_ in string.Formatter().parse(plain) if literal.strip()]
+
+
+def says(body: str, key: str, language: str = "de") -> bool:
+    """Whether ``body`` is the message ``key``: every literal stretch of its template is there, in order."""
+    position = 0
+    for part in parts(key, language):
+        found = body.find(part, position)
+        if found < 0:
+            return False
+        position = found + len(part)
+    return True
