@@ -9,6 +9,7 @@ from bot.framework import Arg, CommandError, Flag, Int, Permission, Text
 from storage.bingo import BingoGame
 from timephrases import format_datetime, format_time
 
+from .card_table import card_markdown
 from .feature import MAX_GAME_DURATION, USER_ID, bingo_settings, feature
 from .game import (
     MAX_CARD_SIZE,
@@ -21,7 +22,7 @@ from .game import (
 from .jobs import schedule_claim, schedule_end
 from .pools import prompts_to_data, room_pool
 from .queries import card_of, claim_positions, claims_of, game_standings, require_game, running_game
-from .render import card_markdown, png_size, render_card_png
+from .render import png_size, render_card_png
 from .service import finish_game, request_confirmation
 from .status import ClaimStatus, GameStatus
 from .texts import parse_start_options, ranking_lines

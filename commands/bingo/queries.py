@@ -14,17 +14,9 @@ from bot.framework import CommandError
 from storage.bingo import BingoCard, BingoClaim, BingoGame
 
 from .feature import command_error
-from .game import (
-    BingoError,
-    Card,
-    PlayerStanding,
-    Position,
-    leaderboard,
-    new_card,
-    parse_field,
-    standing,
-)
+from .game import BingoError, Card, Position, new_card, parse_field
 from .pools import prompts_from_data
+from .scoring import PlayerStanding, leaderboard, standing
 from .status import ClaimStatus, GameStatus
 
 

@@ -20,20 +20,8 @@ from storage.base import utcnow
 from storage.bingo import BingoCard, BingoClaim, BingoGame, BingoPromptPool
 
 from .feature import bingo_settings
-from .game import (
-    MAX_PROMPTS,
-    Card,
-    Position,
-    Prompt,
-    combine_prompts,
-    completed_lines,
-    field_name,
-    field_problem,
-    is_full,
-    line_label,
-    newly_completed_lines,
-    parse_field,
-)
+from .game import MAX_PROMPTS, Card, Position, Prompt, combine_prompts, field_name, field_problem, parse_field
+from .scoring import completed_lines, is_full, line_label, newly_completed_lines
 from .status import ClaimStatus, GameStatus
 
 if TYPE_CHECKING:

@@ -12,9 +12,7 @@ from bot.sender import pill
 from timephrases import format_time, parse_duration
 
 from .feature import MAX_LISTED_PLAYERS, SIZE
-from .game import (
-    PlayerStanding,
-)
+from .scoring import PlayerStanding
 
 # ------------------------------------------------------------------------------------------------ helpers
 
