@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from bot.sender import pill
 from storage.base import utcnow
 from storage.bingo import BingoCard, BingoClaim, BingoGame
+from storage.db import claimed
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -32,12 +33,12 @@ def schedule_end(app: App, game: BingoGame) -> None:
 async def expire_claim(app: App, claim_id: int, *, scheduled_for: datetime) -> None:
     """Scheduled job: an unanswered request expires once; the player hears it while the game runs."""
     async with app.db.session() as session:
-        flipped = await session.execute(
+        if not await claimed(
+            session,
             update(BingoClaim)
             .where(BingoClaim.id == claim_id, BingoClaim.status == ClaimStatus.PENDING)
-            .values(status=ClaimStatus.EXPIRED, decided_at=utcnow())
-        )
-        if getattr(flipped, "rowcount", 0) != 1:
+            .values(status=ClaimStatus.EXPIRED, decided_at=utcnow()),
+        ):
             return
         claim = await session.get(BingoClaim, claim_id)
         card_row = await session.get(BingoCard, claim.card_id) if claim else None

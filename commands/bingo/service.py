@@ -18,6 +18,7 @@ from bot.i18n import Translate
 from bot.sender import pill
 from storage.base import utcnow
 from storage.bingo import BingoCard, BingoClaim, BingoGame, BingoPromptPool
+from storage.db import claimed
 
 from .feature import bingo_settings
 from .game import MAX_PROMPTS, Card, Position, Prompt, combine_prompts, field_name, field_problem, parse_field
@@ -162,12 +163,12 @@ async def finish_game(
     """End a running game once: open requests expire with it and the room gets the results."""
     now = utcnow()
     async with app.db.session() as session:
-        flipped = await session.execute(
+        if not await claimed(
+            session,
             update(BingoGame)
             .where(BingoGame.id == game_id, BingoGame.status == GameStatus.RUNNING)
-            .values(status=GameStatus.ENDED, ended_at=now, ended_by=ended_by)
-        )
-        if getattr(flipped, "rowcount", 0) != 1:
+            .values(status=GameStatus.ENDED, ended_at=now, ended_by=ended_by),
+        ):
             return False
         game = await session.get(BingoGame, game_id)
         assert game is not None

@@ -24,6 +24,7 @@ from timephrases import format_date
 if TYPE_CHECKING:
     from bot.app import App
 from .feature import LIST_LIMIT, MAX_NEWS_TEXT, app_now, feature
+from .status import NewsStatus
 
 # --- member news --------------------------------------------------------------------------------------------
 
@@ -37,7 +38,7 @@ async def submit_news(ctx: CommandContext, text: str) -> None:
     if not text:
         raise CommandError("core_arg_missing", show_usage=True)
     async with ctx.app.db.session() as session:
-        item = DigestNews(author_id=ctx.sender, room_id=ctx.room_id, text=text, status="pending")
+        item = DigestNews(author_id=ctx.sender, room_id=ctx.room_id, text=text, status=NewsStatus.PENDING)
         session.add(item)
         await session.flush()
         item_id = item.id
@@ -66,7 +67,7 @@ async def list_news(ctx: CommandContext) -> None:
         pending = (
             await session.scalars(
                 select(DigestNews)
-                .where(DigestNews.status == "pending", scope)
+                .where(DigestNews.status == NewsStatus.PENDING, scope)
                 .order_by(DigestNews.created_at, DigestNews.id)
                 .limit(LIST_LIMIT)
             )
@@ -74,7 +75,7 @@ async def list_news(ctx: CommandContext) -> None:
         approved = (
             await session.scalars(
                 select(DigestNews)
-                .where(DigestNews.status == "approved", DigestNews.decided_at >= since, scope)
+                .where(DigestNews.status == NewsStatus.APPROVED, DigestNews.decided_at >= since, scope)
                 .order_by(DigestNews.decided_at, DigestNews.id)
                 .limit(LIST_LIMIT)
             )
@@ -125,12 +126,9 @@ async def approve_news(ctx: CommandContext, news_id: int) -> None:
     app = ctx.app
     async with app.db.session() as session:
         item = await _news_item(session, ctx, news_id)
-        if item.status == "approved":
+        if item.status == NewsStatus.APPROVED:
             raise CommandError("digest_error_news_already_approved", id=news_id)
-        item.status = "approved"
-        item.reason = None
-        item.decided_by = ctx.sender
-        item.decided_at = datetime.now(UTC)
+        _decide(item, NewsStatus.APPROVED, reason=None, by=ctx.sender)
         if item.author_id != ctx.sender:
             t = await _member_translator(session, app, item.author_id)
             session.add(
@@ -151,12 +149,9 @@ async def reject_news(ctx: CommandContext, news_id: int, reason: str | None = No
     reason = (reason or "").strip() or None
     async with app.db.session() as session:
         item = await _news_item(session, ctx, news_id)
-        if item.status == "rejected":
+        if item.status == NewsStatus.REJECTED:
             raise CommandError("digest_error_news_already_rejected", id=news_id)
-        item.status = "rejected"
-        item.reason = reason
-        item.decided_by = ctx.sender
-        item.decided_at = datetime.now(UTC)
+        _decide(item, NewsStatus.REJECTED, reason=reason, by=ctx.sender)
         t = await _member_translator(session, app, item.author_id)
         key = "digest_news_rejected_dm_reason" if reason else "digest_news_rejected_dm"
         session.add(
@@ -186,6 +181,13 @@ async def edit_news(ctx: CommandContext, news_id: int, text: str) -> None:
     await ctx.answer(
         "digest_news_edited", id=news_id, text=esc(text), status=ctx.t(f"digest_status_{status}")
     )
+
+
+def _decide(item: DigestNews, status: NewsStatus, *, reason: str | None, by: str) -> None:
+    item.status = status
+    item.reason = reason
+    item.decided_by = by
+    item.decided_at = datetime.now(UTC)
 
 
 def _short(text: str, limit: int = 120) -> str:

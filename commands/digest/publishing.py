@@ -15,6 +15,7 @@ from commands.digest.compose import (
     digest_title,
 )
 from commands.digest.gather import NameOf, gather_digest_data, localpart
+from storage.db import claimed
 from storage.digest import DigestPost
 from storage.models import RoomSetting
 from timephrases import format_datetime
@@ -135,10 +136,12 @@ async def publish_digest(
     try:
         async with app.db.session() as session:
             if existing is not None:
-                claimed = await session.execute(
-                    update(DigestPost).where(DigestPost.id == existing).values(reposts=DigestPost.reposts + 1)
-                )
-                if getattr(claimed, "rowcount", 1) != 1:
+                if not await claimed(
+                    session,
+                    update(DigestPost)
+                    .where(DigestPost.id == existing)
+                    .values(reposts=DigestPost.reposts + 1),
+                ):
                     return "already"
             else:
                 session.add(

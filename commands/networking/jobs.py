@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 
 from bot.sender import pill
+from storage.db import claimed
 from storage.networking import NetworkingBlock, NetworkingRound, PartnerRequest
 
 if TYPE_CHECKING:
@@ -24,12 +25,12 @@ async def request_expired(app: App, request_id: int, *, scheduled_for: datetime)
         request = await session.get(PartnerRequest, request_id)
         if request is None or request.status != RequestStatus.WAITING:
             return
-        claimed = await session.execute(
+        if not await claimed(
+            session,
             update(PartnerRequest)
             .where(PartnerRequest.id == request_id, PartnerRequest.status == RequestStatus.WAITING)
-            .values(status=RequestStatus.EXPIRED, finished_at=datetime.now(UTC))
-        )
-        if getattr(claimed, "rowcount", 1) != 1:
+            .values(status=RequestStatus.EXPIRED, finished_at=datetime.now(UTC)),
+        ):
             return
         t = app.catalog.translator(request.language)
         session.add(
@@ -56,12 +57,12 @@ async def round_warning(app: App, round_id: int, *, scheduled_for: datetime) -> 
         round_ = await session.get(NetworkingRound, round_id)
         if round_ is None or round_.warned or round_.status != RoundStatus.RUNNING:
             return
-        claimed = await session.execute(
+        if not await claimed(
+            session,
             update(NetworkingRound)
             .where(NetworkingRound.id == round_id, NetworkingRound.warned.is_(False))
-            .values(warned=True)
-        )
-        if getattr(claimed, "rowcount", 1) != 1:
+            .values(warned=True),
+        ):
             return
         if datetime.now(UTC) >= round_.ends_at:
             return  # too late to be useful (the bot was down); the end message follows

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select, update
 
@@ -17,6 +17,7 @@ from commands.networking.logic import (
     ordered_pair,
     rooms_overlap,
 )
+from storage.db import claimed
 from storage.networking import Meeting, PartnerRequest
 
 if TYPE_CHECKING:
@@ -97,19 +98,25 @@ async def _history_between(
     return build_history(PastMeeting(a, b, met_at) for a, b, met_at in rows)
 
 
+def _request_of(ctx: CommandContext, rooms: list[str], now: datetime, **state: Any) -> PartnerRequest:
+    """The sender's request as asked in this room (or direct chat); ``state``: status, expiry, partner."""
+    return PartnerRequest(
+        user_id=ctx.sender,
+        room_id=ctx.room_id,
+        is_direct=ctx.is_direct,
+        rooms=rooms,
+        event_id=ctx.event_id,
+        language=ctx.language,
+        created_at=now,
+        **state,
+    )
+
+
 async def add_waiting_request(ctx: CommandContext, rooms: list[str], now: datetime) -> PartnerRequest:
     seconds = networking_settings(ctx.app).wait_seconds_effective
     async with ctx.app.db.session() as session:
-        request = PartnerRequest(
-            user_id=ctx.sender,
-            room_id=ctx.room_id,
-            is_direct=ctx.is_direct,
-            rooms=rooms,
-            event_id=ctx.event_id,
-            language=ctx.language,
-            status=RequestStatus.WAITING,
-            created_at=now,
-            expires_at=now + timedelta(seconds=seconds),
+        request = _request_of(
+            ctx, rooms, now, status=RequestStatus.WAITING, expires_at=now + timedelta(seconds=seconds)
         )
         session.add(request)
     return request
@@ -122,23 +129,19 @@ async def _claim_request(
     shared = rooms_overlap(rooms, other.rooms)
     community_room = ctx.room_id if not ctx.is_direct else (shared[0] if shared else None)
     async with ctx.app.db.session() as session:
-        claimed = await session.execute(
+        if not await claimed(
+            session,
             update(PartnerRequest)
             .where(PartnerRequest.id == other.id, PartnerRequest.status == RequestStatus.WAITING)
-            .values(status=RequestStatus.MATCHED, partner_id=ctx.sender, finished_at=now)
-        )
-        if getattr(claimed, "rowcount", 1) != 1:
+            .values(status=RequestStatus.MATCHED, partner_id=ctx.sender, finished_at=now),
+        ):
             return None
-        own = PartnerRequest(
-            user_id=ctx.sender,
-            room_id=ctx.room_id,
-            is_direct=ctx.is_direct,
-            rooms=rooms,
-            event_id=ctx.event_id,
-            language=ctx.language,
+        own = _request_of(
+            ctx,
+            rooms,
+            now,
             status=RequestStatus.MATCHED,
             partner_id=other.user_id,
-            created_at=now,
             expires_at=now,
             finished_at=now,
         )

@@ -24,6 +24,7 @@ from .service import (
     open_block,
     prepare_round,
     remember_intro_rooms,
+    require_open_block,
     running_round,
     set_participation,
     start_round,
@@ -70,9 +71,7 @@ async def round_open(ctx: CommandContext) -> None:
 async def round_join(ctx: CommandContext) -> None:
     _require_room(ctx)
     async with ctx.app.db.session() as session:
-        block = await open_block(session, ctx.room_id)
-        if block is None:
-            raise CommandError("networking_error_no_block")
+        block = await require_open_block(session, ctx.room_id)
         running = await running_round(session, block.id)
     previous = await set_participation(ctx.app, block.id, ctx.sender, ParticipantStatus.JOINED)
     if previous == ParticipantStatus.JOINED:
@@ -87,9 +86,7 @@ async def round_join(ctx: CommandContext) -> None:
 async def round_pause(ctx: CommandContext) -> None:
     _require_room(ctx)
     async with ctx.app.db.session() as session:
-        block = await open_block(session, ctx.room_id)
-        if block is None:
-            raise CommandError("networking_error_no_block")
+        block = await require_open_block(session, ctx.room_id)
     previous = await set_participation(ctx.app, block.id, ctx.sender, ParticipantStatus.PAUSED)
     if previous != ParticipantStatus.JOINED:
         raise CommandError("networking_error_not_joined")

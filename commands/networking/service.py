@@ -19,6 +19,7 @@ from commands.networking.logic import (
     ordered_pair,
     warning_offset,
 )
+from storage.db import claimed
 from storage.networking import BlockParticipant, Meeting, NetworkingBlock, NetworkingRound
 
 if TYPE_CHECKING:
@@ -37,6 +38,13 @@ async def open_block(session: AsyncSession, room_id: str) -> NetworkingBlock | N
         .where(NetworkingBlock.room_id == room_id, NetworkingBlock.status == BlockStatus.OPEN)
         .order_by(NetworkingBlock.id.desc())
     )
+    return block
+
+
+async def require_open_block(session: AsyncSession, room_id: str) -> NetworkingBlock:
+    block = await open_block(session, room_id)
+    if block is None:
+        raise CommandError("networking_error_no_block")
     return block
 
 
@@ -106,12 +114,12 @@ async def round_people(session: AsyncSession, round_id: int) -> list[str]:
 
 async def finish_round(app: App, round_id: int, *, announce: bool) -> bool:
     async with app.db.session() as session:
-        claimed = await session.execute(
+        if not await claimed(
+            session,
             update(NetworkingRound)
             .where(NetworkingRound.id == round_id, NetworkingRound.status == RoundStatus.RUNNING)
-            .values(status=RoundStatus.ENDED, ended_at=datetime.now(UTC))
-        )
-        if getattr(claimed, "rowcount", 1) != 1:
+            .values(status=RoundStatus.ENDED, ended_at=datetime.now(UTC)),
+        ):
             return False
         round_ = await session.get(NetworkingRound, round_id)
         block = await session.get(NetworkingBlock, round_.block_id) if round_ else None
@@ -157,9 +165,7 @@ async def prepare_round(app: App, room_id: str, options: StartOptions, *, end_ru
     """The room's open block, who joined it and who met whom; refuses a second running round unless
     ``end_running`` (``!runde weiter``)."""
     async with app.db.session() as session:
-        block = await open_block(session, room_id)
-        if block is None:
-            raise CommandError("networking_error_no_block")
+        block = await require_open_block(session, room_id)
         running = await running_round(session, block.id)
         if running is not None and not end_running:
             raise CommandError("networking_error_round_running", number=running.number)
@@ -269,9 +275,7 @@ class BlockSummary:
 async def close_block(app: App, room_id: str) -> BlockSummary:
     """End the running round (silently) and close the room's block; counts the contacts that are new."""
     async with app.db.session() as session:
-        block = await open_block(session, room_id)
-        if block is None:
-            raise CommandError("networking_error_no_block")
+        block = await require_open_block(session, room_id)
         running = await running_round(session, block.id)
     if running is not None:
         await finish_round(app, running.id, announce=False)

@@ -12,6 +12,7 @@ from bot.context import CommandContext, ReactionContext
 from bot.format import esc
 from bot.framework import Arg, CommandError, Feature, Int, Permission, Text
 from bot.sender import pill
+from storage.db import claimed
 from storage.models import Reminder, ReminderSubscriber
 from timephrases import Recurrence, describe_recurrence, format_datetime, parse_recurring, split_time_and_text
 
@@ -130,12 +131,12 @@ async def fire_reminder(app: App, reminder_id: int, *, scheduled_for: datetime) 
                 return
             reminder.last_fired_at = scheduled_for
         else:
-            claimed = await session.execute(
+            if not await claimed(
+                session,
                 update(Reminder)
                 .where(Reminder.id == reminder_id, Reminder.status == "scheduled")
-                .values(status="missed" if late else "sent", last_fired_at=datetime.now(UTC))
-            )
-            if getattr(claimed, "rowcount", 1) != 1:
+                .values(status="missed" if late else "sent", last_fired_at=datetime.now(UTC)),
+            ):
                 return
         t = app.catalog.translator(reminder.language)
         people = (

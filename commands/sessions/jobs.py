@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from bot.format import esc
 from bot.i18n import Translate
+from storage.db import claimed
 from storage.sessions import (
     BarcampSession,
     SessionEvent,
@@ -30,14 +31,12 @@ if TYPE_CHECKING:
     from bot.app import App
 from .feature import NUMBER_KEYS, SLOT_KIND, feature
 from .queries import (
+    queue_session_dms,
     room_language,
     session_views,
     signups_of,
     slot_end,
     slot_start,
-    translator_for,
-    when_text,
-    where_text,
 )
 
 
@@ -97,12 +96,12 @@ async def fire_session_reminder(app: App, session_id: int, *, scheduled_for: dat
             return
         if row.reminder_sent_at is not None or not _same_time(row.reminder_due_at, scheduled_for):
             return  # already sent, or a stale job of an earlier schedule
-        claimed = await db.execute(
+        if not await claimed(
+            db,
             update(BarcampSession)
             .where(BarcampSession.id == session_id, BarcampSession.reminder_sent_at.is_(None))
-            .values(reminder_sent_at=datetime.now(UTC))
-        )
-        if getattr(claimed, "rowcount", 1) != 1:
+            .values(reminder_sent_at=datetime.now(UTC)),
+        ):
             return
         event = await db.get(SessionEvent, row.event_id)
         slot = await db.get(SessionSlot, row.slot_id)
@@ -110,16 +109,7 @@ async def fire_session_reminder(app: App, session_id: int, *, scheduled_for: dat
             return  # the bot was down until the session began: a reminder now would only be noise
         people = {s.user_id for s in await signups_of(db, row.id) if s.state == SignupState.CONFIRMED}
         people |= {h.user_id for h in row.hosts}
-        for user_id in sorted(people):
-            t = await translator_for(app, db, user_id)
-            text = t(
-                "sessions_reminder",
-                title=esc(row.title),
-                session_id=row.id,
-                when=when_text(event, slot, t),
-                where=where_text(row, t),
-            )
-            db.add(app.sender.prepare(text, to_user=user_id))
+        await queue_session_dms(app, db, sorted(people), "sessions_reminder", row, event, slot)
     app.sender.wake()
 
 
@@ -134,12 +124,12 @@ async def announce_slot(app: App, slot_id: int, *, scheduled_for: datetime) -> N
             or not _same_time(slot.announce_due_at, scheduled_for)
         ):
             return
-        claimed = await db.execute(
+        if not await claimed(
+            db,
             update(SessionSlot)
             .where(SessionSlot.id == slot_id, SessionSlot.announced_at.is_(None))
-            .values(announced_at=datetime.now(UTC))
-        )
-        if getattr(claimed, "rowcount", 1) != 1:
+            .values(announced_at=datetime.now(UTC)),
+        ):
             return
         event = await db.get(SessionEvent, slot.event_id)
         if (

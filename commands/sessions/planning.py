@@ -21,6 +21,7 @@ from .jobs import reminder_due
 from .lookups import get_event, get_session, pick_slot, slot_list
 from .queries import (
     hosts_and_signed_up,
+    queue_session_dms,
     session_location,
     session_views,
     signups_of,
@@ -91,18 +92,8 @@ async def schedule_session(
 async def _tell_moved(
     app: App, db: AsyncSession, row: BarcampSession, event: SessionEvent, target: SessionSlot, *, by: str
 ) -> None:
-    for user_id in await hosts_and_signed_up(db, row):
-        if user_id == by:
-            continue
-        ut = await translator_for(app, db, user_id)
-        text = ut(
-            "sessions_moved",
-            title=esc(row.title),
-            session_id=row.id,
-            when=when_text(event, target, ut),
-            where=where_text(row, ut),
-        )
-        db.add(app.sender.prepare(text, to_user=user_id))
+    told = [user_id for user_id in await hosts_and_signed_up(db, row) if user_id != by]
+    await queue_session_dms(app, db, told, "sessions_moved", row, event, target)
 
 
 async def tell_location_changed(app: App, db: AsyncSession, row: BarcampSession, *, by: str) -> list[str]:

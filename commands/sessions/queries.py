@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Integer, ScalarSelect, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.format import esc
 from bot.i18n import Translate
 from storage.models import Member
 from storage.sessions import (
@@ -261,3 +262,26 @@ async def room_language(app: App, db: AsyncSession, room_id: str) -> str:
 async def hosts_and_signed_up(db: AsyncSession, row: BarcampSession) -> list[str]:
     people = {s.user_id for s in await signups_of(db, row.id)} | {h.user_id for h in row.hosts}
     return sorted(people)
+
+
+async def queue_session_dms(
+    app: App,
+    db: AsyncSession,
+    people: Iterable[str],
+    key: str,
+    row: BarcampSession,
+    event: SessionEvent,
+    slot: SessionSlot,
+) -> None:
+    """Queue the direct message ``key`` about a session (title, number, when, where) to each of ``people``,
+    each in their own language; sent on ``sender.wake()`` after the transaction commits."""
+    for user_id in people:
+        t = await translator_for(app, db, user_id)
+        text = t(
+            key,
+            title=esc(row.title),
+            session_id=row.id,
+            when=when_text(event, slot, t),
+            where=where_text(row, t),
+        )
+        db.add(app.sender.prepare(text, to_user=user_id))
