@@ -14,6 +14,7 @@ from storage.bingo import BingoCard, BingoClaim, BingoGame, BingoPromptPool
 if TYPE_CHECKING:
     from bot.app import App
 from .feature import ERASED, claim_job_id, feature
+from .queries import pending_claim_ids
 from .status import ClaimStatus
 
 # ------------------------------------------------------------------------------------------------ privacy
@@ -95,15 +96,7 @@ async def erase_bingo(app: App, user_id: str) -> int:
     """Delete the member's cards (with their claims); remove the member's ID from everything else."""
     async with app.db.session() as session:
         own_cards = select(BingoCard.id).where(BingoCard.player_id == user_id)
-        own_pending = list(
-            (
-                await session.scalars(
-                    select(BingoClaim.id).where(
-                        BingoClaim.card_id.in_(own_cards), BingoClaim.status == ClaimStatus.PENDING
-                    )
-                )
-            ).all()
-        )
+        own_pending = await pending_claim_ids(session, own_cards)
         named_pending = list(
             (
                 await session.scalars(

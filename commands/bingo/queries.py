@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -91,3 +91,11 @@ async def game_standings(session: AsyncSession, game: BingoGame) -> list[PlayerS
         confirmed = claim_positions(row.claims, card.size, ClaimStatus.CONFIRMED)
         players.append(standing(row.player_id, card, confirmed, row.first_line_at))
     return leaderboard(players)
+
+
+async def pending_claim_ids(session: AsyncSession, cards: Select[int]) -> list[int]:
+    """The requests still waiting for an answer on the cards that ``cards`` selects (their ids)."""
+    statement = select(BingoClaim.id).where(
+        BingoClaim.card_id.in_(cards), BingoClaim.status == ClaimStatus.PENDING
+    )
+    return list((await session.scalars(statement)).all())

@@ -29,7 +29,15 @@ if TYPE_CHECKING:
     from bot.app import App
 from .feature import MAX_LISTED_PLAYERS, claim_job_id, end_job_id
 from .pools import prompts_to_data, room_pool
-from .queries import card_of, claim_positions, claims_of, game_standings, require_game, running_game
+from .queries import (
+    card_of,
+    claim_positions,
+    claims_of,
+    game_standings,
+    pending_claim_ids,
+    require_game,
+    running_game,
+)
 from .texts import count_text, minutes_text, place_text, ranking_lines
 
 # ---------------------------------------------------------------------------------- decisions and jobs
@@ -173,15 +181,7 @@ async def finish_game(
         game = await session.get(BingoGame, game_id)
         assert game is not None
         cards = select(BingoCard.id).where(BingoCard.game_id == game_id)
-        open_ids = list(
-            (
-                await session.scalars(
-                    select(BingoClaim.id).where(
-                        BingoClaim.card_id.in_(cards), BingoClaim.status == ClaimStatus.PENDING
-                    )
-                )
-            ).all()
-        )
+        open_ids = await pending_claim_ids(session, cards)
         if open_ids:
             await session.execute(
                 update(BingoClaim)

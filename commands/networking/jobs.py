@@ -14,7 +14,7 @@ from storage.networking import NetworkingBlock, NetworkingRound, PartnerRequest
 if TYPE_CHECKING:
     from bot.app import App
 from .feature import describe_wait, end_job, feature, request_job, warn_job
-from .service import finish_round, intro_rooms, round_people
+from .service import finish_round, queue_round_messages
 from .status import RequestStatus, RoundStatus
 
 
@@ -76,16 +76,14 @@ async def round_warning(app: App, round_id: int, *, scheduled_for: datetime) -> 
             if remaining == timedelta(minutes=1)
             else t("networking_left", duration=describe_wait(t, max(1, round(remaining.total_seconds()))))
         )
-        people = await round_people(session, round_id)
-        session.add(
-            app.sender.prepare(
-                t("networking_warning", number=round_.number, left=left),
-                room_id=block.room_id,
-                mentions=tuple(people),
-            )
+        await queue_round_messages(
+            app,
+            session,
+            round_,
+            block.room_id,
+            t("networking_warning", number=round_.number, left=left),
+            t("networking_warning_intro", left=left),
         )
-        for room in await intro_rooms(session, round_id):
-            session.add(app.sender.prepare(t("networking_warning_intro", left=left), room_id=room))
     app.sender.wake()
 
 

@@ -105,6 +105,17 @@ async def intro_rooms(session: AsyncSession, round_id: int) -> list[str]:
     return sorted(room for room in rooms if room)
 
 
+async def queue_round_messages(
+    app: App, session: AsyncSession, round_: NetworkingRound, room_id: str, in_room: str, in_intro_rooms: str
+) -> None:
+    """Queue ``in_room`` for the block's room (mentioning the round's people) and ``in_intro_rooms`` for each
+    of the round's private rooms; sent on ``sender.wake()`` after the transaction commits."""
+    people = await round_people(session, round_.id)
+    session.add(app.sender.prepare(in_room, room_id=room_id, mentions=tuple(people)))
+    for room in await intro_rooms(session, round_.id):
+        session.add(app.sender.prepare(in_intro_rooms, room_id=room))
+
+
 async def round_people(session: AsyncSession, round_id: int) -> list[str]:
     rows = (
         await session.execute(select(Meeting.user_a, Meeting.user_b).where(Meeting.round_id == round_id))
@@ -125,22 +136,16 @@ async def finish_round(app: App, round_id: int, *, announce: bool) -> bool:
         block = await session.get(NetworkingBlock, round_.block_id) if round_ else None
         if announce and round_ is not None and block is not None:
             t = app.catalog.translator(block.language)
-            people = await round_people(session, round_id)
             p = app.settings.bot.command_prefix
             next_hint = t("networking_next_hint", p=p) if block.status == BlockStatus.OPEN else ""
-            session.add(
-                app.sender.prepare(
-                    t("networking_round_over", number=round_.number, hint=next_hint),
-                    room_id=block.room_id,
-                    mentions=tuple(people),
-                )
+            await queue_round_messages(
+                app,
+                session,
+                round_,
+                block.room_id,
+                t("networking_round_over", number=round_.number, hint=next_hint),
+                t("networking_round_over_intro", number=round_.number, p=p),
             )
-            for room in await intro_rooms(session, round_id):
-                session.add(
-                    app.sender.prepare(
-                        t("networking_round_over_intro", number=round_.number, p=p), room_id=room
-                    )
-                )
     app.jobs.cancel(warn_job(round_id))
     app.jobs.cancel(end_job(round_id))
     if announce:
