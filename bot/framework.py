@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+import timephrases
+
 if TYPE_CHECKING:
     from bot.app import App
     from bot.context import CommandContext, ReactionContext
@@ -204,45 +206,47 @@ class UserArg(ArgType):
         raise ArgError("core_arg_not_a_user", value=token)
 
 
-class DurationArg(ArgType):
-    def parse(self, state: ParseState) -> timedelta:
-        from timephrases import parse_duration
+class TimePhraseArg(ArgType):
+    """One word read by a ``timephrases`` parser; the parser's None becomes the error ``error_key``."""
 
+    error_key = "core_arg_invalid"
+
+    def read(self, token: str, state: ParseState) -> Any:
+        raise NotImplementedError
+
+    def parse(self, state: ParseState) -> Any:
         token = self.take(state).text
-        value = parse_duration(token)
+        value = self.read(token, state)
         if value is None:
-            raise ArgError("core_arg_not_a_duration", value=token)
+            raise ArgError(self.error_key, value=token)
         return value
 
 
-class DateArg(ArgType):
-    def parse(self, state: ParseState) -> date:
-        from timephrases import parse_date
+class DurationArg(TimePhraseArg):
+    error_key = "core_arg_not_a_duration"
 
-        token = self.take(state).text
-        value = parse_date(token, now=state.ctx.now_local(), tz=state.ctx.tz)
-        if value is None:
-            raise ArgError("core_arg_not_a_date", value=token)
-        return value
+    def read(self, token: str, state: ParseState) -> timedelta | None:
+        return timephrases.parse_duration(token)
 
 
-class ClockArg(ArgType):
-    def parse(self, state: ParseState) -> time:
-        from timephrases import parse_clock
+class DateArg(TimePhraseArg):
+    error_key = "core_arg_not_a_date"
 
-        token = self.take(state).text
-        value = parse_clock(token)
-        if value is None:
-            raise ArgError("core_arg_not_a_time", value=token)
-        return value
+    def read(self, token: str, state: ParseState) -> date | None:
+        return timephrases.parse_date(token, now=state.ctx.now_local(), tz=state.ctx.tz)
+
+
+class ClockArg(TimePhraseArg):
+    error_key = "core_arg_not_a_time"
+
+    def read(self, token: str, state: ParseState) -> time | None:
+        return timephrases.parse_clock(token)
 
 
 class ClockRangeArg(ArgType):
     """``11:15-12:00`` (also with an en dash or spaces around the dash)."""
 
     def parse(self, state: ParseState) -> tuple[time, time]:
-        from timephrases import parse_clock
-
         token = self.take(state).text
         if token.endswith(("-", "–")) and state.tokens:
             token += state.tokens.pop(0).text
@@ -252,7 +256,7 @@ class ClockRangeArg(ArgType):
         parts = re.split(r"\s*[-–]\s*", token)
         if len(parts) != 2:
             raise ArgError("core_arg_not_a_time_range", value=token)
-        start, end = parse_clock(parts[0]), parse_clock(parts[1])
+        start, end = timephrases.parse_clock(parts[0]), timephrases.parse_clock(parts[1])
         if start is None or end is None:
             raise ArgError("core_arg_not_a_time_range", value=token)
         return start, end
