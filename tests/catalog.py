@@ -13,7 +13,7 @@ from bot.format import esc
 from bot.i18n import Catalog
 from bot.sender import message_content, pill
 
-__all__ = ["body", "esc", "markdown", "parts", "pill"]
+__all__ = ["body", "esc", "markdown", "parts", "pill", "says", "stable"]
 
 
 @cache
@@ -31,20 +31,45 @@ def body(key: str, language: str = "de", /, **params: Any) -> str:
     return str(message_content(markdown(key, language, **params))["body"])
 
 
-def parts(key: str, language: str = "de") -> list[str]:
-    """The literal stretches of a message between its placeholders: what stays the same for any arguments
-    (for messages whose arguments a test cannot know, such as a time)."""
+class _Unknown:
+    """An argument the test does not know: it stays a placeholder, whatever its format spec."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __format__(self, spec: str) -> str:
+        return "{" + self.name + "}"
+
+    def __getattr__(self, attribute: str) -> _Unknown:  # {day.day}
+        return self
+
+
+class _KnownArguments(dict[str, Any]):
+    def __missing__(self, name: str) -> _Unknown:
+        return _Unknown(name)
+
+
+def parts(key: str, language: str = "de", /, **known: Any) -> list[str]:
+    """The literal stretches of a message between the placeholders whose arguments the test does not know
+    (a time, a generated group list); the ``known`` ones are filled in as the bot fills them."""
     template = catalog().template(key, language)
-    plain = str(message_content(template)["body"])
+    filled = template.format_map(_KnownArguments({"p": "!", **known}))
+    plain = str(message_content(filled)["body"])
     return [literal.strip() for literal, *_ in string.Formatter().parse(plain) if literal.strip()]
 
 
-def says(body: str, key: str, language: str = "de") -> bool:
-    """Whether ``body`` is the message ``key``: every literal stretch of its template is there, in order."""
+def says(body: str, key: str, language: str = "de", /, **known: Any) -> bool:
+    """Whether ``body`` is the message ``key`` (with the ``known`` arguments): every literal stretch of its
+    template is there, in order."""
     position = 0
-    for part in parts(key, language):
+    for part in parts(key, language, **known):
         found = body.find(part, position)
         if found < 0:
             return False
         position = found + len(part)
     return True
+
+
+def stable(key: str, language: str = "de", /, **known: Any) -> str:
+    """The longest literal stretch of a message: to wait for it (``next_message(contains=…)``)."""
+    return max(parts(key, language, **known), key=len)
