@@ -30,7 +30,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy bot commands storage tests benchmarks
+	$(VENV)/bin/mypy bot commands storage tests benchmarks timephrases
 
 test: lint $(ELEMENT_STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider

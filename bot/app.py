@@ -3,35 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
-import pkgutil
 import signal
 from collections.abc import Coroutine, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import commands
-from bot.config import Settings
+from bot.config import Settings, with_sections
+from bot.features import discover_features, feature_sections
 from bot.framework import Feature
 from bot.i18n import Catalog
+from bot.scheduler import JobRegistry, Jobs, create_scheduler, job_store_engine, migrate_job_store
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 CORE_MESSAGES = Path(__file__).with_name("messages.toml")
-
-
-def discover_features() -> list[Feature]:
-    """Every module or package in ``commands`` that exposes ``feature``."""
-    features = []
-    for module_info in pkgutil.iter_modules(commands.__path__):
-        module = importlib.import_module(f"commands.{module_info.name}")
-        feature = getattr(module, "feature", None)
-        if isinstance(feature, Feature):
-            features.append(feature)
-    return sorted(features, key=lambda f: (f.order, f.name))
 
 
 def build_catalog(features: list[Feature]) -> Catalog:
@@ -63,9 +51,10 @@ class App:
     features: list[Feature] = field(default_factory=discover_features)
 
     def __post_init__(self) -> None:
+        # Settings built in code (tests, tools) get the defaults of feature sections they do not name.
+        self.settings = with_sections(self.settings, feature_sections(self.features))
         from bot.matrix import MatrixBot
         from bot.router import Router
-        from bot.scheduler import Jobs, create_scheduler
         from bot.sender import Sender
 
         self.catalog = build_catalog(self.features)
@@ -73,8 +62,9 @@ class App:
         self.sender = Sender(self)
         self.matrix = MatrixBot(self)
         self.router = Router(self)
-        self.scheduler = create_scheduler(self)
-        self.jobs = Jobs(self, self.scheduler)
+        self.job_store = job_store_engine(self.settings.storage.database_url)
+        self.scheduler = create_scheduler(self, self.job_store)
+        self.jobs = Jobs(self, self.scheduler, JobRegistry(self.features))
         self._tasks: list[asyncio.Task[None]] = []
         self._sync_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
@@ -139,6 +129,8 @@ class App:
         storage_ready.set()
         self._tasks.append(asyncio.create_task(self.sender.run(), name="outbox"))
         await self.matrix.ready.wait()
+        # Before the scheduler reads its store: jobs stored by Python path get their stable names.
+        await asyncio.to_thread(migrate_job_store, self.job_store)
         self.scheduler.start()
         for feature in self.features:
             for hook in feature.start_hooks:

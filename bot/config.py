@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -13,6 +14,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -24,10 +26,13 @@ from pydantic_settings import (
 )
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
+SectionT = TypeVar("SectionT", bound=BaseModel)
 CONFIG_PATH_ENV = "COMMUNITY_BOT_CONFIG"
 
 
-class _Section(BaseModel):
+class Section(BaseModel):
+    """A section of the configuration file; unknown keys are errors (typos)."""
+
     model_config = ConfigDict(extra="forbid")
 
 
@@ -37,7 +42,7 @@ def _valid_user_id(value: str) -> str:
     return value
 
 
-class MatrixConfig(_Section):
+class MatrixConfig(Section):
     homeserver: str = Field(description="Client-server API base URL, e.g. https://matrix.example.org")
     user_id: str
     password: SecretStr | None = None
@@ -76,7 +81,7 @@ class MatrixConfig(_Section):
         return self.user_id.split(":", 1)[1]
 
 
-class BotConfig(_Section):
+class BotConfig(Section):
     command_prefix: str = "!"
     language: Literal["de", "en"] = "de"
     timezone: str = "Europe/Berlin"
@@ -118,7 +123,7 @@ class BotConfig(_Section):
         return ZoneInfo(self.timezone)
 
 
-class StorageConfig(_Section):
+class StorageConfig(Section):
     database_url: str = "sqlite+aiosqlite:///data/bot.db"
 
     @field_validator("database_url")
@@ -129,80 +134,10 @@ class StorageConfig(_Section):
         return value
 
 
-class SchedulerConfig(_Section):
+class SchedulerConfig(Section):
     # A job missed while the bot was down still runs at start if it is at most this late; otherwise the
     # people it was for are told that it was missed.
     misfire_grace_minutes: int = Field(default=60, ge=0)
-
-
-class SessionsConfig(_Section):
-    # Direct-message reminder to everyone confirmed (and the hosts) this long before a session starts.
-    reminder_minutes: int = Field(default=15, ge=0)
-    # The same lead time in seconds; overrides reminder_minutes when set (fine-tuning and tests).
-    reminder_lead_seconds: int | None = Field(default=None, ge=0)
-    # Create a Matrix room per scheduled session and invite hosts and confirmed participants.
-    create_rooms: bool = False
-    # Seats of a new session when the proposal names none (None: no limit until a moderator sets one).
-    default_capacity: int | None = Field(default=None, ge=1)
-    # Lines per agenda message before it is split into pages.
-    agenda_page_lines: int = Field(default=40, ge=10, le=200)
-
-
-class NetworkingConfig(_Section):
-    # How long a !partner request waits for someone before the member is told nobody was found.
-    wait_minutes: int = Field(default=10, ge=1)
-    # Overrides wait_minutes when set (for tests and demos: a few seconds).
-    wait_seconds: int | None = Field(default=None, ge=1)
-    # True: every pair/group gets a new private room; false: a threaded intro in the community room.
-    private_rooms: bool = True
-    # Default length of a round (!runde start 5m overrides it for the block).
-    round_minutes: int = Field(default=7, ge=1)
-    # TOML with lists `de = [...]` and `en = [...]`, or a text file with one starter per line.
-    conversation_starters_file: Path | None = None
-
-    @property
-    def wait_seconds_effective(self) -> int:
-        return self.wait_seconds if self.wait_seconds is not None else self.wait_minutes * 60
-
-
-class BingoConfig(_Section):
-    # A TOML ([[prompt]] de/en) or text file (one German prompt a line) that replaces or extends the
-    # default prompt pool, as prompts_mode says.
-    prompts_file: Path | None = None
-    prompts_mode: Literal["replace", "extend"] = "extend"
-    # How long the named person has to confirm a field; fractions are allowed (tests use seconds).
-    confirmation_minutes: float = Field(default=30, gt=0)
-    # Card size of `!bingo start` without a size.
-    default_size: int = Field(default=4, ge=3, le=5)
-
-
-class DigestConfig(_Section):
-    # When the monthly digest is posted, in the bot's time zone: "minute hour day month day_of_week"
-    # (optionally with a seconds field first). All fields must match (APScheduler semantics, not Vixie
-    # cron's "day OR weekday"): the default "0 9 1-7 * mon" is the first Monday of the month at 09:00.
-    # Numeric weekdays count like crontab (0/7 = Sunday); "1st_mon" / "last_fri" work in the day field.
-    schedule: str = "0 9 1-7 * mon"
-    # Rooms the digest is posted to (room IDs); empty: no scheduled digest.
-    rooms: list[str] = Field(default_factory=list)
-    # "room": each room gets the digest of that room; "network": every room gets the network-wide digest.
-    scope: Literal["room", "network"] = "network"
-
-    @field_validator("schedule")
-    @classmethod
-    def _cron(cls, value: str) -> str:
-        from commands.digest.timing import cron_fields
-
-        cron_fields(value)
-        return value
-
-    @field_validator("rooms")
-    @classmethod
-    def _room_ids(cls, values: list[str]) -> list[str]:
-        for value in values:
-            # Since room version 12 room IDs have no server part: "!abc" is as valid as "!abc:example.org".
-            if not value.startswith("!") or len(value) < 2:
-                raise ValueError(f"{value!r} is not a room ID like !abc:example.org (no aliases)")
-        return values
 
 
 class Settings(BaseSettings):
@@ -216,10 +151,7 @@ class Settings(BaseSettings):
     bot: BotConfig = Field(default_factory=BotConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
-    sessions: SessionsConfig = Field(default_factory=SessionsConfig)
-    networking: NetworkingConfig = Field(default_factory=NetworkingConfig)
-    bingo: BingoConfig = Field(default_factory=BingoConfig)
-    digest: DigestConfig = Field(default_factory=DigestConfig)
+    # Features add their own sections (Feature.settings): see settings_model().
 
     @classmethod
     def settings_customise_sources(
@@ -232,6 +164,39 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Environment beats the file; no .env files (secrets come from the service manager's environment).
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def settings_model(sections: Mapping[str, type[BaseModel]]) -> type[Settings]:
+    """The settings with every feature's own section (``[sessions]``, ``[bingo]`` …) as a nested model, so
+    that the file, the environment (``COMMUNITY_BOT_BINGO__DEFAULT_SIZE``) and the checks work for them as for
+    the bot's own sections."""
+    if not sections:
+        return Settings
+    fields: dict[str, Any] = {name: (model, Field(default_factory=model)) for name, model in sections.items()}
+    return create_model("FeatureSettings", __base__=Settings, **fields)
+
+
+def with_sections(settings: Settings, sections: Mapping[str, type[BaseModel]]) -> Settings:
+    """``settings`` with the defaults of the sections it lacks (settings built in code name only some)."""
+    missing = {
+        name: model
+        for name, model in sections.items()
+        if not isinstance(getattr(settings, name, None), model)
+    }
+    if not missing:
+        return settings
+    present = {name: getattr(settings, name) for name in type(settings).model_fields}
+    return settings_model(sections).model_validate(
+        {**present, **{name: model() for name, model in missing.items()}}
+    )
+
+
+def section(settings: object, name: str, model: type[SectionT]) -> SectionT:
+    """A feature's section, typed: ``section(app.settings, "bingo", BingoConfig)``."""
+    value = getattr(settings, name, None)
+    if not isinstance(value, model):
+        raise LookupError(f"the settings have no [{name}] section of type {model.__name__}")
+    return value
 
 
 class ConfigError(Exception):
@@ -248,8 +213,16 @@ def resolve_config_path(path: Path | str | None) -> Path:
     return Path(os.environ.get(CONFIG_PATH_ENV, DEFAULT_CONFIG_PATH))
 
 
-def load_settings(path: Path | str | None = None) -> Settings:
-    """Read and validate the configuration, raising :class:`ConfigError` with every problem at once."""
+def load_settings(
+    path: Path | str | None = None, sections: Mapping[str, type[BaseModel]] | None = None
+) -> Settings:
+    """Read and validate the configuration, raising :class:`ConfigError` with every problem at once.
+    ``sections``: the features' sections (default: those of every discovered feature)."""
+    if sections is None:
+        from bot.features import feature_sections  # discovery: bot/ names no feature
+
+        sections = feature_sections()
+    model = settings_model(sections)
     config_path = resolve_config_path(path)
     if not config_path.is_file():
         has_env = any(key.startswith("COMMUNITY_BOT_MATRIX__") for key in os.environ)
@@ -258,7 +231,7 @@ def load_settings(path: Path | str | None = None) -> Settings:
                 [f"config file {config_path} not found (copy config.example.toml to config.toml and edit it)"]
             )
 
-    class _FromFile(Settings):
+    class _FromFile(model):  # type: ignore[valid-type,misc]  # a class built at run time
         model_config = SettingsConfigDict(toml_file=config_path if config_path.is_file() else None)
 
     try:

@@ -20,6 +20,10 @@ from datetime import date, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
+import timephrases
+
 if TYPE_CHECKING:
     from bot.app import App
     from bot.context import CommandContext, ReactionContext
@@ -211,45 +215,47 @@ class UserArg(ArgType):
         raise ArgError("core_arg_not_a_user", value=token)
 
 
-class DurationArg(ArgType):
-    def parse(self, state: ParseState) -> timedelta:
-        from bot.times import parse_duration
+class TimePhraseArg(ArgType):
+    """One word read by a ``timephrases`` parser; the parser's None becomes the error ``error_key``."""
 
+    error_key = "core_arg_invalid"
+
+    def read(self, token: str, state: ParseState) -> Any:
+        raise NotImplementedError
+
+    def parse(self, state: ParseState) -> Any:
         token = self.take(state).text
-        value = parse_duration(token)
+        value = self.read(token, state)
         if value is None:
-            raise ArgError("core_arg_not_a_duration", value=token)
+            raise ArgError(self.error_key, value=token)
         return value
 
 
-class DateArg(ArgType):
-    def parse(self, state: ParseState) -> date:
-        from bot.times import parse_date
+class DurationArg(TimePhraseArg):
+    error_key = "core_arg_not_a_duration"
 
-        token = self.take(state).text
-        value = parse_date(token, now=state.ctx.now_local(), tz=state.ctx.tz)
-        if value is None:
-            raise ArgError("core_arg_not_a_date", value=token)
-        return value
+    def read(self, token: str, state: ParseState) -> timedelta | None:
+        return timephrases.parse_duration(token)
 
 
-class ClockArg(ArgType):
-    def parse(self, state: ParseState) -> time:
-        from bot.times import parse_clock
+class DateArg(TimePhraseArg):
+    error_key = "core_arg_not_a_date"
 
-        token = self.take(state).text
-        value = parse_clock(token)
-        if value is None:
-            raise ArgError("core_arg_not_a_time", value=token)
-        return value
+    def read(self, token: str, state: ParseState) -> date | None:
+        return timephrases.parse_date(token, now=state.ctx.now_local(), tz=state.ctx.tz)
+
+
+class ClockArg(TimePhraseArg):
+    error_key = "core_arg_not_a_time"
+
+    def read(self, token: str, state: ParseState) -> time | None:
+        return timephrases.parse_clock(token)
 
 
 class ClockRangeArg(ArgType):
     """``11:15-12:00`` (also with an en dash or spaces around the dash)."""
 
     def parse(self, state: ParseState) -> tuple[time, time]:
-        from bot.times import parse_clock
-
         token = self.take(state).text
         if token.endswith(("-", "–")) and state.tokens:
             token += state.tokens.pop(0).text
@@ -259,7 +265,7 @@ class ClockRangeArg(ArgType):
         parts = re.split(r"\s*[-–]\s*", token)
         if len(parts) != 2:
             raise ArgError("core_arg_not_a_time_range", value=token)
-        start, end = parse_clock(parts[0]), parse_clock(parts[1])
+        start, end = timephrases.parse_clock(parts[0]), timephrases.parse_clock(parts[1])
         if start is None or end is None:
             raise ArgError("core_arg_not_a_time_range", value=token)
         return start, end
@@ -289,6 +295,8 @@ ReactionHandler = Callable[["ReactionContext"], Awaitable[None]]
 PrivacyExport = Callable[["App", str], Awaitable[dict[str, Any]]]
 PrivacyErase = Callable[["App", str], Awaitable[int]]
 StartHook = Callable[["App"], Awaitable[None]]
+# A scheduled job: ``async def job(app, *row_ids, scheduled_for: datetime) -> None`` (see bot/scheduler.py).
+JobFunction = Callable[..., Awaitable[None]]
 
 
 @dataclass
@@ -366,11 +374,14 @@ class Feature:
     messages: Path | None = None
     title_key: str | None = None
     order: int = 50
+    # The feature's section of the configuration (``[<name>]``), a pydantic model with defaults.
+    settings: type[BaseModel] | None = None
     commands: list[Command] = field(default_factory=list)
     reactions: list[ReactionSubscription] = field(default_factory=list)
     start_hooks: list[StartHook] = field(default_factory=list)
     exporters: list[PrivacyExport] = field(default_factory=list)
     erasers: list[PrivacyErase] = field(default_factory=list)
+    jobs: dict[str, JobFunction] = field(default_factory=dict)
 
     def command(
         self,
@@ -428,6 +439,22 @@ class Feature:
     def on_start(self, hook: StartHook) -> StartHook:
         self.start_hooks.append(hook)
         return hook
+
+    def job(self, name: str) -> Callable[[JobFunction], JobFunction]:
+        """Register a scheduled job under a name that never changes (``"sessions.reminder"``).
+
+        The job store keeps this name, not the function's import path, so the function may be moved or
+        renamed freely; renaming the *name* would orphan every job already stored in an installation."""
+        if not name.startswith(f"{self.name}."):
+            raise ValueError(f"job names of feature {self.name!r} start with '{self.name}.': {name!r}")
+
+        def register(job: JobFunction) -> JobFunction:
+            if name in self.jobs:
+                raise ValueError(f"job name {name!r} is registered twice")
+            self.jobs[name] = job
+            return job
+
+        return register
 
     def privacy_export(self, exporter: PrivacyExport) -> PrivacyExport:
         self.exporters.append(exporter)

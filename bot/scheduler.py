@@ -1,8 +1,13 @@
 """APScheduler wiring: a persistent job store in the bot's database and an executor that hands jobs the app.
 
-Jobs are module-level coroutine functions referenced by import path, with row ids as their only arguments::
+Jobs are coroutine functions that a feature registers under a stable name, with row ids as their only
+arguments::
 
+    @feature.job("reminders.fire")
     async def fire_reminder(app: App, reminder_id: int, *, scheduled_for: datetime) -> None
+
+The job store keeps ``dispatch`` plus the job's name and row ids, never the function's import path, so moving
+or renaming a job function does not break the jobs that an installation has already stored.
 
 The executor passes the application context and the time the run was due, so a job can tell whether it is
 running late (after downtime) and decide between running and telling people it was missed. Jobs never run
@@ -13,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,17 +32,17 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
-from sqlalchemy import create_engine, event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from bot.framework import Feature, JobFunction
 from storage.db import SQLITE_BUSY_TIMEOUT_MS, sqlite_pragmas, sync_url
+from storage.job_references import JOB_TABLE, rewrite_job_references
 
 if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger(__name__)
-
-JobFunction = Callable[..., Coroutine[Any, Any, None]]
 
 
 class AppExecutor(BaseExecutor):  # type: ignore[misc]
@@ -95,16 +100,27 @@ def job_store_url(database_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def create_scheduler(app: App) -> AsyncIOScheduler:
-    url = job_store_url(app.settings.storage.database_url)
+def job_store_engine(database_url: str) -> Engine:
+    url = job_store_url(database_url)
     is_sqlite = make_url(url).get_backend_name() == "sqlite"
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000} if is_sqlite else {})
     if is_sqlite:
         # The job store writes synchronously on the event loop (adding a reminder, a sign-up's reminder DM):
         # SQLite's default journal fsyncs every commit, ≈ 7 ms of blocked loop on this machine's disk.
         event.listen(engine, "connect", sqlite_pragmas)
+    return engine
+
+
+def migrate_job_store(engine: Engine) -> int:
+    """Rewrite jobs stored by Python path (release 0.1.0) to their stable names; idempotent. Runs before the
+    scheduler starts: SQLite's job store is a sibling file that the Alembic migrations never see."""
+    with engine.begin() as connection:
+        return rewrite_job_references(connection)
+
+
+def create_scheduler(app: App, engine: Engine) -> AsyncIOScheduler:
     return AsyncIOScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename="apscheduler_jobs")},
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
         executors={"default": AppExecutor(app)},
         job_defaults={
             # Run a missed job however late; the job itself decides (grace period) whether it is still useful.
@@ -116,33 +132,55 @@ def create_scheduler(app: App) -> AsyncIOScheduler:
     )
 
 
-def function_ref(func: JobFunction) -> str:
-    return f"{func.__module__}:{func.__qualname__}"
+class JobRegistry:
+    """Every feature's jobs by their stable name (``Feature.job``), and the name of each job function."""
+
+    def __init__(self, features: Iterable[Feature]) -> None:
+        self.by_name: dict[str, JobFunction] = {}
+        self.names: dict[JobFunction, str] = {}
+        for feature in features:
+            for name, job in feature.jobs.items():
+                if name in self.by_name:
+                    raise ValueError(f"job name {name!r} is registered by two features")
+                self.by_name[name] = job
+                self.names[job] = name
+
+    def name_of(self, job: JobFunction) -> str:
+        try:
+            return self.names[job]
+        except KeyError:
+            raise LookupError(f"{job!r} is not registered as a job (decorate it with @feature.job)") from None
+
+    def resolve(self, name: str) -> JobFunction:
+        try:
+            return self.by_name[name]
+        except KeyError:
+            raise LookupError(f"no job is registered under {name!r}") from None
 
 
 async def dispatch(*args: Any, **kwargs: Any) -> None:
-    """The one function the job store references: ``(app, "module:function", *row_ids)``.
+    """The one function the job store references: ``(app, job name, *row_ids)``.
 
-    Keeping the feature function's path as data (not as the job's callable) lets APScheduler store jobs whose
-    real signature starts with the app context, which only exists at run time."""
-    from apscheduler.util import ref_to_obj
-
-    app, target, *rest = args
-    await ref_to_obj(target)(app, *rest, **kwargs)
+    Keeping the job's name as data (not the function as the job's callable) lets APScheduler store jobs whose
+    real signature starts with the app context, which only exists at run time, and lets job functions move.
+    This function's own path (``bot.scheduler:dispatch``) is stored with every job and must not change."""
+    app, name, *rest = args
+    await app.jobs.registry.resolve(name)(app, *rest, **kwargs)
 
 
 class Jobs:
     """The small scheduling vocabulary features use."""
 
-    def __init__(self, app: App, scheduler: AsyncIOScheduler) -> None:
+    def __init__(self, app: App, scheduler: AsyncIOScheduler, registry: JobRegistry) -> None:
         self.app = app
         self.scheduler = scheduler
+        self.registry = registry
 
     def at(self, job_id: str, func: JobFunction, when: datetime, *args: Any) -> None:
         self.scheduler.add_job(
             dispatch,
             DateTrigger(run_date=when),
-            args=[function_ref(func), *args],
+            args=[self.registry.name_of(func), *args],
             id=job_id,
             replace_existing=True,
         )
@@ -150,7 +188,7 @@ class Jobs:
     def cron(self, job_id: str, func: JobFunction, cron: dict[str, str], timezone: str, *args: Any) -> None:
         trigger = CronTrigger(**cron, timezone=ZoneInfo(timezone))
         self.scheduler.add_job(
-            dispatch, trigger, args=[function_ref(func), *args], id=job_id, replace_existing=True
+            dispatch, trigger, args=[self.registry.name_of(func), *args], id=job_id, replace_existing=True
         )
 
     def cancel(self, job_id: str) -> None:

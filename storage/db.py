@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Update, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -61,6 +61,14 @@ def load_all_models() -> None:
     for module in pkgutil.iter_modules(storage.__path__):
         if module.name != "migrations":
             importlib.import_module(f"storage.{module.name}")
+
+
+async def claimed(session: AsyncSession, statement: Update) -> bool:
+    """Run a conditional UPDATE that claims a row (``… WHERE status = 'pending'``, ``… WHERE sent_at IS
+    NULL``); True when this call changed it. A job or a decision that only goes on when it claimed its row
+    acts once, also when two run at the same moment."""
+    result = await session.execute(statement)
+    return int(getattr(result, "rowcount", 1)) == 1
 
 
 class Database:

@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.config import Settings
-from bot.context import CommandContext
 from bot.framework import Command
 from storage.models import OutboxMessage
 
@@ -28,13 +27,15 @@ class RecordingMatrix:
         self.user_id = BOT
         self.rooms_created = itertools.count(1)
         self.members: dict[str, list[str]] = {}
+        # (room, user) → power level; the router's moderator check reads it like a room's power levels.
+        self.power_levels: dict[tuple[str, str], int] = {}
         self.client = SimpleNamespace(rooms={}, user_id=BOT)
 
     async def room_members(self, room_id: str) -> list[str]:
         return self.members.get(room_id, [BOT])
 
     async def power_level(self, room_id: str, user_id: str) -> int:
-        return 0
+        return self.power_levels.get((room_id, user_id), 0)
 
     async def direct_room(self, user_id: str) -> str:
         return f"!dm-{user_id}"
@@ -113,24 +114,20 @@ async def invoke(
     room_id: str = "!room:example.org",
     language: str = "de",
 ) -> list[dict[str, Any]]:
-    """Run one command like the router does; returns the message contents it queued."""
+    """Run one command like the router does (its context, moderator check, permission check and argument
+    parsing); returns the message contents it queued."""
     async with app.db.session() as session:
         before = (
             await session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id.desc()).limit(1))
         ) or 0
-    ctx = CommandContext(
-        app=app,
-        room_id=room_id,
-        sender=sender,
-        event_id=f"$event{next(_event_ids)}",
-        language=language,
-        timezone="Europe/Berlin",
-        is_direct=False,
-        is_moderator=moderator,
-        is_admin=False,
-        command=command,
-        body=rest,
-    )
+    # The router decides who is a moderator (power level in the room, configured moderators), as for a
+    # message from the homeserver; ``moderator`` only gives the sender a moderator's power level here.
+    matrix: RecordingMatrix = app.matrix  # type: ignore[assignment]
+    matrix.power_levels[(room_id, sender)] = 100 if moderator else 0
+    room: Any = SimpleNamespace(room_id=room_id)
+    ctx = await app.router.context_for(room, sender, f"$event{next(_event_ids)}", hint=language)
+    ctx.command = command
+    ctx.body = rest
     await asyncio.wait_for(app.router.run_command(ctx, command, rest), 30)
     async with app.db.session() as session:
         rows = (await session.scalars(select(OutboxMessage).where(OutboxMessage.id > before))).all()

@@ -19,7 +19,7 @@ from bot.i18n import Translate
 MAX_LISTED_WINNERS = 10
 
 FormatDatetime = Callable[[datetime, str], str]
-"""``format_datetime(dt, language) -> str``, e.g. ``bot.times.format_datetime``."""
+"""``format_datetime(dt, language) -> str``, e.g. ``timephrases.format_datetime``."""
 
 
 @dataclass(frozen=True)

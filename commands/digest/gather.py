@@ -25,6 +25,7 @@ from commands.digest.compose import (
     month_bounds,
     next_month,
 )
+from commands.digest.status import NewsStatus
 from storage.digest import DigestNews
 from storage.models import DirectRoom, RoomMembership
 
@@ -312,7 +313,7 @@ async def _news(
         await session.scalars(
             select(DigestNews)
             .where(
-                DigestNews.status == "approved",
+                DigestNews.status == NewsStatus.APPROVED,
                 DigestNews.decided_at >= start,
                 DigestNews.decided_at < end,
                 _in_scope(DigestNews.room_id, room_id),

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.times import parse_duration
+from timephrases import parse_duration
 
 DEFAULT_STARTERS = Path(__file__).with_name("starters.toml")
 GROUP_WORDS = {"gruppen", "gruppe", "gruppengröße", "groups", "group", "size", "größe"}

@@ -12,8 +12,9 @@ from bot.context import CommandContext, ReactionContext
 from bot.format import esc
 from bot.framework import Arg, CommandError, Feature, Int, Permission, Text
 from bot.sender import pill
-from bot.times import Recurrence, describe_recurrence, format_datetime, parse_recurring, split_time_and_text
+from storage.db import claimed
 from storage.models import Reminder, ReminderSubscriber
+from timephrases import Recurrence, describe_recurrence, format_datetime, parse_recurring, split_time_and_text
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -117,6 +118,7 @@ def schedule(app: App, reminder: Reminder) -> None:
         app.jobs.at(job_id(reminder.id), fire_reminder, reminder.due_at, reminder.id)
 
 
+@feature.job("reminders.fire")
 async def fire_reminder(app: App, reminder_id: int, *, scheduled_for: datetime) -> None:
     """Scheduled job: post the reminder exactly once (the status change and the message commit together)."""
     late = app.jobs.is_late(scheduled_for)
@@ -129,12 +131,12 @@ async def fire_reminder(app: App, reminder_id: int, *, scheduled_for: datetime) 
                 return
             reminder.last_fired_at = scheduled_for
         else:
-            claimed = await session.execute(
+            if not await claimed(
+                session,
                 update(Reminder)
                 .where(Reminder.id == reminder_id, Reminder.status == "scheduled")
-                .values(status="missed" if late else "sent", last_fired_at=datetime.now(UTC))
-            )
-            if getattr(claimed, "rowcount", 1) != 1:
+                .values(status="missed" if late else "sent", last_fired_at=datetime.now(UTC)),
+            ):
                 return
         t = app.catalog.translator(reminder.language)
         people = (

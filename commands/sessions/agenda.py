@@ -14,18 +14,17 @@ from bot.format import esc, neutralize
 from bot.i18n import Translate
 
 from .rules import (
-    SESSION_CANCELLED,
-    SESSION_SCHEDULED,
-    WAITLISTED,
     EventView,
     ProgramItemView,
+    SessionStatus,
     SessionView,
+    SignupState,
     SignupView,
     SlotView,
 )
 
 FormatDate = Callable[[date, str], str]
-"""``format_date(day, language)`` → "Mo, 15.05.2025" / "Mon, 15 May 2025" (e.g. ``bot.times.format_date``)."""
+"""``format_date(day, language)`` → "Mo, 15.05.2025" / "Mon, 15 May 2025" (``timephrases.format_date``)."""
 
 DETAIL_SEPARATOR = " · "
 # Header line plus the blank line after it.
@@ -81,7 +80,7 @@ def _hosts_text(hosts: Iterable[str]) -> str:
 
 
 def _session_line(session: SessionView, t: Translate) -> str:
-    if session.status == SESSION_CANCELLED:
+    if session.status == SessionStatus.CANCELLED:
         return t("sessions_agenda_session_cancelled", title=esc(session.title), session_id=session.id)
     details = DETAIL_SEPARATOR.join(_session_details_parts(session, t))
     return t("sessions_agenda_session", title=esc(session.title), session_id=session.id, details=details)
@@ -112,7 +111,7 @@ def _agenda_units(
     for session in sorted(sessions, key=lambda s: s.id):
         if session.slot_id is not None and session.slot_id in slot_ids:
             by_slot.setdefault(session.slot_id, []).append(session)
-        elif session.status != SESSION_CANCELLED:
+        elif session.status != SessionStatus.CANCELLED:
             unscheduled.append(session)
 
     # A program item that only names a slot at its start ("11:15 Sessionrunde 1") is shown by the slot.
@@ -213,7 +212,7 @@ def agenda_pages(
 def session_details(session: SessionView, slot: SlotView | None, t: Translate) -> str:
     """Everything about one session, with the command to sign up."""
     lines = [t("sessions_details_title", title=esc(session.title), session_id=session.id)]
-    if session.status == SESSION_CANCELLED:
+    if session.status == SessionStatus.CANCELLED:
         lines.append(t("sessions_details_cancelled"))
     elif slot is not None and session.slot_id == slot.id:
         lines.append(t("sessions_details_slot", name=esc(slot.name), start=slot.start, end=slot.end))
@@ -225,12 +224,12 @@ def session_details(session: SessionView, slot: SlotView | None, t: Translate) -
         lines.append(t("sessions_details_hosts", hosts=_hosts_text(session.hosts)))
     if session.theme:
         lines.append(t("sessions_details_theme", theme=esc(session.theme)))
-    if session.status != SESSION_CANCELLED:
+    if session.status != SessionStatus.CANCELLED:
         lines.append(DETAIL_SEPARATOR.join(_occupancy_parts(session, t)))
     text = "\n".join(lines)
     if session.description.strip():
         text += "\n\n" + esc(session.description.strip())
-    if session.status == SESSION_SCHEDULED and session.slot_id is not None:
+    if session.status == SessionStatus.SCHEDULED and session.slot_id is not None:
         text += "\n\n" + t("sessions_details_signup_hint", session_id=session.id)
     return text
 
@@ -269,16 +268,16 @@ def my_sessions(
             else t("sessions_my_when_unscheduled")
         )
         signup = signup_by_session.get(session.id)
-        if session.status == SESSION_CANCELLED:
+        if session.status == SessionStatus.CANCELLED:
             state = t("sessions_my_state_cancelled")
         elif session.id in hosted_session_ids:
             state = t("sessions_my_state_host")
-        elif signup is not None and signup.state == WAITLISTED:
+        elif signup is not None and signup.state == SignupState.WAITLISTED:
             state = t("sessions_my_state_waitlisted", position=signup.position or "?")
         else:
             state = t("sessions_my_state_confirmed")
         details = [state]
-        if session.location and session.status != SESSION_CANCELLED:
+        if session.location and session.status != SessionStatus.CANCELLED:
             details.append(t("sessions_location", location=location_markdown(session.location)))
         lines.append(
             t(

@@ -14,7 +14,7 @@ from icalendar import Calendar, Event
 
 from bot.i18n import Translate
 
-from .rules import SESSION_SCHEDULED, EventView, SessionView, SlotView
+from .rules import EventView, SessionStatus, SessionView, SlotView
 
 PRODID = "-//NExT community-bot//sessions//DE"
 UID_DOMAIN = "community-bot"
@@ -53,7 +53,7 @@ def calendar_ics(
 
     for session in sorted(sessions, key=lambda s: s.id):
         slot = slot_by_id.get(session.slot_id) if session.slot_id is not None else None
-        if slot is None or session.status != SESSION_SCHEDULED:
+        if slot is None or session.status != SessionStatus.SCHEDULED:
             continue
         entry = Event()
         entry.add("uid", session_uid(session.id))

@@ -11,25 +11,36 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
+from enum import StrEnum
 from typing import Final, Literal
 
 from bot.format import esc
 from bot.i18n import Translate
 
-# Event status values, in lifecycle order.
-EVENT_DRAFT: Final = "draft"
-EVENT_OPEN: Final = "open"  # proposals open
-EVENT_PUBLISHED: Final = "published"
-EVENT_OVER: Final = "over"
+
+class EventStatus(StrEnum):
+    """An event's status, in lifecycle order (the values are stored)."""
+
+    DRAFT = "draft"
+    OPEN = "open"  # proposals open
+    PUBLISHED = "published"
+    OVER = "over"
+
+
 # Sign-ups are possible once sessions can be planned and until the event is over.
-EVENT_SIGNUP_STATUSES: Final = frozenset({EVENT_OPEN, EVENT_PUBLISHED})
+EVENT_SIGNUP_STATUSES: Final = frozenset({EventStatus.OPEN, EventStatus.PUBLISHED})
 
-SESSION_PROPOSED: Final = "proposed"
-SESSION_SCHEDULED: Final = "scheduled"
-SESSION_CANCELLED: Final = "cancelled"
 
-CONFIRMED: Final = "confirmed"
-WAITLISTED: Final = "waitlisted"
+class SessionStatus(StrEnum):
+    PROPOSED = "proposed"
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class SignupState(StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+
 
 MAX_TITLE_LENGTH: Final = 200
 
@@ -76,7 +87,7 @@ class SessionView:
 class SignupView:
     user_id: str
     session_id: int
-    state: str  # CONFIRMED or WAITLISTED
+    state: str  # SignupState.CONFIRMED or SignupState.WAITLISTED
     position: int | None  # wait-list position (1 = next in line); None while confirmed
     created_at: datetime
 
@@ -127,11 +138,11 @@ def _waitlist_order(signup: SignupView) -> tuple[int, datetime, str]:
 
 def waitlist(signups: Iterable[SignupView]) -> list[SignupView]:
     """The wait-listed sign-ups in queue order."""
-    return sorted((s for s in signups if s.state == WAITLISTED), key=_waitlist_order)
+    return sorted((s for s in signups if s.state == SignupState.WAITLISTED), key=_waitlist_order)
 
 
 def confirmed_count(signups: Iterable[SignupView]) -> int:
-    return sum(1 for s in signups if s.state == CONFIRMED)
+    return sum(1 for s in signups if s.state == SignupState.CONFIRMED)
 
 
 def free_seats(capacity: int | None, confirmed: int) -> int | None:
@@ -158,18 +169,18 @@ def decide_signup(
     only count a seat nobody can take any more). Hosts are always confirmed, even beyond capacity.
     """
     base: dict[str, object] = {"session_id": session.id, "title": session.title}
-    if session.status == SESSION_CANCELLED:
+    if session.status == SessionStatus.CANCELLED:
         return SignupDecision("not_open", "sessions_signup_cancelled", base)
     if event_status is not None and event_status not in EVENT_SIGNUP_STATUSES:
         return SignupDecision("not_open", "sessions_signup_event_closed", base)
-    if session.status != SESSION_SCHEDULED or session.slot_id is None:
+    if session.status != SessionStatus.SCHEDULED or session.slot_id is None:
         return SignupDecision("not_open", "sessions_signup_not_scheduled", base)
     if round_over:
         return SignupDecision("not_open", "sessions_signup_round_over", base)
 
     existing = next((s for s in signups_of_session if s.user_id == user_id), None)
-    if existing is not None and not (is_host and existing.state == WAITLISTED):
-        if existing.state == CONFIRMED:
+    if existing is not None and not (is_host and existing.state == SignupState.WAITLISTED):
+        if existing.state == SignupState.CONFIRMED:
             return SignupDecision("already_signed_up", "sessions_signup_already_confirmed", base)
         place = _place_in_line(signups_of_session, user_id)
         return SignupDecision(
@@ -196,7 +207,7 @@ def decide_signup(
             "confirmed",
             key,
             base,
-            state=CONFIRMED,
+            state=SignupState.CONFIRMED,
             withdraw_from_session_id=withdraw_from,
             replaces_existing=existing is not None,
         )
@@ -205,7 +216,7 @@ def decide_signup(
         "waitlisted",
         "sessions_signup_waitlisted",
         {**base, "position": len(queue) + 1},
-        state=WAITLISTED,
+        state=SignupState.WAITLISTED,
         position=position,
         withdraw_from_session_id=withdraw_from,
     )

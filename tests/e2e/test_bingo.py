@@ -9,6 +9,8 @@ from nio import UploadResponse
 from PIL import Image
 
 from commands.bingo.render import CELL_PX, FILL_CONFIRMED, FILL_OPEN, MARGIN_PX, TITLE_PX, png_size
+from commands.bingo.texts import place_text
+from tests.catalog import catalog, markdown, says, stable
 from tests.e2e.harness import BotProcess, Member, Received, module_bot
 
 # Requests expire after 12 seconds here, so expiry is testable without long waits.
@@ -16,6 +18,8 @@ CONFIG = "\n[bot]\nmoderators = []\n\n[bingo]\nconfirmation_minutes = 0.2\ndefau
 
 
 bingobot = module_bot("bingobot", CONFIG)
+
+GERMAN = catalog().translator("de")
 
 
 async def game_room(bot: BotProcess, member_factory, *names: str) -> tuple[Member, list[Member], str]:
@@ -80,12 +84,11 @@ async def test_game_with_confirmations_lines_and_places(bingobot: BotProcess, me
     outsider = await member_factory("outsider")
     bot = bingobot.user_id
 
-    assert "läuft gerade kein Bingo" in (await anna.command(room, "!bingo karte")).body
-    assert "Moderator:innen" in (await anna.command(room, "!bingo start 3")).body
+    assert says((await anna.command(room, "!bingo karte")).body, "bingo_error_no_game")
+    assert says((await anna.command(room, "!bingo start 3")).body, "core_permission_moderator")
     started = await mod.command(room, "!bingo start 3 --seed 7")
-    assert "Verwaltungsbingo" in started.body, started.body
-    assert "3 × 3" in started.body
-    assert "läuft schon ein Bingo" in (await mod.command(room, "!bingo start 4")).body
+    assert says(started.body, "bingo_started", size=3), started.body
+    assert says((await mod.command(room, "!bingo start 4")).body, "bingo_error_running")
 
     # Anna: A1 by Carla (✅ reaction).
     request = await anna.command(room, f"!bingo A1 {carla.user_id}")
@@ -94,8 +97,10 @@ async def test_game_with_confirmations_lines_and_places(bingobot: BotProcess, me
     assert request.content["m.mentions"] == {"user_ids": [carla.user_id]}
     seen = len(anna.received)
     await carla.react(room, request.event_id, "✅")
-    confirmed = await anna.next_message(room_id=room, sender=bot, contains="bestätigt", after=seen)
-    assert "**A1**" in confirmed.body
+    confirmed = await anna.next_message(
+        room_id=room, sender=bot, contains=stable("bingo_confirmed", field="A1"), after=seen
+    )
+    assert says(confirmed.body, "bingo_confirmed", field="A1")
     assert anna.user_id in confirmed.content["m.mentions"]["user_ids"]
 
     # The card: HTML table and a PNG of the right size, A1 drawn as confirmed.
@@ -118,24 +123,29 @@ async def test_game_with_confirmations_lines_and_places(bingobot: BotProcess, me
     assert image.convert("RGB").getpixel(open_corner) == Image.new("RGB", (1, 1), FILL_OPEN).getpixel((0, 0))
 
     # Bad input, each with its own message.
-    assert "schon bestätigt" in (await anna.command(room, f"!bingo A1 {dora.user_id}")).body
-    assert "steht schon auf deiner Karte" in (await anna.command(room, f"!bingo A2 {carla.user_id}")).body
-    assert "Dich selbst" in (await anna.command(room, f"!bingo A2 {anna.user_id}")).body
-    assert "nicht in diesem Raum" in (await anna.command(room, f"!bingo A2 {outsider.user_id}")).body
-    assert "kein Feld deiner Karte" in (await anna.command(room, f"!bingo Z9 {dora.user_id}")).body
-    assert "Wer passt zu A2" in (await anna.command(room, "!bingo A2")).body
-    assert "Ich spiele nicht mit" in (await anna.command(room, f"!bingo A2 {bot}")).body
+    assert says(
+        (await anna.command(room, f"!bingo A1 {dora.user_id}")).body, "bingo_field_confirmed", field="A1"
+    )
+    assert says((await anna.command(room, f"!bingo A2 {carla.user_id}")).body, "bingo_error_same_person")
+    assert says((await anna.command(room, f"!bingo A2 {anna.user_id}")).body, "bingo_error_self")
+    assert says((await anna.command(room, f"!bingo A2 {outsider.user_id}")).body, "bingo_error_not_in_room")
+    assert says((await anna.command(room, f"!bingo Z9 {dora.user_id}")).body, "bingo_error_field", value="Z9")
+    assert says((await anna.command(room, "!bingo A2")).body, "bingo_error_missing_person", field="A2")
+    assert says((await anna.command(room, f"!bingo A2 {bot}")).body, "bingo_error_bot")
 
     # Refusal: Dora declines, nobody else may decide for her, a decided request stays decided.
     request = await anna.command(room, f"!bingo A2 {dora.user_id}")
     number = request_number(request)
-    assert "wartet schon eine Anfrage" in (await anna.command(room, f"!bingo A2 {emil.user_id}")).body
-    assert "an jemand anderen" in (await emil.command(room, f"!bingo bestätigen {number}")).body
+    assert says(
+        (await anna.command(room, f"!bingo A2 {emil.user_id}")).body, "bingo_field_pending", field="A2"
+    )
+    assert says((await emil.command(room, f"!bingo bestätigen {number}")).body, "bingo_error_claim_not_yours")
     declined = await dora.command(room, f"!bingo ablehnen {number}")
-    assert "abgelehnt" in declined.body
-    assert "**A2**" in declined.body
-    assert "schon abgelehnt" in (await dora.command(room, f"!bingo bestätigen {number}")).body
-    assert "gibt es nicht" in (await dora.command(room, "!bingo bestätigen 9999")).body
+    assert says(declined.body, "bingo_refused", field="A2")
+    assert says((await dora.command(room, f"!bingo bestätigen {number}")).body, "bingo_error_claim_refused")
+    assert says(
+        (await dora.command(room, "!bingo bestätigen 9999")).body, "bingo_error_claim_unknown", id=9999
+    )
 
     # After the refusal Dora may be asked again; this time she confirms with ✅.
     request = await anna.command(room, f"!bingo A2 {dora.user_id}")
@@ -147,44 +157,59 @@ async def test_game_with_confirmations_lines_and_places(bingobot: BotProcess, me
     pill = f'<a href="https://matrix.to/#/{carla.user_id}">Carla</a>'
     request = await bert.command(room, "!bingo A1 Carla", html=f"!bingo A1 {pill}")
     assert request.content["m.mentions"] == {"user_ids": [carla.user_id]}
-    assert "bestätigt" in (await carla.command(room, "!bingo bestätigen")).body
+    assert says((await carla.command(room, "!bingo bestätigen")).body, "bingo_confirmed", field="A1")
     request = await bert.command(room, f"!bingo A2 {dora.user_id}")
-    assert "bestätigt" in (await dora.command(room, f"!bingo confirm {request_number(request)}")).body
+    confirmed = await dora.command(room, f"!bingo confirm {request_number(request)}")
+    assert says(confirmed.body, "bingo_confirmed", field="A2")
 
     # Anna completes column A first, Bert second.
     request = await anna.command(room, f"!bingo A3 {emil.user_id}")
     seen = len(anna.received)
-    assert "bestätigt" in (await emil.command(room, f"!bingo bestätigen {request_number(request)}")).body
-    first = await anna.next_message(room_id=room, sender=bot, contains="BINGO!", after=seen)
+    confirmed = await emil.command(room, f"!bingo bestätigen {request_number(request)}")
+    assert says(confirmed.body, "bingo_confirmed", field="A3")
+    first = await anna.next_message(
+        room_id=room, sender=bot, contains=stable("bingo_bingo_first"), after=seen
+    )
     assert anna.user_id in first.body
-    assert "1. Platz" in first.body
-    assert "Spalte A" in first.body
+    assert says(
+        first.body,
+        "bingo_bingo_first",
+        place=place_text(GERMAN, 1),
+        line=markdown("bingo_line_column", letter="A"),
+    )
     assert first.content["m.mentions"] == {"user_ids": [anna.user_id]}
 
     request = await bert.command(room, f"!bingo A3 {emil.user_id}")
     seen = len(bert.received)
     await emil.react(room, request.event_id, "✅")
-    second = await bert.next_message(room_id=room, sender=bot, contains="BINGO!", after=seen)
+    second = await bert.next_message(
+        room_id=room, sender=bot, contains=stable("bingo_bingo_first"), after=seen
+    )
     assert bert.user_id in second.body
-    assert "2. Platz" in second.body
+    assert says(second.body, "bingo_bingo_first", place=place_text(GERMAN, 2))
 
     status = await carla.command(room, "!bingo stand")
     assert status.body.index(anna.user_id) < status.body.index(bert.user_id), status.body
-    assert "1 Linie, 3 Felder" in status.body
+    lines, fields = markdown("bingo_count_lines_one", count=1), markdown("bingo_count_fields_other", count=3)
+    assert says(status.body, "bingo_rank", lines=lines, fields=fields)
     english = await carla.command(room, "!bingo status")
-    assert "1 line, 3 fields" in english.body
+    lines, fields = (
+        markdown("bingo_count_lines_one", "en", count=1),
+        markdown("bingo_count_fields_other", "en", count=3),
+    )
+    assert says(english.body, "bingo_rank", "en", lines=lines, fields=fields)
 
     results = await mod.command(room, "!bingo stopp")
-    assert "beendet" in results.body
+    assert says(results.body, "bingo_results_header")
     assert results.body.index(anna.user_id) < results.body.index(bert.user_id)
     assert set(results.content["m.mentions"]["user_ids"]) == {anna.user_id, bert.user_id}
-    assert "läuft gerade kein Bingo" in (await anna.command(room, f"!bingo B1 {carla.user_id}")).body
+    assert says((await anna.command(room, f"!bingo B1 {carla.user_id}")).body, "bingo_error_no_game")
 
 
 async def test_expiry_and_end_time_survive_a_crash(bingobot: BotProcess, member_factory) -> None:
     mod, (fay, gus), room = await game_room(bingobot, member_factory, "fay", "gus")
     started = await mod.command(room, "!bingo start 3 30s")
-    assert " bis " in started.body, started.body
+    assert says(started.body, "bingo_started_until"), started.body
     request = await fay.command(room, f"!bingo B2 {gus.user_id}")
     number = request_number(request)
     seen = len(fay.received)
@@ -194,13 +219,17 @@ async def test_expiry_and_end_time_survive_a_crash(bingobot: BotProcess, member_
     bingobot.start()
     await fay.wait_until(lambda: bingobot.ready_count() > ready, timeout=60)
 
-    expired = await fay.next_message(room_id=room, contains="abgelaufen", after=seen, timeout=60)
-    assert f"Nr. {number}" in expired.body
+    expired = await fay.next_message(room_id=room, contains=stable("bingo_expired"), after=seen, timeout=60)
+    assert says(expired.body, "bingo_expired", id=number, field="B2")
     assert fay.user_id in expired.content["m.mentions"]["user_ids"]
-    assert "abgelaufen" in (await gus.command(room, f"!bingo bestätigen {number}")).body
-    ended = await fay.next_message(room_id=room, contains="beendet", after=seen, timeout=60)
-    assert "Niemand hat ein bestätigtes Feld" in ended.body
-    assert "läuft gerade kein Bingo" in (await fay.command(room, "!bingo stand")).body
+    assert says(
+        (await gus.command(room, f"!bingo bestätigen {number}")).body, "bingo_error_claim_expired", id=number
+    )
+    ended = await fay.next_message(
+        room_id=room, contains=stable("bingo_results_header"), after=seen, timeout=60
+    )
+    assert says(ended.body, "bingo_results_empty")
+    assert says((await fay.command(room, "!bingo stand")).body, "bingo_error_no_game")
 
 
 async def test_moderator_loads_prompts_from_a_file(bingobot: BotProcess, member_factory) -> None:
@@ -208,21 +237,24 @@ async def test_moderator_loads_prompts_from_a_file(bingobot: BotProcess, member_
     lines = "\n".join(f"Testfrage {n}" for n in range(1, 11))
     upload = await upload_file(mod, room, "fragen.txt", ("# eigene Fragen\n" + lines + "\n").encode())
 
-    assert "Moderator:innen" in (await reply_command(hanna, room, "!bingo fragen", upload)).body
-    assert "antworte mit" in (await mod.command(room, "!bingo fragen")).body
+    assert says((await reply_command(hanna, room, "!bingo fragen", upload)).body, "core_permission_moderator")
+    assert says((await mod.command(room, "!bingo fragen")).body, "bingo_error_no_attachment")
     loaded = await reply_command(mod, room, "!bingo fragen", upload)
-    assert "10 Fragen aus fragen.txt geladen" in loaded.body, loaded.body
-    assert "bis 3 × 3" in loaded.body
+    assert says(loaded.body, "bingo_prompts_loaded_replace", count=10, file="fragen.txt"), loaded.body
+    assert says(loaded.body, "bingo_prompts_note_small", size=3)
 
     broken = await upload_file(mod, room, "fragen.toml", b"[[prompt]\nde = 'kaputt'\n")
-    assert "kein gültiges TOML" in (await reply_command(mod, room, "!bingo fragen ergänzen", broken)).body
+    assert says(
+        (await reply_command(mod, room, "!bingo fragen ergänzen", broken)).body, "bingo_prompts_error_toml"
+    )
 
-    assert "braucht es 16 verschiedene Fragen" in (await mod.command(room, "!bingo start 4")).body
-    assert "läuft" in (await mod.command(room, "!bingo start")).body  # default_size = 3
+    too_small = await mod.command(room, "!bingo start 4")
+    assert says(too_small.body, "bingo_error_pool_too_small", size=4, needed=16)
+    assert says((await mod.command(room, "!bingo start")).body, "bingo_started", size=3)  # default_size = 3
     card = await hanna.command(room, "!bingo card")
-    assert "Your bingo card" in card.body
+    assert says(card.body, "bingo_card_header", "en")
     assert card.body.count("Testfrage") == 9
 
     reset = await mod.command(room, "!bingo fragen zurücksetzen")
-    assert "Standard-Fragenpool" in reset.body
+    assert says(reset.body, "bingo_prompts_reset")
     await mod.command(room, "!bingo stop")

@@ -17,6 +17,7 @@ from storage.digest import DigestNews
 from storage.models import RoomMembership, RoomSetting
 from storage.networking import Meeting, NetworkingBlock, NetworkingRound
 from storage.sessions import BarcampSession, SessionEvent, SessionSignup, SessionSlot
+from tests.catalog import says
 from tests.e2e.harness import BotProcess, Member, Received, module_bot
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -113,10 +114,10 @@ async def test_news_text_starting_with_a_subcommand_word_is_news(  # type: ignor
     room, owner = await community(digest_bot, member_factory, nina)
     # "liste" takes no arguments: these words are news.
     by_member = await nina.command(room, "!neuigkeit Liste der Gewinner des Ideenwettbewerbs ist online")
-    assert "wartet auf die Freigabe" in by_member.body
+    assert says(by_member.body, "digest_news_submitted")
     # "ok" wants a number: a moderator's sentence that starts with "Ok" is news as well.
     by_moderator = await owner.command(room, "!neuigkeit Ok das Protokoll vom Barcamp ist da")
-    assert "wartet auf die Freigabe" in by_moderator.body
+    assert says(by_moderator.body, "digest_news_submitted")
     # The subcommand alone still gets its usage help, not a news item "ok".
     usage = await owner.command(room, "!neuigkeit ok")
     assert "wartet auf die Freigabe" not in usage.body
@@ -131,10 +132,10 @@ async def test_news_submitted_approved_edited_rejected(digest_bot: BotProcess, m
     room, owner = await community(digest_bot, member_factory, nina)
 
     submitted = await nina.command(room, "!neuigkeit Die Ergebnisse der Session zu Open Source sind online")
-    assert "wartet auf die Freigabe" in submitted.body
+    assert says(submitted.body, "digest_news_submitted")
     first = news_id(submitted)
     refused = await nina.command(room, f"!neuigkeit ok {first}")
-    assert "Das dürfen nur Moderator:innen" in refused.body
+    assert says(refused.body, "core_permission_moderator")
 
     listed = await owner.command(room, "!neuigkeiten")
     assert f"#{first}" in listed.body
@@ -149,14 +150,14 @@ async def test_news_submitted_approved_edited_rejected(digest_bot: BotProcess, m
     edited = await owner.command(
         room, f"!neuigkeit bearbeiten {first} Ergebnisse der Open-Source-Session: {EVIL}"
     )
-    assert "lautet jetzt" in edited.body
+    assert says(edited.body, "digest_news_edited")
     assert edited.formatted_body is not None
     assert "<b>fett</b>" not in edited.formatted_body
 
     second = news_id(await nina.command(room, "!news Something that will not make it"))
     before = len(nina.received)
     rejected = await owner.command(room, f"!news reject {second} Bitte mit Quelle einreichen")
-    assert "is rejected" in rejected.body
+    assert says(rejected.body, "digest_news_rejected", "en")
     told = await nina.next_message(
         sender=digest_bot.user_id, contains="nicht für den Digest freigegeben", after=before
     )
@@ -171,7 +172,7 @@ async def test_news_submitted_approved_edited_rejected(digest_bot: BotProcess, m
     month = datetime.now(BERLIN).strftime("%Y-%m")
     before = len(owner.received)
     sent = await owner.command(room, f"!digest vorschau {month}")
-    assert "in deinem Direktchat" in sent.body
+    assert says(sent.body, "digest_preview_sent")
     preview = await owner.next_message(sender=digest_bot.user_id, contains="Neuigkeiten", after=before)
     assert "Ergebnisse der Open-Source-Session" in preview.body
     assert "Something that will not make it" not in preview.body
@@ -185,9 +186,9 @@ async def test_preview_only_for_moderators(digest_bot: BotProcess, member_factor
     otto = await member_factory("otto")
     room, _owner = await community(digest_bot, member_factory, otto)
     refused = await otto.command(room, "!digest vorschau")
-    assert "Das dürfen nur Moderator:innen" in refused.body
+    assert says(refused.body, "core_permission_moderator")
     refused_now = await otto.command(room, "!digest jetzt")
-    assert "Das dürfen nur Moderator:innen" in refused_now.body
+    assert says(refused_now.body, "core_permission_moderator")
     help_text = await otto.command(room, "!hilfe")
     assert "!digest" not in help_text.body
     assert "!neuigkeit" in help_text.body
@@ -339,30 +340,30 @@ async def test_digest_of_seeded_month(digest_bot: BotProcess, member_factory) ->
     assert "<b>fett</b>" not in page
 
     unknown = await owner.command(room, "!digest vorschau Brumaire")
-    assert "verstehe ich nicht als Monat" in unknown.body
+    assert says(unknown.body, "digest_error_month")
 
 
 async def test_post_now_asks_before_posting_twice(digest_bot: BotProcess, member_factory) -> None:  # type: ignore[no-untyped-def]
     room, owner = await community(digest_bot, member_factory)
     before = len(owner.received)
     posted = await owner.command(room, "!digest jetzt")
-    assert "ist gepostet" in posted.body
+    assert says(posted.body, "digest_now_posted")
     digest = await owner.next_message(
         room_id=room, sender=digest_bot.user_id, contains="NExT-Digest", after=before
     )
-    assert "in Zahlen" in digest.body
+    assert says(digest.body, "digest_numbers_heading")
     files = await files_after(owner, room, digest_bot.user_id, before)
     assert sorted(f.content["filename"].rsplit(".", 1)[1] for f in files) == ["html", "md"]
     page = await owner.download(next(f for f in files if f.content["filename"].endswith(".html")).content)
     assert b"<!DOCTYPE html>" in page
 
     again = await owner.command(room, "!digest jetzt")
-    assert "schon gepostet" in again.body
+    assert says(again.body, "digest_now_confirm")
     assert "!digest jetzt bestätigen" in again.body
     assert len(digests_in(owner, room, digest_bot.user_id)) == 1
 
     confirmed = await owner.command(room, "!digest jetzt bestätigen")
-    assert "ist gepostet" in confirmed.body
+    assert says(confirmed.body, "digest_now_posted")
     await owner.wait_until(lambda: len(digests_in(owner, room, digest_bot.user_id)) == 2)
 
 
@@ -430,8 +431,8 @@ async def test_missed_digest_is_posted_late_at_start_in_the_rooms_language(
     process.start()
     try:
         digest = await owner.next_message(room_id=room, sender=process.user_id, contains="NExT digest")
-        assert "This digest is late" in digest.body
-        assert "in numbers" in digest.body
+        assert says(digest.body, "digest_late_note", "en")
+        assert says(digest.body, "digest_numbers_heading", "en")
         await files_after(owner, room, process.user_id, 0)
         await restart(process, owner)
         marker = await owner.command(room, "!help")

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_catalog, discover_features
+from bot.app import build_catalog
+from bot.features import discover_features
 from bot.devserver import Synapse
 from tests.e2e.element import ElementMember, ElementMemberFactory, ElementReceived
 from tests.e2e.harness import BotProcess

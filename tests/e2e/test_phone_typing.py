@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import build_catalog, discover_features
+from bot.app import build_catalog
+from bot.features import discover_features
 from tests.conftest import MemberFactory
 from tests.e2e.harness import BotProcess
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from tests.catalog import markdown, says
 from tests.e2e.harness import BotProcess, Member
 
 
@@ -34,13 +35,13 @@ async def test_profile_language_and_privacy(bot: BotProcess, member_factory) -> 
     await gina.command(room, "!profil ebene kommune")
     await gina.command(room, "!profil themen OZG, Open Source")
     shown = await gina.command(room, "!profil")
-    assert "Kommune" in shown.body
+    assert markdown("profile_level_kommune") in shown.body
     assert "OZG, Open Source" in shown.body
     wrong = await gina.command(room, "!profil ebene galaxis")
     assert "bund, land, kommune, wissenschaft" in wrong.body
     english = await gina.command(room, "!sprache en")
-    assert "in English" in english.body
-    assert "Your profile" in (await gina.command(room, "!profil")).body
+    assert says(english.body, "profile_saved_language", "en")
+    assert says((await gina.command(room, "!profil")).body, "profile_show", "en")
     await gina.command(room, "!language de")
 
     reminder = await gina.command(room, "!erinnere mich in 2 Stunden an die Abstimmung")
@@ -56,7 +57,7 @@ async def test_profile_language_and_privacy(bot: BotProcess, member_factory) -> 
     assert "die Abstimmung" in listed.body
 
     exported = await gina.command(room, "!datenschutz export")
-    assert "Direktchat" in exported.body
+    assert says(exported.body, "privacy_export_sent")
     direct = await gina.direct_room_with(bot.user_id)
     file_message = await gina.next_message(room_id=direct, sender=bot.user_id)
     for _ in range(3):
@@ -71,12 +72,12 @@ async def test_profile_language_and_privacy(bot: BotProcess, member_factory) -> 
     assert data["reminders"]["reminders"][0]["text"] == "die Abstimmung"
 
     ask = await gina.command(room, "!datenschutz löschen")
-    assert "datenschutz bestätigen" in ask.body
+    assert says(ask.body, "privacy_forget_confirm")
     done = await gina.command(room, "!datenschutz bestätigen")
-    assert "Erledigt" in done.body
+    assert says(done.body, "privacy_forget_done")
     assert rows_mentioning(str(bot.workdir / "bot.db"), gina.user_id) == []
     # The export message (file link and, in encrypted rooms, its key) is redacted in the direct chat.
     response = await gina.client.room_get_event(direct, file_message.event_id)
     assert response.event.source["content"] == {}  # type: ignore[union-attr]
     again = await gina.command(room, "!datenschutz bestätigen")
-    assert "keine offene Löschanfrage" in again.body
+    assert says(again.body, "privacy_forget_no_request")

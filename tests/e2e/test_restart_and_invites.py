@@ -11,9 +11,11 @@ import pytest
 from nio import AsyncClient, LoginResponse
 
 from bot.devserver import Synapse
+from tests.catalog import parts, says
 from tests.e2e.harness import BotProcess, Member
 
-REMINDER = "**Erinnerung** für"
+# The fixed start of a member reminder as it fires (its wording comes from the catalog).
+REMINDER = parts("reminders_fire")[0]
 
 
 @pytest.fixture(scope="module")
@@ -42,21 +44,22 @@ async def joined_room(member: Member, bot: BotProcess, *, encrypted: bool) -> st
     return room_id
 
 
-def count(member: Member, bot: BotProcess, room_id: str, text: str) -> int:
-    return sum(text in r.body for r in member.messages_from(bot.user_id, room_id))
+def count(member: Member, bot: BotProcess, room_id: str, key: str) -> int:
+    """How many of the bot's messages in the room are the catalog message ``key``."""
+    return sum(says(r.body, key) for r in member.messages_from(bot.user_id, room_id))
 
 
 async def test_reminder_survives_kill_and_fires_once(crashbot: BotProcess, trusted: Member) -> None:
     room = await joined_room(trusted, crashbot, encrypted=True)
     reply = await trusted.command(room, "!erinnere mich in 25 Sekunden an den Kaffee")
-    assert "ich erinnere dich" in reply.body
+    assert says(reply.body, "reminders_created")
     crashbot.kill()
     crashbot.start()
     fired = await trusted.next_message(room_id=room, contains=REMINDER, timeout=60)
     assert "den Kaffee" in fired.body
     await asyncio.sleep(5)  # a duplicate would arrive within this window
-    assert count(trusted, crashbot, room, REMINDER) == 1
-    assert count(trusted, crashbot, room, "ich erinnere dich") == 1, "an old command was answered again"
+    assert count(trusted, crashbot, room, "reminders_fire") == 1
+    assert count(trusted, crashbot, room, "reminders_created") == 1, "an old command was answered again"
 
 
 async def test_reminder_due_while_down_fires_at_start(crashbot: BotProcess, trusted: Member) -> None:
@@ -70,8 +73,8 @@ async def test_reminder_due_while_down_fires_at_start(crashbot: BotProcess, trus
     crashbot.stop()  # graceful this time
     crashbot.start()
     await asyncio.sleep(4)
-    assert count(trusted, crashbot, room, REMINDER) == 1
-    assert count(trusted, crashbot, room, "ich erinnere dich") == 1
+    assert count(trusted, crashbot, room, "reminders_fire") == 1
+    assert count(trusted, crashbot, room, "reminders_created") == 1
 
 
 async def test_command_sent_while_bot_is_down_is_answered_once(crashbot: BotProcess, trusted: Member) -> None:
@@ -80,7 +83,7 @@ async def test_command_sent_while_bot_is_down_is_answered_once(crashbot: BotProc
     event_id = await trusted.say(room, "!profil")
     crashbot.start()
     reply = await trusted.next_message(room_id=room, reply_to=event_id, timeout=60)
-    assert "Dein Profil" in reply.body
+    assert says(reply.body, "profile_show")
     crashbot.kill()
     crashbot.start()
     await asyncio.sleep(4)

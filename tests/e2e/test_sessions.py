@@ -21,6 +21,7 @@ import icalendar
 import pytest
 from nio import AsyncClient, AsyncClientConfig, RoomSendResponse
 
+from tests.catalog import says, stable
 from tests.e2e.harness import BotProcess, Member, Received, module_bot
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -128,21 +129,32 @@ async def soon(soon_bot: BotProcess, member_factory) -> Soon:
     )
     # Everybody signs up while both sessions sit in the round that has begun; then they move into the soon
     # round (so the reminder, due at once or within seconds, finds erik signed up) and "Später" moves away.
-    assert "eingeplant" in (await moderator.command(room, f"!session einplanen {first} 2 Raum Elbe")).body
-    assert "eingeplant" in (await moderator.command(room, f'!session einplanen {moved} "Anders"')).body
-    assert "veröffentlicht" in (await moderator.command(room, f"!veranstaltung veröffentlichen {event}")).body
-    assert "angemeldet" in (await erik.command(room, f"!anmelden {first}")).body
-    assert "angemeldet" in (await fiona.command(room, f"!anmelden {moved}")).body
-    assert "verschoben" in (await moderator.command(room, f'!session einplanen {moved} "Jetzt"')).body
-    assert "verschoben" in (await moderator.command(room, f"!session einplanen {moved} 2")).body
-    assert "verschoben" in (await moderator.command(room, f"!session einplanen {first} 1")).body
+    assert says(
+        (await moderator.command(room, f"!session einplanen {first} 2 Raum Elbe")).body, "sessions_scheduled"
+    )
+    assert says(
+        (await moderator.command(room, f'!session einplanen {moved} "Anders"')).body, "sessions_scheduled"
+    )
+    published = await moderator.command(room, f"!veranstaltung veröffentlichen {event}")
+    assert says(published.body, "sessions_event_published")
+    assert says(
+        (await erik.command(room, f"!anmelden {first}")).body, "sessions_signup_confirmed", session_id=first
+    )
+    assert says(
+        (await fiona.command(room, f"!anmelden {moved}")).body, "sessions_signup_confirmed", session_id=moved
+    )
+    assert says(
+        (await moderator.command(room, f'!session einplanen {moved} "Jetzt"')).body, "sessions_rescheduled"
+    )
+    assert says((await moderator.command(room, f"!session einplanen {moved} 2")).body, "sessions_rescheduled")
+    assert says((await moderator.command(room, f"!session einplanen {first} 1")).body, "sessions_rescheduled")
     return Soon(room, moderator, erik, fiona, first, moved, start)
 
 
 async def test_soon_event_is_planned_with_session_rooms(soon: Soon) -> None:
     assert soon.first != soon.moved
     # fiona was told by direct message that her session moved.
-    moved = await soon.fiona.next_message(contains="ist verschoben")
+    moved = await soon.fiona.next_message(contains=stable("sessions_moved"))
     assert "Später" in moved.body
     # create_rooms: each scheduled session got a room; confirmed members were invited (and joined).
     await soon.erik.wait_until(lambda: any(r.name == "Sofort" for r in soon.erik.client.rooms.values()))
@@ -161,11 +173,11 @@ async def test_propose_schedule_publish_signup_waitlist_promotion_switch_cancel(
     room = await room_with_bot(mod, bot, [anna, bert, carla, dora], "NExTcamp")
 
     # No event yet: a clear answer.
-    assert "keine Veranstaltung" in (await anna.command(room, "!programm")).body
-    assert "keine Veranstaltung" in (await anna.command(room, '!session vorschlagen "Zu früh"')).body
+    assert says((await anna.command(room, "!programm")).body, "sessions_error_no_event")
+    assert says((await anna.command(room, '!session vorschlagen "Zu früh"')).body, "sessions_error_no_event")
     # Bad input when creating.
     past = await mod.command(room, '!veranstaltung neu "Alt" 01.01.2020')
-    assert "Vergangenheit" in past.body
+    assert says(past.body, "sessions_error_date_past")
     assert "!veranstaltung neu" in past.body
     long_title = await mod.command(room, f'!veranstaltung neu "{"x" * 201}" 01.01.2099')
     assert "höchstens 200" in long_title.body
@@ -189,20 +201,22 @@ async def test_propose_schedule_publish_signup_waitlist_promotion_switch_cancel(
     overlap = await mod.command(room, f'!veranstaltung runde {event} "Doppelt" 11:30-12:30')
     assert "überschneidet sich mit Sessionrunde 1" in overlap.body
     backwards = await mod.command(room, f'!veranstaltung runde {event} "Rückwärts" 15:00-14:00')
-    assert "nach dem Beginn" in backwards.body
-    assert "keine Vorschläge" in (await anna.command(room, '!session vorschlagen "Zu früh"')).body
+    assert says(backwards.body, "sessions_error_end_before_start")
+    assert says(
+        (await anna.command(room, '!session vorschlagen "Zu früh"')).body, "sessions_error_proposals_closed"
+    )
 
     # Importing a program file: a reply to the file; every problem is listed with its line, nothing is stored.
     broken = await upload_file(mod, room, "programm.csv", b"zeit,punkt\n16:40,Get-together\n25:00,Kaputt\n")
     failed = await mod.command(room, f"!veranstaltung import {event}", extra=reply_to(broken))
     assert "Zeile 3" in failed.body
-    assert "nichts wurde übernommen" in failed.body
+    assert says(failed.body, "sessions_import_failed")
     good = await upload_file(mod, room, "programm.csv", b"zeit;punkt\n16:40;Get-together\n")
     imported = await mod.command(room, f"!veranstaltung import {event}", extra=reply_to(good))
     assert "1 Programmpunkte und 0 Sessionrunden" in imported.body
     missing = await mod.command(room, f"!veranstaltung import {event}")
-    assert "antworte auf die Programmdatei" in missing.body
-    assert "offen für Vorschläge" in (await mod.command(room, f"!veranstaltung öffnen {event}")).body
+    assert says(missing.body, "sessions_error_no_attachment")
+    assert says((await mod.command(room, f"!veranstaltung öffnen {event}")).body, "sessions_event_opened")
 
     # Proposals: the proposer hosts.
     proposed = await anna.command(
@@ -219,10 +233,18 @@ async def test_propose_schedule_publish_signup_waitlist_promotion_switch_cancel(
     assert "höchstens 200" in too_long.body
     zero = await bert.command(room, '!session vorschlagen "Null" --kapazität 0')
     assert "mindestens 1" in zero.body
-    assert "gibt es nicht" in (await bert.command(room, "!session 999999")).body
-    assert "gibt es nicht" in (await bert.command(room, "!anmelden 999999")).body
+    assert says(
+        (await bert.command(room, "!session 999999")).body,
+        "sessions_error_unknown_session",
+        session_id=999999,
+    )
+    assert says(
+        (await bert.command(room, "!anmelden 999999")).body,
+        "sessions_error_unknown_session",
+        session_id=999999,
+    )
     not_yet = await bert.command(room, f"!anmelden {ki}")
-    assert "noch keiner Sessionrunde" in not_yet.body
+    assert says(not_yet.body, "sessions_signup_not_scheduled")
 
     # Scheduling (moderators only), with a clear answer for an unknown round.
     assert "Moderator" in (await anna.command(room, f"!session einplanen {ki} 1")).body
@@ -234,32 +256,32 @@ async def test_propose_schedule_publish_signup_waitlist_promotion_switch_cancel(
     announcement = await mod.command(room, f'!session einplanen {open_data} "Sessionrunde 1"')
     before = len(mod.received)
     published = await mod.command(room, f"!veranstaltung veröffentlichen {event}")
-    assert "veröffentlicht" in published.body
+    assert says(published.body, "sessions_event_published")
     agenda = await mod.next_message(room_id=room, contains="## NExTcamp", sender=bot.user_id, after=before)
     assert "Begrüßung" in agenda.body
     assert "KI in der Verwaltung" in agenda.body
     assert "0/2 Plätze" in agenda.body
 
     # Sign up until full, then the wait list.
-    assert "angemeldet" in (await bert.command(room, f"!anmelden {ki}")).body
-    assert "You are signed up" in (await carla.command(room, f"!signup {ki}")).body
+    assert says(
+        (await bert.command(room, f"!anmelden {ki}")).body, "sessions_signup_confirmed", session_id=ki
+    )
+    assert says((await carla.command(room, f"!signup {ki}")).body, "sessions_signup_confirmed", "en")
     full = await dora.command(room, f"!anmelden {ki}")
-    assert "Platz 1 der Warteliste" in full.body
+    assert says(full.body, "sessions_signup_waitlisted", position=1)
     again = await dora.command(room, f"!anmelden {ki}")
-    assert "schon auf der Warteliste" in again.body
+    assert says(again.body, "sessions_signup_already_waitlisted")
     listing = await dora.command(room, "!programm")
     assert "2/2 Plätze" in listing.body
     assert "Warteliste: 1" in listing.body
     # The host is never wait-listed in their own session.
-    assert "dein Platz ist dir sicher" in (await anna.command(room, f"!anmelden {ki}")).body
-    assert "abgemeldet" in (await anna.command(room, f"!abmelden {ki}")).body
+    assert says((await anna.command(room, f"!anmelden {ki}")).body, "sessions_signup_host_confirmed")
+    assert says((await anna.command(room, f"!abmelden {ki}")).body, "sessions_withdrawn", session_id=ki)
 
     # Withdrawal promotes the first on the wait list, who is told in a direct chat.
     before = len(dora.received)
-    assert "abgemeldet" in (await bert.command(room, f"!abmelden {ki}")).body
-    promoted = await dora.next_message(
-        sender=bot.user_id, contains="Ein Platz ist frei geworden", after=before
-    )
+    assert says((await bert.command(room, f"!abmelden {ki}")).body, "sessions_withdrawn", session_id=ki)
+    promoted = await dora.next_message(sender=bot.user_id, contains=stable("sessions_promoted"), after=before)
     assert "KI in der Verwaltung" in promoted.body
     assert "Raum Spree" in promoted.body
     assert promoted.room_id == await dora.direct_room_with(bot.user_id)
@@ -269,7 +291,7 @@ async def test_propose_schedule_publish_signup_waitlist_promotion_switch_cancel(
 
     # One session per round: asked to switch, then switched with --wechseln.
     conflict = await carla.command(room, f"!anmelden {open_data}")
-    assert "--wechseln" in conflict.body
+    assert says(conflict.body, "sessions_signup_slot_conflict")
     switched = await carla.command(room, f"!anmelden {open_data} --wechseln")
     assert f"Von Session Nr. {ki} abgemeldet" in switched.body
     assert "angemeldet" in switched.body
@@ -280,15 +302,17 @@ async def test_propose_schedule_publish_signup_waitlist_promotion_switch_cancel(
     before = len(dora.received)
     reaction = await dora.react(room, announcement.event_id, "✅")
     conflict_dm = await dora.next_message(sender=bot.user_id, contains="pro Runde", after=before)
-    assert "--wechseln" in conflict_dm.body
+    assert says(conflict_dm.body, "sessions_signup_slot_conflict")
     await dora.redact(room, reaction)
     before = len(anna.received)
     reaction = await anna.react(room, announcement.event_id, "✅")
-    joined = await anna.next_message(sender=bot.user_id, contains="angemeldet", after=before)
+    joined = await anna.next_message(
+        sender=bot.user_id, contains=stable("sessions_signup_confirmed"), after=before
+    )
     assert "Open Data" in joined.body
     before = len(anna.received)
     await anna.redact(room, reaction)
-    left = await anna.next_message(sender=bot.user_id, contains="abgemeldet", after=before)
+    left = await anna.next_message(sender=bot.user_id, contains=stable("sessions_withdrawn"), after=before)
     assert "Open Data" in left.body
 
     # iCal: the whole event in the room, with correct Europe/Berlin times ...
@@ -307,23 +331,28 @@ async def test_propose_schedule_publish_signup_waitlist_promotion_switch_cancel(
     # ... and my sessions in the (encrypted) direct chat.
     direct = await dora.direct_room_with(bot.user_id)
     before = len(dora.received)
-    assert "Direktchat" in (await dora.command(room, "!kalender")).body
+    assert says((await dora.command(room, "!kalender")).body, "sessions_calendar_sent_direct")
     personal = events_of(await dora.download((await next_file(dora, direct, bot.user_id, before)).content))
     assert set(personal) == {"KI in der Verwaltung"}
 
     # Cancelling tells everyone signed up.
     before = len(carla.received)
     cancelled = await bert.command(room, f"!session absagen {open_data}")
-    assert "abgesagt" in cancelled.body
-    assert "informiert: 1" in cancelled.body
-    told = await carla.next_message(sender=bot.user_id, contains="abgesagt", after=before)
+    assert says(cancelled.body, "sessions_cancelled", count=1)
+    told = await carla.next_message(
+        sender=bot.user_id, contains=stable("sessions_cancelled_dm"), after=before
+    )
     assert "Open Data" in told.body
-    assert "abgesagt" in (await carla.command(room, f"!anmelden {open_data}")).body
-    assert "abgesagt" in (await carla.command(room, "!programm")).body
+    assert says((await carla.command(room, f"!anmelden {open_data}")).body, "sessions_signup_cancelled")
+    assert says(
+        (await carla.command(room, "!programm")).body,
+        "sessions_agenda_session_cancelled",
+        session_id=open_data,
+    )
 
     # Capacity: moderators and hosts only, at least 1; raising it promotes from the wait list.
-    assert "mindestens 1" in (await anna.command(room, f"!session kapazität {ki} 0")).body
-    assert "Leitung" in (await carla.command(room, f"!session kapazität {ki} 3")).body
+    assert says((await anna.command(room, f"!session kapazität {ki} 0")).body, "sessions_error_capacity")
+    assert says((await carla.command(room, f"!session kapazität {ki} 3")).body, "sessions_error_not_host")
     assert "3 Plätze" in (await anna.command(room, f"!session kapazität {ki} 3")).body
 
 
@@ -366,7 +395,10 @@ async def test_hosts_edit_their_session_and_a_new_location_reaches_everyone(
     assert "Titel geändert" in fixed.body
     assert "**KI in der Verwaltung**" in fixed.body
     # Only hosts and moderators; a clear answer with what to type for the rest.
-    assert "nur die Leitung" in (await guest.command(room, f"!session bearbeiten {session} titel Meins")).body
+    assert says(
+        (await guest.command(room, f"!session bearbeiten {session} titel Meins")).body,
+        "sessions_error_not_host",
+    )
     unknown = await host.command(room, f"!session bearbeiten {session} farbe blau")
     assert "titel" in unknown.body
     assert "!session bearbeiten" in unknown.body
@@ -377,7 +409,9 @@ async def test_hosts_edit_their_session_and_a_new_location_reaches_everyone(
     moved = await host.command(room, f"!session bearbeiten {session} ort Raum Havel <b>2. OG</b>")
     assert "Ort geändert" in moved.body
     assert "informiert: 1" in moved.body
-    told = await guest.next_message(sender=bot.user_id, contains="anderen Ort", after=before)
+    told = await guest.next_message(
+        sender=bot.user_id, contains=stable("sessions_location_changed_dm"), after=before
+    )
     assert "Raum Havel" in told.body
     assert "&lt;b&gt;2. OG&lt;/b&gt;" in (told.formatted_body or "")  # user text stays text
     assert told.room_id == await guest.direct_room_with(bot.user_id)
@@ -399,13 +433,13 @@ async def test_moderators_remove_program_items_and_rounds(bot: BotProcess, membe
         await mod.command(room, f'!veranstaltung programm {event} {at} "{label}"')
 
     refused = await member.command(room, f"!veranstaltung programm-entfernen {event} 09:30")
-    assert "nur Moderator:innen" in refused.body
+    assert says(refused.body, "core_permission_moderator")
     several = await mod.command(room, f"!veranstaltung programm-entfernen {event} 12:30")
-    assert "mehrere Programmpunkte" in several.body
+    assert says(several.body, "sessions_error_several_items")
     assert "Markt der Möglichkeiten" in several.body
     assert f"!veranstaltung programm-entfernen {event} 12:30 Mittagspause" in several.body
     nothing = await mod.command(room, f"!veranstaltung programm-entfernen {event} 10:00")
-    assert "keinen passenden Programmpunkt" in nothing.body
+    assert says(nothing.body, "sessions_error_no_item")
     removed = await mod.command(room, f"!event unprogram {event} 12:30 mittag")
     assert "Mittagspause" in removed.body
     assert "removed" in removed.body
@@ -422,7 +456,7 @@ async def test_moderators_remove_program_items_and_rounds(bot: BotProcess, membe
     session = number(r"Session (?:Nr|no)\. (\d+)", proposed.body)
     await mod.command(room, f"!session einplanen {session} 1")
     in_use = await mod.command(room, f"!veranstaltung runde-entfernen {event} 1")
-    assert f"noch Sessions eingeplant: Nr. {session}" in in_use.body
+    assert says(in_use.body, "sessions_error_slot_in_use", sessions=session)
     unknown = await mod.command(room, f"!veranstaltung runde-entfernen {event} 7")
     assert "Runde 2" in unknown.body
     assert f"!veranstaltung runde-entfernen {event} 1" in unknown.body
@@ -502,20 +536,24 @@ async def test_fifty_concurrent_signups_fill_exactly_ten_seats(bot: BotProcess, 
 
 async def test_reminder_dm_and_slot_announcement(soon_bot: BotProcess, soon: Soon) -> None:
     bot = soon_bot
-    reminder = await soon.erik.next_message(sender=bot.user_id, contains="Gleich geht's los", timeout=150)
+    reminder = await soon.erik.next_message(
+        sender=bot.user_id, contains=stable("sessions_reminder"), timeout=150
+    )
     assert "Sofort" in reminder.body
     assert "Raum Elbe" in reminder.body
     assert f"{soon.start:%H:%M}" in reminder.body
     assert reminder.room_id == await soon.erik.direct_room_with(bot.user_id)
     announcement = await soon.moderator.next_message(
-        room_id=soon.room, sender=bot.user_id, contains="beginnt jetzt", timeout=150
+        room_id=soon.room, sender=bot.user_id, contains=stable("sessions_slot_announcement"), timeout=150
     )
     assert "Sofort" in announcement.body
     assert "Später" not in announcement.body
     # The moved session's reminder was removed with the move: fiona got none.
-    assert not [m for m in soon.fiona.received if "Gleich geht's los" in m.body]
+    assert not [m for m in soon.fiona.received if says(m.body, "sessions_reminder")]
     # ✅ on the slot announcement (one session in the round) signs up.
     before = len(soon.fiona.received)
     await soon.fiona.react(soon.room, announcement.event_id, "✅")
-    joined = await soon.fiona.next_message(sender=bot.user_id, contains="angemeldet", after=before)
+    joined = await soon.fiona.next_message(
+        sender=bot.user_id, contains=stable("sessions_signup_confirmed"), after=before
+    )
     assert "Sofort" in joined.body

@@ -15,33 +15,24 @@ from PIL import Image
 from bot.format import to_html
 from bot.i18n import Catalog, Translate
 from commands.bingo import render
+from commands.bingo.card_table import card_markdown
 from commands.bingo.game import (
     MAX_PROMPT_CHARS,
     MAX_PROMPT_FILE_BYTES,
     MAX_PROMPTS,
     BingoError,
     Card,
-    Line,
-    PlayerStanding,
     Position,
     Prompt,
     PromptFileError,
-    all_lines,
-    bingo_place,
     combine_prompts,
-    completed_lines,
     default_prompts,
     field_name,
     field_problem,
-    is_full,
-    leaderboard,
-    line_label,
     load_prompts,
     new_card,
-    newly_completed_lines,
     parse_field,
     parse_prompts,
-    standing,
 )
 from commands.bingo.render import (
     CELL_PX,
@@ -52,10 +43,21 @@ from commands.bingo.render import (
     MARGIN_PX,
     TITLE_PX,
     ascii_fallback,
-    card_markdown,
     png_size,
     render_card_png,
     wrap_text,
+)
+from commands.bingo.scoring import (
+    Line,
+    PlayerStanding,
+    all_lines,
+    bingo_place,
+    completed_lines,
+    is_full,
+    leaderboard,
+    line_label,
+    newly_completed_lines,
+    standing,
 )
 
 MESSAGES = Path("commands/bingo/messages.toml")

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,17 +12,18 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-import commands.bingo as bingo
 from bot.app import CORE_MESSAGES
-from bot.config import BingoConfig
 from bot.framework import CommandError
 from bot.i18n import Catalog
-from bot.sender import Sender
+from commands.bingo import feature, jobs, pools, privacy, queries, service, texts
+from commands.bingo.config import BingoConfig
+from commands.bingo.feature import claim_job_id, end_job_id
 from commands.bingo.game import Card, Prompt, default_prompts, field_name
 from storage.base import Base
 from storage.bingo import BingoCard, BingoClaim, BingoGame
 from storage.db import Database
 from storage.models import OutboxMessage
+from tests.fakes import FakeApp, settings_for_tests
 
 MESSAGES = Path("commands/bingo/messages.toml")
 ROOM = "!game:example.org"
@@ -48,13 +48,13 @@ HELPERS = [f"@helper{n}:example.org" for n in range(12)]
     ],
 )
 def test_start_options(text: str, expected: tuple[int, timedelta | None]) -> None:
-    assert bingo.parse_start_options(text, 4) == expected
+    assert texts.parse_start_options(text, 4) == expected
 
 
 @pytest.mark.parametrize("text", ["foo", "3 foo", "3x4", "3 4 5"])
 def test_bad_start_options(text: str) -> None:
     with pytest.raises(CommandError) as caught:
-        bingo.parse_start_options(text, 4)
+        texts.parse_start_options(text, 4)
     assert caught.value.key == "bingo_error_start_options"
 
 
@@ -64,21 +64,21 @@ def catalog() -> Catalog:
 
 def test_places_and_counts_in_both_languages() -> None:
     de, en = catalog().translator("de"), catalog().translator("en")
-    assert bingo.place_text(de, 1) == "1. Platz"
-    assert [bingo.place_text(en, n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)] == [
+    assert texts.place_text(de, 1) == "1. Platz"
+    assert [texts.place_text(en, n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)] == [
         f"{o} place"
         for o in ("1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th")
     ]
-    assert bingo.count_text(de, "bingo_count_lines", 1) == "1 Linie"
-    assert bingo.count_text(de, "bingo_count_fields", 0) == "0 Felder"
-    assert bingo.count_text(en, "bingo_count_lines", 2) == "2 lines"
-    assert bingo.minutes_text(0.5) == "0,5"
-    assert bingo.minutes_text(30) == "30"
+    assert texts.count_text(de, "bingo_count_lines", 1) == "1 Linie"
+    assert texts.count_text(de, "bingo_count_fields", 0) == "0 Felder"
+    assert texts.count_text(en, "bingo_count_lines", 2) == "2 lines"
+    assert texts.minutes_text(0.5) == "0,5"
+    assert texts.minutes_text(30) == "30"
 
 
 def test_every_command_has_help_usage_and_example_in_both_languages() -> None:
     cat = catalog()
-    commands = [*bingo.feature.commands, *(s for c in bingo.feature.commands for s in c.subcommands)]
+    commands = [*feature.commands, *(s for c in feature.commands for s in c.subcommands)]
     assert len(commands) == 8
     for command in commands:
         for suffix in ("help", "usage", "example"):
@@ -93,52 +93,27 @@ def app_with(config: BingoConfig) -> Any:
 
 def test_configured_pool_replace_extend_and_broken_file(tmp_path: Path) -> None:
     default = default_prompts()
-    assert bingo.configured_pool(app_with(BingoConfig())) == default
+    assert pools.configured_pool(app_with(BingoConfig())) == default
     own = tmp_path / "eigene.txt"
     own.write_text("Eigene Frage 1\nEigene Frage 2\n" + default[0].de + "\n")
-    extended = bingo.configured_pool(app_with(BingoConfig(prompts_file=own)))
+    extended = pools.configured_pool(app_with(BingoConfig(prompts_file=own)))
     assert extended[: len(default)] == default
     assert len(extended) == len(default) + 2
-    replaced = bingo.configured_pool(app_with(BingoConfig(prompts_file=own, prompts_mode="replace")))
+    replaced = pools.configured_pool(app_with(BingoConfig(prompts_file=own, prompts_mode="replace")))
     assert [p.de for p in replaced] == ["Eigene Frage 1", "Eigene Frage 2", default[0].de]
     broken = tmp_path / "kaputt.toml"
     broken.write_text("[[prompt]\n")
-    assert bingo.configured_pool(app_with(BingoConfig(prompts_file=broken))) == default
+    assert pools.configured_pool(app_with(BingoConfig(prompts_file=broken))) == default
     missing = tmp_path / "fehlt.txt"
-    assert bingo.configured_pool(app_with(BingoConfig(prompts_file=missing))) == default
+    assert pools.configured_pool(app_with(BingoConfig(prompts_file=missing))) == default
 
 
 def test_prompt_data_round_trip() -> None:
     prompts = [Prompt("… kann NOOTS erklären", "… can explain NOOTS"), Prompt("nur deutsch")]
-    assert bingo.prompts_from_data(bingo.prompts_to_data(prompts)) == prompts
+    assert pools.prompts_from_data(pools.prompts_to_data(prompts)) == prompts
 
 
 # ------------------------------------------------------------------------------------ database rules
-
-
-@dataclass
-class FakeJobs:
-    scheduled: dict[str, tuple[Any, datetime, tuple[Any, ...]]] = field(default_factory=dict)
-    cancelled: list[str] = field(default_factory=list)
-
-    def at(self, job_id: str, func: Any, when: datetime, *args: Any) -> None:
-        self.scheduled[job_id] = (func, when, args)
-
-    def cancel(self, job_id: str) -> None:
-        self.cancelled.append(job_id)
-        self.scheduled.pop(job_id, None)
-
-    def exists(self, job_id: str) -> bool:
-        return job_id in self.scheduled
-
-
-class FakeApp:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.catalog = catalog()
-        self.settings = SimpleNamespace(bingo=BingoConfig(confirmation_minutes=1))
-        self.jobs = FakeJobs()
-        self.sender = Sender(self)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -148,7 +123,9 @@ async def app(tmp_path: Path) -> AsyncIterator[FakeApp]:
     tables = [Base.metadata.tables[name] for name in names]
     async with db.engine.begin() as connection:
         await connection.run_sync(lambda sync: Base.metadata.create_all(sync, tables=tables))
-    yield FakeApp(db)
+    yield FakeApp(
+        db, catalog=catalog(), settings=settings_for_tests(bingo=BingoConfig(confirmation_minutes=1))
+    )
     await db.close()
 
 
@@ -163,7 +140,7 @@ async def new_game(app: FakeApp, size: int = 3, ends_at: datetime | None = None)
             language="de",
             timezone="Europe/Berlin",
             seed=1,
-            prompts=bingo.prompts_to_data(default_prompts()),
+            prompts=pools.prompts_to_data(default_prompts()),
         )
         session.add(game)
     return game.id
@@ -173,7 +150,7 @@ async def request(app: FakeApp, game_id: int, player: str, field_: str, named: s
     async with app.db.session() as session:
         game = await session.get(BingoGame, game_id)
         assert game is not None
-        card = await bingo.card_of(session, game, player)
+        card = await queries.card_of(session, game, player)
         claim = BingoClaim(card_id=card.id, field=field_, named_user_id=named, status="pending")
         session.add(claim)
     return claim.id
@@ -185,9 +162,9 @@ async def room_messages(app: FakeApp) -> list[str]:
     return [row.content["content"]["body"] for row in rows]
 
 
-async def confirm(app: FakeApp, game_id: int, player: str, field_: str, named: str) -> bingo.Decision:
+async def confirm(app: FakeApp, game_id: int, player: str, field_: str, named: str) -> service.Decision:
     claim_id = await request(app, game_id, player, field_, named)
-    return await bingo.decide(app, claim_id, named, True)  # type: ignore[arg-type]
+    return await service.decide(app, claim_id, named, True)  # type: ignore[arg-type]
 
 
 async def test_cards_are_reproducible_from_the_seed_and_differ_per_player(app: FakeApp) -> None:
@@ -195,9 +172,9 @@ async def test_cards_are_reproducible_from_the_seed_and_differ_per_player(app: F
     async with app.db.session() as session:
         game = await session.get(BingoGame, game_id)
         assert game is not None
-        first = Card.from_data((await bingo.card_of(session, game, ANNA)).data)
-        again = Card.from_data((await bingo.card_of(session, game, ANNA)).data)
-        other = Card.from_data((await bingo.card_of(session, game, BERT)).data)
+        first = Card.from_data((await queries.card_of(session, game, ANNA)).data)
+        again = Card.from_data((await queries.card_of(session, game, ANNA)).data)
+        other = Card.from_data((await queries.card_of(session, game, BERT)).data)
     assert first == again
     assert first != other
     assert len({p.de for p in first.prompts if p}) == 9
@@ -227,7 +204,7 @@ async def test_first_line_gets_place_one_then_two_and_full_card_is_announced(app
     assert sum("noch eine Linie" in m for m in messages) >= 1
     assert sum("ganze Karte" in m for m in messages) == 1
     async with app.db.session() as session:
-        players = await bingo.game_standings(session, (await session.get(BingoGame, game_id)))  # type: ignore[arg-type]
+        players = await queries.game_standings(session, (await session.get(BingoGame, game_id)))  # type: ignore[arg-type]
     assert [p.player_id for p in players] == [ANNA, BERT]
     assert (players[0].lines, players[0].fields) == (8, 9)
 
@@ -235,7 +212,7 @@ async def test_first_line_gets_place_one_then_two_and_full_card_is_announced(app
 async def test_only_the_named_person_decides_and_only_once(app: FakeApp) -> None:
     game_id = await new_game(app)
     claim_id = await request(app, game_id, ANNA, "B2", HELPERS[0])
-    decide = bingo.decide
+    decide = service.decide
     assert (await decide(app, claim_id, BERT, True)).error == "bingo_error_claim_not_yours"  # type: ignore[arg-type]
     assert (await decide(app, 999, HELPERS[0], True)).error == "bingo_error_claim_unknown"  # type: ignore[arg-type]
     assert (await decide(app, claim_id, HELPERS[0], False)).error is None  # type: ignore[arg-type]
@@ -249,26 +226,26 @@ async def test_expiry_runs_once_and_end_of_game_closes_open_requests(app: FakeAp
     game_id = await new_game(app, ends_at=datetime.now(UTC) + timedelta(minutes=5))
     expiring = await request(app, game_id, ANNA, "A1", HELPERS[0])
     now = datetime.now(UTC)
-    await bingo.expire_claim(app, expiring, scheduled_for=now)  # type: ignore[arg-type]
-    await bingo.expire_claim(app, expiring, scheduled_for=now)  # type: ignore[arg-type]
+    await jobs.expire_claim(app, expiring, scheduled_for=now)  # type: ignore[arg-type]
+    await jobs.expire_claim(app, expiring, scheduled_for=now)  # type: ignore[arg-type]
     assert sum("abgelaufen" in m for m in await room_messages(app)) == 1
 
     await confirm(app, game_id, ANNA, "A1", HELPERS[1])
     still_open = await request(app, game_id, ANNA, "B1", HELPERS[2])
-    assert await bingo.finish_game(app, game_id)  # type: ignore[arg-type]
-    assert not await bingo.finish_game(app, game_id)  # type: ignore[arg-type]
-    await bingo.end_game(app, game_id, scheduled_for=now)  # type: ignore[arg-type]
+    assert await service.finish_game(app, game_id)  # type: ignore[arg-type]
+    assert not await service.finish_game(app, game_id)  # type: ignore[arg-type]
+    await jobs.end_game(app, game_id, scheduled_for=now)  # type: ignore[arg-type]
     messages = await room_messages(app)
     results = [m for m in messages if "beendet" in m]
     assert len(results) == 1
     assert ANNA in results[0]
     assert "1 Feld" in results[0]
-    assert bingo.claim_job_id(still_open) in app.jobs.cancelled
+    assert claim_job_id(still_open) in app.jobs.cancelled
     async with app.db.session() as session:
         claim = await session.get(BingoClaim, still_open)
         assert claim is not None
         assert claim.status == "expired"
-    decision = await bingo.decide(app, still_open, HELPERS[2], True)  # type: ignore[arg-type]
+    decision = await service.decide(app, still_open, HELPERS[2], True)  # type: ignore[arg-type]
     assert decision.error == "bingo_error_claim_expired"
 
 
@@ -276,9 +253,9 @@ async def test_start_hook_recreates_lost_jobs(app: FakeApp) -> None:
     ends = datetime.now(UTC) + timedelta(minutes=5)
     game_id = await new_game(app, ends_at=ends)
     claim_id = await request(app, game_id, ANNA, "A1", HELPERS[0])
-    await bingo.reschedule_missing(app)  # type: ignore[arg-type]
-    assert app.jobs.scheduled[bingo.end_job_id(game_id)][1] == ends
-    assert bingo.claim_job_id(claim_id) in app.jobs.scheduled
+    await jobs.reschedule_missing(app)  # type: ignore[arg-type]
+    assert app.jobs.scheduled[end_job_id(game_id)][1] == ends
+    assert claim_job_id(claim_id) in app.jobs.scheduled
 
 
 async def test_privacy_export_and_erase(app: FakeApp) -> None:
@@ -286,14 +263,14 @@ async def test_privacy_export_and_erase(app: FakeApp) -> None:
     await confirm(app, game_id, BERT, "A1", ANNA)
     open_for_anna = await request(app, game_id, BERT, "A2", ANNA)
     await confirm(app, game_id, ANNA, "A1", BERT)
-    exported = await bingo.export_bingo(app, ANNA)  # type: ignore[arg-type]
+    exported = await privacy.export_bingo(app, ANNA)  # type: ignore[arg-type]
     assert len(exported["bingo_cards"]) == 1
     assert exported["bingo_cards"][0]["claims"][0]["field"] == "A1"
     assert {c["field"] for c in exported["bingo_fields_you_were_named_for"]} == {"A1", "A2"}
     assert exported["bingo_games_started"][0]["id"] == game_id
 
-    assert await bingo.erase_bingo(app, ANNA) > 0  # type: ignore[arg-type]
-    assert await bingo.export_bingo(app, ANNA) == {  # type: ignore[arg-type]
+    assert await privacy.erase_bingo(app, ANNA) > 0  # type: ignore[arg-type]
+    assert await privacy.export_bingo(app, ANNA) == {  # type: ignore[arg-type]
         "bingo_cards": [],
         "bingo_fields_you_were_named_for": [],
         "bingo_games_started": [],
@@ -306,4 +283,4 @@ async def test_privacy_export_and_erase(app: FakeApp) -> None:
         assert pending is not None
         assert pending.status == "expired"
         assert pending.named_user_id == ""
-    assert bingo.claim_job_id(open_for_anna) in app.jobs.cancelled
+    assert claim_job_id(open_for_anna) in app.jobs.cancelled

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import build_catalog, discover_features
+from bot.app import build_catalog
+from bot.features import discover_features
 from bot.framework import Command
 from bot.i18n import SUPPORTED_LANGUAGES
 

@@ -65,3 +65,36 @@ def test_missing_file_is_explained(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as error:
         load_settings(tmp_path / "nope.toml")
     assert "config.example.toml" in error.value.problems[0]
+
+
+def test_feature_sections_are_read_checked_and_overridable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Features declare their own sections; the file, the environment and the checks work for them too."""
+    from bot.config import section
+    from commands.bingo.config import BingoConfig
+    from commands.sessions.config import SessionsConfig
+
+    path = tmp_path / "config.toml"
+    path.write_text(GOOD + "[sessions]\nreminder_minutes = 5\n")
+    monkeypatch.setenv("COMMUNITY_BOT_BINGO__DEFAULT_SIZE", "5")
+    settings = load_settings(path)
+    assert section(settings, "sessions", SessionsConfig).reminder_minutes == 5
+    assert section(settings, "bingo", BingoConfig).default_size == 5
+    path.write_text(GOOD + '[sessions]\nreminder_minutez = 5\n[digest]\nschedule = "0 9 * *"\n')
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+    problems = "\n".join(error.value.problems)
+    assert "sessions.reminder_minutez: is not a known setting" in problems
+    assert "digest.schedule" in problems
+
+
+def test_bot_package_names_no_feature() -> None:
+    """bot/ learns about features only through discovery (bot/features.py)."""
+    bot_sources = (Path(__file__).resolve().parents[2] / "bot").glob("*.py")
+    offenders = [
+        p.name
+        for p in bot_sources
+        if "from commands." in p.read_text() or "import commands." in p.read_text()
+    ]
+    assert offenders == []

@@ -37,7 +37,7 @@ def translator(language: str) -> Translate:
 
 
 def fake_format_datetime(moment: datetime, language: str) -> str:
-    # Shows that the language is passed through, without depending on bot.times.
+    # Shows that the language is passed through, without depending on timephrases.
     return f"{language}:{moment:%d.%m.%Y %H:%M}"
 
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import DigestConfig
+from commands.digest.config import DigestConfig
 from commands.digest.timing import (
     cron_fields,
     due_run,

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.framework import Command
+from commands.networking.feature import networking_settings
 from storage.networking import Meeting, PartnerRequest
 from tests.inprocess import all_commands, invoke, make_app, prepare
 
@@ -24,7 +25,7 @@ ANNA, BERND = "@anna:example.org", "@bernd:example.org"
 async def app(tmp_path: Path) -> AsyncIterator[App]:
     app = make_app(tmp_path)
     await prepare(app)
-    app.settings.networking.private_rooms = False  # introductions as threads: nothing waits for joins
+    networking_settings(app).private_rooms = False  # introductions as threads: nothing waits for joins
     for room_id in (ROOM, OTHER_ROOM):
         app.matrix.client.rooms[room_id] = SimpleNamespace(users={ANNA: None, BERND: None}, invited_users={})
     yield app

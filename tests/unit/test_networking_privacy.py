@@ -2,39 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
-from commands.networking import erase_networking, export_networking, request_job
+from commands.networking.feature import request_job
+from commands.networking.privacy import erase_networking, export_networking
 from storage.db import Database
 from storage.networking import BlockParticipant, Meeting, NetworkingBlock, PartnerRequest
+from tests.fakes import FakeApp
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 ME, OTHER, THIRD = "@me:x", "@other:x", "@third:x"
 
 
-@dataclass
-class FakeJobs:
-    cancelled: list[str] = field(default_factory=list)
-
-    def cancel(self, job_id: str) -> None:
-        self.cancelled.append(job_id)
-
-
-@dataclass
-class FakeApp:
-    db: Database
-    jobs: FakeJobs
-
-
 async def test_export_and_erase(tmp_path: Path) -> None:
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
     await db.upgrade()
-    app: Any = FakeApp(db, FakeJobs())
+    app: Any = FakeApp(db)
     async with db.session() as session:
         block = NetworkingBlock(room_id="!room:x", duration_seconds=420, opened_by=OTHER)
         session.add(block)

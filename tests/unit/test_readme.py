@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.app import build_catalog, discover_features
+from bot.app import build_catalog
+from bot.features import discover_features
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 

@@ -17,11 +17,10 @@ from bot.i18n import Catalog, Translate
 from commands.sessions.agenda import agenda_pages, my_sessions, session_details
 from commands.sessions.ical import calendar_ics
 from commands.sessions.rules import (
-    CONFIRMED,
-    WAITLISTED,
     EventView,
     ProgramItemView,
     SessionView,
+    SignupState,
     SignupView,
     SlotView,
     with_prefix,
@@ -139,7 +138,7 @@ def test_user_text_is_escaped_everywhere(de: Translate) -> None:
     agenda = agenda_pages(event, items, slots, [hostile], de)[0]
     details = session_details(hostile, slots[0], de)
     mine = my_sessions(
-        event, slots, [hostile], [SignupView("u", 12, CONFIRMED, None, datetime(2025, 5, 1))], de
+        event, slots, [hostile], [SignupView("u", 12, SignupState.CONFIRMED, None, datetime(2025, 5, 1))], de
     )
 
     assert "- **\\<b\\>Fett\\</b\\> @\u2060room** (Nr. 12)" in agenda
@@ -264,8 +263,8 @@ def test_session_details_of_proposal_and_cancelled_session(de: Translate) -> Non
 
 def test_my_sessions_in_time_order(de: Translate) -> None:
     signups = [
-        SignupView("u", 13, WAITLISTED, 2, datetime(2025, 5, 1)),
-        SignupView("u", 12, CONFIRMED, None, datetime(2025, 5, 1)),
+        SignupView("u", 13, SignupState.WAITLISTED, 2, datetime(2025, 5, 1)),
+        SignupView("u", 12, SignupState.CONFIRMED, None, datetime(2025, 5, 1)),
     ]
     late = replace(PROPOSAL, id=16, title="Nachmittag", slot_id=2, status="scheduled")
 

@@ -13,15 +13,12 @@ from hypothesis import strategies as st
 from bot.i18n import Catalog, Translate
 from commands.sessions.program_import import ImportedSlot, parse_program
 from commands.sessions.rules import (
-    CONFIRMED,
-    SESSION_CANCELLED,
-    SESSION_PROPOSED,
-    SESSION_SCHEDULED,
-    WAITLISTED,
     Problem,
     ProgramItemView,
+    SessionStatus,
     SessionView,
     SignupDecision,
+    SignupState,
     SignupView,
     SlotView,
     decide_signup,
@@ -48,7 +45,7 @@ def de() -> Translate:
 
 
 def make_session(
-    capacity: int | None = 3, *, status: str = SESSION_SCHEDULED, slot_id: int | None = 1
+    capacity: int | None = 3, *, status: str = SessionStatus.SCHEDULED, slot_id: int | None = 1
 ) -> SessionView:
     return SessionView(
         id=7,
@@ -96,12 +93,12 @@ def test_fill_to_capacity_then_waitlist_in_order() -> None:
     signups = sign_up_all(make_session(capacity=3), ["a", "b", "c", "d", "e", "f"])
 
     assert [(s.user_id, s.state, s.position) for s in signups] == [
-        ("a", CONFIRMED, None),
-        ("b", CONFIRMED, None),
-        ("c", CONFIRMED, None),
-        ("d", WAITLISTED, 1),
-        ("e", WAITLISTED, 2),
-        ("f", WAITLISTED, 3),
+        ("a", SignupState.CONFIRMED, None),
+        ("b", SignupState.CONFIRMED, None),
+        ("c", SignupState.CONFIRMED, None),
+        ("d", SignupState.WAITLISTED, 1),
+        ("e", SignupState.WAITLISTED, 2),
+        ("f", SignupState.WAITLISTED, 3),
     ]
 
 
@@ -113,7 +110,7 @@ def test_waitlist_decision_reports_place_in_line(de: Translate) -> None:
         session, signups, "c", is_host=False, other_signup_in_same_slot=None, switch=False
     )
 
-    assert (decision.kind, decision.state, decision.position) == ("waitlisted", WAITLISTED, 2)
+    assert (decision.kind, decision.state, decision.position) == ("waitlisted", SignupState.WAITLISTED, 2)
     assert render(decision, de) == (
         "**Agile Verwaltung** (Nr. 7) ist voll. Du stehst auf Platz 2 der Warteliste; "
         "wird ein Platz frei, bekommst du eine Direktnachricht."
@@ -123,7 +120,7 @@ def test_waitlist_decision_reports_place_in_line(de: Translate) -> None:
 def test_unlimited_capacity_always_confirms() -> None:
     signups = sign_up_all(make_session(capacity=None), [f"u{i}" for i in range(50)])
 
-    assert {s.state for s in signups} == {CONFIRMED}
+    assert {s.state for s in signups} == {SignupState.CONFIRMED}
 
 
 def test_already_signed_up_is_not_duplicated(de: Translate) -> None:
@@ -149,8 +146,8 @@ def test_queue_is_served_before_a_newcomer_when_a_seat_is_free() -> None:
     # A seat is free (capacity was raised) but people are still queued: the newcomer joins the queue.
     session = make_session(capacity=2)
     signups = [
-        SignupView("a", 7, CONFIRMED, None, T0),
-        SignupView("b", 7, WAITLISTED, 1, T0),
+        SignupView("a", 7, SignupState.CONFIRMED, None, T0),
+        SignupView("b", 7, SignupState.WAITLISTED, 1, T0),
     ]
 
     decision = decide_signup(
@@ -162,9 +159,9 @@ def test_queue_is_served_before_a_newcomer_when_a_seat_is_free() -> None:
 
 def test_promotion_takes_first_by_position_not_by_creation_time() -> None:
     signups = [
-        SignupView("a", 7, CONFIRMED, None, T0),
-        SignupView("late-but-first", 7, WAITLISTED, 1, T0 + timedelta(minutes=9)),
-        SignupView("early-but-second", 7, WAITLISTED, 2, T0 + timedelta(minutes=1)),
+        SignupView("a", 7, SignupState.CONFIRMED, None, T0),
+        SignupView("late-but-first", 7, SignupState.WAITLISTED, 1, T0 + timedelta(minutes=9)),
+        SignupView("early-but-second", 7, SignupState.WAITLISTED, 2, T0 + timedelta(minutes=1)),
     ]
 
     assert promote_after_withdrawal(signups) == "late-but-first"
@@ -172,8 +169,8 @@ def test_promotion_takes_first_by_position_not_by_creation_time() -> None:
 
 def test_promotion_tie_on_position_goes_to_earlier_signup() -> None:
     signups = [
-        SignupView("later", 7, WAITLISTED, 1, T0 + timedelta(seconds=2)),
-        SignupView("earlier", 7, WAITLISTED, 1, T0 + timedelta(seconds=1)),
+        SignupView("later", 7, SignupState.WAITLISTED, 1, T0 + timedelta(seconds=2)),
+        SignupView("earlier", 7, SignupState.WAITLISTED, 1, T0 + timedelta(seconds=1)),
     ]
 
     assert promote_after_withdrawal(signups) == "earlier"
@@ -187,8 +184,11 @@ def test_promotion_sequence_follows_the_queue() -> None:
         winner = promote_after_withdrawal(signups, capacity=2)
         assert winner is not None
         promoted.append(winner)
-        signups = [replace(s, state=CONFIRMED, position=None) if s.user_id == winner else s for s in signups]
-        signups = [s for s in signups if s.state == CONFIRMED] + renumber_waitlist(signups)
+        signups = [
+            replace(s, state=SignupState.CONFIRMED, position=None) if s.user_id == winner else s
+            for s in signups
+        ]
+        signups = [s for s in signups if s.state == SignupState.CONFIRMED] + renumber_waitlist(signups)
 
     assert promoted == ["c", "d", "e"]
     assert promote_after_withdrawal(signups, capacity=2) is None
@@ -197,9 +197,9 @@ def test_promotion_sequence_follows_the_queue() -> None:
 def test_no_promotion_while_host_keeps_session_full() -> None:
     # Capacity 2, host took a third seat; one participant leaves: still 2 confirmed, so nobody moves up.
     signups = [
-        SignupView("host", 7, CONFIRMED, None, T0),
-        SignupView("b", 7, CONFIRMED, None, T0),
-        SignupView("w", 7, WAITLISTED, 1, T0),
+        SignupView("host", 7, SignupState.CONFIRMED, None, T0),
+        SignupView("b", 7, SignupState.CONFIRMED, None, T0),
+        SignupView("w", 7, SignupState.WAITLISTED, 1, T0),
     ]
 
     assert promote_after_withdrawal(signups, capacity=2) is None
@@ -216,10 +216,10 @@ def test_capacity_increase_promotes_the_first_waiting_members() -> None:
 
 def test_renumber_waitlist_closes_gaps() -> None:
     signups = [
-        SignupView("a", 7, CONFIRMED, None, T0),
-        SignupView("x", 7, WAITLISTED, 5, T0),
-        SignupView("y", 7, WAITLISTED, 2, T0),
-        SignupView("z", 7, WAITLISTED, 9, T0),
+        SignupView("a", 7, SignupState.CONFIRMED, None, T0),
+        SignupView("x", 7, SignupState.WAITLISTED, 5, T0),
+        SignupView("y", 7, SignupState.WAITLISTED, 2, T0),
+        SignupView("z", 7, SignupState.WAITLISTED, 9, T0),
     ]
 
     assert [(s.user_id, s.position) for s in renumber_waitlist(signups)] == [("y", 1), ("x", 2), ("z", 3)]
@@ -233,7 +233,7 @@ def test_host_is_never_waitlisted(de: Translate) -> None:
         session, signups, "host", is_host=True, other_signup_in_same_slot=None, switch=False
     )
 
-    assert (decision.kind, decision.state, decision.position) == ("confirmed", CONFIRMED, None)
+    assert (decision.kind, decision.state, decision.position) == ("confirmed", SignupState.CONFIRMED, None)
     assert render(decision, de) == "Du leitest **Agile Verwaltung** (Nr. 7) – dein Platz ist dir sicher."
 
 
@@ -250,7 +250,7 @@ def test_waitlisted_member_who_becomes_host_is_confirmed_in_place() -> None:
 
 def test_same_slot_conflict_needs_switch(de: Translate) -> None:
     session = make_session(capacity=5)
-    elsewhere = SignupView("a", 8, CONFIRMED, None, T0)
+    elsewhere = SignupView("a", 8, SignupState.CONFIRMED, None, T0)
 
     refused = decide_signup(
         session, [], "a", is_host=False, other_signup_in_same_slot=elsewhere, switch=False
@@ -278,7 +278,7 @@ def test_same_slot_conflict_needs_switch(de: Translate) -> None:
 def test_switch_into_a_full_session_waitlists() -> None:
     session = make_session(capacity=1)
     signups = sign_up_all(session, ["x"])
-    elsewhere = SignupView("a", 8, CONFIRMED, None, T0)
+    elsewhere = SignupView("a", 8, SignupState.CONFIRMED, None, T0)
 
     decision = decide_signup(
         session, signups, "a", is_host=False, other_signup_in_same_slot=elsewhere, switch=True
@@ -290,11 +290,11 @@ def test_switch_into_a_full_session_waitlists() -> None:
 @pytest.mark.parametrize(
     ("status", "slot_id", "event_status", "key"),
     [
-        (SESSION_CANCELLED, 1, None, "sessions_signup_cancelled"),
-        (SESSION_PROPOSED, None, None, "sessions_signup_not_scheduled"),
-        (SESSION_SCHEDULED, None, None, "sessions_signup_not_scheduled"),
-        (SESSION_SCHEDULED, 1, "draft", "sessions_signup_event_closed"),
-        (SESSION_SCHEDULED, 1, "over", "sessions_signup_event_closed"),
+        (SessionStatus.CANCELLED, 1, None, "sessions_signup_cancelled"),
+        (SessionStatus.PROPOSED, None, None, "sessions_signup_not_scheduled"),
+        (SessionStatus.SCHEDULED, None, None, "sessions_signup_not_scheduled"),
+        (SessionStatus.SCHEDULED, 1, "draft", "sessions_signup_event_closed"),
+        (SessionStatus.SCHEDULED, 1, "over", "sessions_signup_event_closed"),
     ],
 )
 def test_session_not_open(status: str, slot_id: int | None, event_status: str | None, key: str) -> None:
@@ -360,15 +360,16 @@ def test_any_order_of_signups_and_withdrawals_keeps_invariants(
         if leaving is None:
             continue
         signups = [s for s in signups if s.user_id != user]
-        if leaving.state == CONFIRMED:
+        if leaving.state == SignupState.CONFIRMED:
             winner = promote_after_withdrawal(signups, capacity=capacity)
             signups = [
-                replace(s, state=CONFIRMED, position=None) if s.user_id == winner else s for s in signups
+                replace(s, state=SignupState.CONFIRMED, position=None) if s.user_id == winner else s
+                for s in signups
             ]
-        signups = [s for s in signups if s.state == CONFIRMED] + renumber_waitlist(signups)
+        signups = [s for s in signups if s.state == SignupState.CONFIRMED] + renumber_waitlist(signups)
 
-    confirmed = [s for s in signups if s.state == CONFIRMED]
-    waiting = [s for s in signups if s.state == WAITLISTED]
+    confirmed = [s for s in signups if s.state == SignupState.CONFIRMED]
+    waiting = [s for s in signups if s.state == SignupState.WAITLISTED]
     assert len({s.user_id for s in signups}) == len(signups)
     assert len(confirmed) <= capacity
     assert not waiting or len(confirmed) == capacity

@@ -12,39 +12,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import create_engine, select
 
-from bot.app import Locks
-from bot.config import MatrixConfig, Settings
 from bot.i18n import Catalog
-from bot.sender import Sender
-from commands.sessions import service
-from commands.sessions.rules import CONFIRMED, WAITLISTED, SessionView, with_prefix
+from commands.sessions import jobs, queries, service
+from commands.sessions.feature import sessions_settings
+from commands.sessions.rules import SessionView, SignupState, with_prefix
 from storage.base import Base
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.sessions import BarcampSession, SessionEvent, SessionHost, SessionSignup, SessionSlot
+from tests.fakes import FakeApp, settings_for_tests
 
 CATALOG = Catalog.from_files([Path("commands/sessions/messages.toml")])
 T = with_prefix(CATALOG.translator("de"), "!")
-
-
-class FakeJobs:
-    def __init__(self) -> None:
-        self.jobs: dict[str, datetime] = {}
-
-    def at(self, job_id: str, func: Any, when: datetime, *args: Any) -> None:
-        self.jobs[job_id] = when
-
-    def cancel(self, job_id: str) -> None:
-        self.jobs.pop(job_id, None)
-
-    def exists(self, job_id: str) -> bool:
-        return job_id in self.jobs
-
-    def is_late(self, scheduled_for: datetime) -> bool:
-        return False
 
 
 @pytest.fixture
@@ -53,13 +34,7 @@ async def app(tmp_path: Path) -> AsyncIterator[Any]:
     engine = create_engine(f"sqlite:///{tmp_path / 'bot.db'}")
     Base.metadata.create_all(engine)
     engine.dispose()
-    settings = Settings(
-        matrix=MatrixConfig(homeserver="http://localhost", user_id="@bot:localhost", password=SecretStr("x"))
-    )
-    fake = SimpleNamespace(
-        settings=settings, catalog=CATALOG, db=Database(url), jobs=FakeJobs(), locks=Locks()
-    )
-    fake.sender = Sender(fake)  # type: ignore[arg-type]
+    fake = FakeApp(Database(url), catalog=CATALOG)
     yield fake
     await fake.db.close()
 
@@ -139,8 +114,8 @@ async def test_two_hundred_concurrent_signups_fill_exactly_twenty_seats(app: Any
     rows = await signups(app, session_id)
     assert len(rows) == 200
     assert len({r.user_id for r in rows}) == 200
-    assert sum(r.state == CONFIRMED for r in rows) == 20
-    waiting = sorted((r for r in rows if r.state == WAITLISTED), key=lambda r: r.created_at)
+    assert sum(r.state == SignupState.CONFIRMED for r in rows) == 20
+    waiting = sorted((r for r in rows if r.state == SignupState.WAITLISTED), key=lambda r: r.created_at)
     # Positions follow the order the requests were taken: 1..180 without gaps or repeats.
     assert [r.position for r in waiting] == list(range(1, 181))
 
@@ -153,7 +128,7 @@ async def test_withdrawal_promotes_the_first_in_line_with_a_direct_message(app: 
     assert change.promoted == ["@b:x"]
     assert "abgemeldet" in change.text
     states = {r.user_id: (r.state, r.position) for r in await signups(app, session_id)}
-    assert states == {"@b:x": (CONFIRMED, None), "@c:x": (WAITLISTED, 1)}
+    assert states == {"@b:x": (SignupState.CONFIRMED, None), "@c:x": (SignupState.WAITLISTED, 1)}
     messages = await direct_messages(app)
     assert "Ein Platz ist frei geworden" in messages["@b:x"][0]
     assert "@c:x" not in messages
@@ -161,7 +136,7 @@ async def test_withdrawal_promotes_the_first_in_line_with_a_direct_message(app: 
     await service.sign_up(app, session_id, "@d:x", switch=False, t=T)
     await service.withdraw(app, session_id, "@c:x", T)
     states = {r.user_id: (r.state, r.position) for r in await signups(app, session_id)}
-    assert states == {"@b:x": (CONFIRMED, None), "@d:x": (WAITLISTED, 1)}
+    assert states == {"@b:x": (SignupState.CONFIRMED, None), "@d:x": (SignupState.WAITLISTED, 1)}
     again = await service.withdraw(app, session_id, "@c:x", T)
     assert "nicht angemeldet" in again.text
 
@@ -181,8 +156,8 @@ async def test_same_slot_needs_switch_and_switching_frees_the_seat(app: Any) -> 
     assert switched.decision is not None
     assert switched.decision.kind == "confirmed"
     assert switched.promoted == ["@b:x"]
-    assert [(r.user_id, r.state) for r in await signups(app, first)] == [("@b:x", CONFIRMED)]
-    assert [(r.user_id, r.state) for r in await signups(app, second)] == [("@a:x", CONFIRMED)]
+    assert [(r.user_id, r.state) for r in await signups(app, first)] == [("@b:x", SignupState.CONFIRMED)]
+    assert [(r.user_id, r.state) for r in await signups(app, second)] == [("@a:x", SignupState.CONFIRMED)]
 
 
 async def test_one_member_racing_for_two_sessions_of_a_slot_gets_one(app: Any) -> None:
@@ -207,7 +182,7 @@ async def test_raising_capacity_promotes_in_order(app: Any) -> None:
     assert (confirmed, capacity) == (3, 3)
     assert change.promoted == ["@b:x", "@c:x"]
     states = {r.user_id: (r.state, r.position) for r in await signups(app, session_id)}
-    assert states["@d:x"] == (WAITLISTED, 1)
+    assert states["@d:x"] == (SignupState.WAITLISTED, 1)
 
 
 async def test_hosts_are_confirmed_beyond_capacity(app: Any) -> None:
@@ -220,22 +195,17 @@ async def test_hosts_are_confirmed_beyond_capacity(app: Any) -> None:
 
 
 def test_reminder_due_is_lead_time_before_start_or_at_once() -> None:
-    settings = Settings(
-        matrix=MatrixConfig(homeserver="http://localhost", user_id="@bot:localhost", password=SecretStr("x"))
-    )
-    app: Any = SimpleNamespace(settings=settings)
+    app: Any = SimpleNamespace(settings=settings_for_tests())
     event = SessionEvent(day=date(2030, 3, 31), timezone="Europe/Berlin")  # the day DST began in 2030
     slot = SessionSlot(start=time(11, 15), end=time(12, 0))
     start = datetime(2030, 3, 31, 9, 15, tzinfo=UTC)  # 11:15 CEST
-    assert service.slot_start(event, slot) == start
+    assert queries.slot_start(event, slot) == start
     early = start - timedelta(hours=2)
-    assert service.reminder_due(app, event, slot, early) == start - timedelta(minutes=15)
-    assert service.reminder_due(app, event, slot, start - timedelta(minutes=5)) == start - timedelta(
-        minutes=5
-    )
-    assert service.reminder_due(app, event, slot, start) is None
-    settings.sessions.reminder_lead_seconds = 30
-    assert service.reminder_due(app, event, slot, early) == start - timedelta(seconds=30)
+    assert jobs.reminder_due(app, event, slot, early) == start - timedelta(minutes=15)
+    assert jobs.reminder_due(app, event, slot, start - timedelta(minutes=5)) == start - timedelta(minutes=5)
+    assert jobs.reminder_due(app, event, slot, start) is None
+    sessions_settings(app).reminder_lead_seconds = 30
+    assert jobs.reminder_due(app, event, slot, early) == start - timedelta(seconds=30)
 
 
 def test_slot_announcement_lists_sessions_with_number_keys() -> None:
@@ -245,12 +215,12 @@ def test_slot_announcement_lists_sessions_with_number_keys() -> None:
         SessionView(1, "KI *jetzt*", "", ("@a:x",), None, 20, 1, "Raum Spree", "scheduled", 12, 0),
         SessionView(2, "Open Data", "", ("@b:x",), None, None, 1, None, "scheduled", 3, 0),
     ]
-    text = service.announcement_text(event, slot, views, T)
+    text = jobs.announcement_text(event, slot, views, T)
     assert text.splitlines()[0] == "🔔 **Sessionrunde \\<1\\>** beginnt jetzt (11:15–12:00):"
     assert "1️⃣ **KI \\*jetzt\\*** (Nr. 1) – 12/20 Plätze · Raum: Raum Spree" in text
     assert "2️⃣ **Open Data** (Nr. 2) – 3 angemeldet" in text
     assert "Reaktion mit der Nummer" in text
-    single = service.announcement_text(event, slot, views[:1], T)
+    single = jobs.announcement_text(event, slot, views[:1], T)
     assert "Reaktion mit ✅" in single
 
 

@@ -10,7 +10,7 @@ from apscheduler.triggers.cron import CronTrigger
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.times import (
+from timephrases import (
     Recurrence,
     describe_recurrence,
     format_date,
@@ -536,3 +536,17 @@ def test_other_parsers_never_raise(text: str) -> None:
     assert duration is None or duration > timedelta(0)
     parse_clock(text)
     parse_date(text, now=NOW, tz=BERLIN)
+
+
+def test_timephrases_is_pure() -> None:
+    """The package stands on its own: no Matrix, no database, nothing of the bot."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, timephrases;"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'nio', 'sqlalchemy', 'aiosqlite', 'bot',"
+        " 'commands', 'storage'}))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,20 @@
+"""The ``[sessions]`` section of the configuration."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from bot.config import Section
+
+
+class SessionsConfig(Section):
+    # Direct-message reminder to everyone confirmed (and the hosts) this long before a session starts.
+    reminder_minutes: int = Field(default=15, ge=0)
+    # The same lead time in seconds; overrides reminder_minutes when set (fine-tuning and tests).
+    reminder_lead_seconds: int | None = Field(default=None, ge=0)
+    # Create a Matrix room per scheduled session and invite hosts and confirmed participants.
+    create_rooms: bool = False
+    # Seats of a new session when the proposal names none (None: no limit until a moderator sets one).
+    default_capacity: int | None = Field(default=None, ge=1)
+    # Lines per agenda message before it is split into pages.
+    agenda_page_lines: int = Field(default=40, ge=10, le=200)

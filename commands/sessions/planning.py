@@ -1,0 +1,143 @@
+"""Multi-step changes to an event's plan: schedule (or move) a session, edit its place, cancel it, remove a
+session round. Each runs in one transaction under the event's lock and queues the direct messages to the
+people concerned in that same transaction (sent on ``sender.wake()`` after the commit)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.format import esc
+from bot.framework import CommandError
+from bot.i18n import Translate
+from storage.sessions import BarcampSession, SessionEvent, SessionSlot
+
+from .feature import sessions_settings
+from .jobs import reminder_due
+from .lookups import get_event, get_session, pick_slot, slot_list
+from .queries import (
+    hosts_and_signed_up,
+    queue_session_dms,
+    session_location,
+    session_views,
+    signups_of,
+    translator_for,
+    when_text,
+    where_text,
+)
+from .rules import SessionStatus, SessionView, SignupState
+from .service import event_lock
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    title: str
+    when: str  # in the moderator's language
+    view: SessionView
+    moved: bool  # it was scheduled in another round before
+    reminder_due: datetime | None
+    room_members: list[str] | None  # hosts and confirmed members, when the session needs a room of its own
+    space_id: str | None
+
+
+async def schedule_session(
+    app: App, event_id: int, session_id: int, slot: str, location: str, *, by: str, t: Translate
+) -> Scheduled:
+    """Put a session of the event into a round (by number or name); tells hosts and members when it moved."""
+    async with event_lock(app, event_id), app.db.session() as db:
+        row = await get_session(db, session_id)
+        event = await get_event(db, row.event_id)
+        if row.status == SessionStatus.CANCELLED:
+            raise CommandError("sessions_error_cancelled", session_id=session_id, title=row.title)
+        slots = list((await db.scalars(select(SessionSlot).where(SessionSlot.event_id == event.id))).all())
+        if not slots:
+            raise CommandError("sessions_error_no_slots", event_id=event.id)
+        target = pick_slot(slots, slot)
+        if target is None:
+            raise CommandError("sessions_error_unknown_slot", slot=slot, slots=slot_list(slots, t))
+        moved = row.status == SessionStatus.SCHEDULED and row.slot_id is not None and row.slot_id != target.id
+        row.slot_id = target.id
+        row.status = SessionStatus.SCHEDULED
+        if location.strip():
+            row.location = location.strip()
+        due = reminder_due(app, event, target)
+        row.reminder_due_at = due
+        row.reminder_sent_at = None
+        if moved:
+            await _tell_moved(app, db, row, event, target, by=by)
+        people = sorted(
+            {h.user_id for h in row.hosts}
+            | {s.user_id for s in await signups_of(db, row.id) if s.state == SignupState.CONFIRMED}
+        )
+        needs_room = sessions_settings(app).create_rooms and row.matrix_room_id is None
+        view = (await session_views(db, [row]))[0]
+        return Scheduled(
+            title=row.title,
+            when=when_text(event, target, t),
+            view=view,
+            moved=moved,
+            reminder_due=due,
+            room_members=people if needs_room else None,
+            space_id=event.space_id,
+        )
+
+
+async def _tell_moved(
+    app: App, db: AsyncSession, row: BarcampSession, event: SessionEvent, target: SessionSlot, *, by: str
+) -> None:
+    told = [user_id for user_id in await hosts_and_signed_up(db, row) if user_id != by]
+    await queue_session_dms(app, db, told, "sessions_moved", row, event, target)
+
+
+async def tell_location_changed(app: App, db: AsyncSession, row: BarcampSession, *, by: str) -> list[str]:
+    """Queue a direct message about the session's new (or removed) place to its hosts and members except
+    ``by``; returns who is told."""
+    told = [p for p in await hosts_and_signed_up(db, row) if p != by]
+    for user_id in told:
+        ut = await translator_for(app, db, user_id)
+        where = where_text(row, ut)
+        key = "sessions_location_changed_dm" if where else "sessions_location_removed_dm"
+        db.add(
+            app.sender.prepare(ut(key, title=esc(row.title), session_id=row.id, where=where), to_user=user_id)
+        )
+    return told
+
+
+def location_of(row: BarcampSession) -> str | None:
+    """Where the session takes place (its room or its given location)."""
+    return session_location(row.location, row.matrix_room_id)
+
+
+async def remove_slot(app: App, event_id: int, slot: str, t: Translate) -> SessionSlot:
+    """Delete a session round that no scheduled session uses; returns the removed round."""
+    async with event_lock(app, event_id), app.db.session() as db:
+        slots = list((await db.scalars(select(SessionSlot).where(SessionSlot.event_id == event_id))).all())
+        target = pick_slot(slots, slot)
+        if target is None:
+            if not slots:
+                raise CommandError("sessions_error_no_slots", event_id=event_id)
+            raise CommandError(
+                "sessions_error_unknown_slot_remove", event_id=event_id, slot=slot, slots=slot_list(slots, t)
+            )
+        in_use = (
+            await db.scalars(
+                select(BarcampSession.id)
+                .where(BarcampSession.slot_id == target.id, BarcampSession.status == SessionStatus.SCHEDULED)
+                .order_by(BarcampSession.id)
+            )
+        ).all()
+        if in_use:
+            raise CommandError(
+                "sessions_error_slot_in_use",
+                number=target.number,
+                sessions=", ".join(map(str, in_use)),
+            )
+        await db.delete(target)
+    return target

@@ -1,0 +1,287 @@
+"""Reading the sessions feature's data: rows as the views of :mod:`.rules`, an event's agenda in four
+statements, times of rounds, and who is concerned by a session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Integer, ScalarSelect, bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.format import esc
+from bot.i18n import Translate
+from storage.models import Member
+from storage.sessions import (
+    BarcampSession,
+    ProgramItem,
+    SessionEvent,
+    SessionHost,
+    SessionSignup,
+    SessionSlot,
+)
+from timephrases import format_date
+
+from .agenda import location_markdown
+from .rules import (
+    EventStatus,
+    EventView,
+    ProgramItemView,
+    SessionView,
+    SignupState,
+    SignupView,
+    SlotView,
+    with_prefix,
+)
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+
+# --- views ------------------------------------------------------------------------------------------------
+
+
+def event_view(event: SessionEvent) -> EventView:
+    return EventView(event.id, event.title, event.day, event.timezone, event.status)
+
+
+def slot_view(slot: SessionSlot) -> SlotView:
+    return SlotView(slot.id, slot.name, slot.start, slot.end)
+
+
+def signup_view(signup: SessionSignup) -> SignupView:
+    return SignupView(signup.user_id, signup.session_id, signup.state, signup.position, signup.created_at)
+
+
+def session_location(location: str | None, matrix_room_id: str | None) -> str | None:
+    """A room label or link as given; else the link to the session's own Matrix room, if it has one."""
+    return location or (f"https://matrix.to/#/{matrix_room_id}" if matrix_room_id else None)
+
+
+def session_view(row: BarcampSession, confirmed: int = 0, waitlisted: int = 0) -> SessionView:
+    return SessionView(
+        id=row.id,
+        title=row.title,
+        description=row.description or "",
+        hosts=tuple(sorted(h.user_id for h in row.hosts)),
+        theme=row.theme,
+        capacity=row.capacity,
+        slot_id=row.slot_id,
+        location=session_location(row.location, row.matrix_room_id),
+        status=row.status,
+        confirmed=confirmed,
+        waitlisted=waitlisted,
+    )
+
+
+async def counts(db: AsyncSession, session_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """(confirmed, wait-listed) per session id."""
+    ids = list(session_ids)
+    result: dict[int, tuple[int, int]] = {i: (0, 0) for i in ids}
+    if not ids:
+        return result
+    rows = await db.execute(
+        select(SessionSignup.session_id, SessionSignup.state, func.count())
+        .where(SessionSignup.session_id.in_(ids))
+        .group_by(SessionSignup.session_id, SessionSignup.state)
+    )
+    for session_id, state, number in rows:
+        confirmed, waiting = result[session_id]
+        if state == SignupState.CONFIRMED:
+            confirmed = number
+        elif state == SignupState.WAITLISTED:
+            waiting = number
+        result[session_id] = (confirmed, waiting)
+    return result
+
+
+async def session_views(db: AsyncSession, rows: Sequence[BarcampSession]) -> list[SessionView]:
+    numbers = await counts(db, (r.id for r in rows))
+    return [session_view(r, *numbers[r.id]) for r in rows]
+
+
+@dataclass
+class EventData:
+    event: SessionEvent
+    items: list[ProgramItemView]
+    slot_views: list[SlotView]
+    sessions: list[SessionView]
+
+    @property
+    def view(self) -> EventView:
+        return event_view(self.event)
+
+
+# The agenda is read on every !programm, !meine, !kalender and publication: columns instead of ORM objects,
+# sign-up counts as subqueries of the sessions query, statements built once. Parameter: event_id.
+_EVENT_ID = bindparam("event_id", type_=Integer)
+PROGRAM_ITEMS = (
+    select(ProgramItem.at, ProgramItem.label)
+    .where(ProgramItem.event_id == _EVENT_ID)
+    .order_by(ProgramItem.at, ProgramItem.id)
+)
+SLOTS = (
+    select(SessionSlot.id, SessionSlot.name, SessionSlot.start, SessionSlot.end)
+    .where(SessionSlot.event_id == _EVENT_ID)
+    .order_by(SessionSlot.start, SessionSlot.id)
+)
+
+
+def _signups_in_state(state: str) -> ScalarSelect[int]:
+    return (
+        select(func.count())
+        .where(SessionSignup.session_id == BarcampSession.id, SessionSignup.state == state)
+        .correlate(BarcampSession)
+        .scalar_subquery()
+    )
+
+
+SESSIONS_WITH_COUNTS = (
+    select(
+        BarcampSession.id,
+        BarcampSession.title,
+        BarcampSession.description,
+        BarcampSession.theme,
+        BarcampSession.capacity,
+        BarcampSession.slot_id,
+        BarcampSession.location,
+        BarcampSession.matrix_room_id,
+        BarcampSession.status,
+        _signups_in_state(SignupState.CONFIRMED),
+        _signups_in_state(SignupState.WAITLISTED),
+    )
+    .where(BarcampSession.event_id == _EVENT_ID)
+    .order_by(BarcampSession.id)
+)
+HOSTS = (
+    select(SessionHost.session_id, SessionHost.user_id)
+    .join(BarcampSession, BarcampSession.id == SessionHost.session_id)
+    .where(BarcampSession.event_id == _EVENT_ID)
+)
+
+
+async def load_event_data(db: AsyncSession, event: SessionEvent) -> EventData:
+    """Program items, rounds and sessions (with hosts and sign-up counts) of an event: four statements."""
+    params = {"event_id": event.id}
+    items = [ProgramItemView(at, label) for at, label in await db.execute(PROGRAM_ITEMS, params)]
+    slots = [SlotView(*row) for row in await db.execute(SLOTS, params)]
+    hosts: dict[int, list[str]] = {}
+    for session_id, user_id in await db.execute(HOSTS, params):
+        hosts.setdefault(session_id, []).append(user_id)
+    sessions = [
+        SessionView(
+            id=session_id,
+            title=title,
+            description=description or "",
+            hosts=tuple(sorted(hosts.get(session_id, ()))),
+            theme=theme,
+            capacity=capacity,
+            slot_id=slot_id,
+            location=session_location(location, matrix_room_id),
+            status=status,
+            confirmed=confirmed,
+            waitlisted=waitlisted,
+        )
+        for (
+            session_id,
+            title,
+            description,
+            theme,
+            capacity,
+            slot_id,
+            location,
+            matrix_room_id,
+            status,
+            confirmed,
+            waitlisted,
+        ) in await db.execute(SESSIONS_WITH_COUNTS, params)
+    ]
+    return EventData(event, items, slots, sessions)
+
+
+# --- time -------------------------------------------------------------------------------------------------
+
+
+def event_today(event: SessionEvent | None, tz_name: str, now: datetime | None = None) -> date:
+    zone = ZoneInfo(event.timezone if event is not None else tz_name)
+    return (now or datetime.now(UTC)).astimezone(zone).date()
+
+
+def is_over(event: SessionEvent, now: datetime | None = None) -> bool:
+    return event.status == EventStatus.OVER or event.day < event_today(event, event.timezone, now)
+
+
+def slot_start(event: SessionEvent, slot: SessionSlot) -> datetime:
+    return datetime.combine(event.day, slot.start, tzinfo=ZoneInfo(event.timezone)).astimezone(UTC)
+
+
+def slot_end(event: SessionEvent, slot: SessionSlot) -> datetime:
+    return datetime.combine(event.day, slot.end, tzinfo=ZoneInfo(event.timezone)).astimezone(UTC)
+
+
+# --- people -----------------------------------------------------------------------------------------------
+
+
+async def translator_for(app: App, db: AsyncSession, user_id: str) -> Translate:
+    """The catalog in the member's language (their preference, else the bot's default), with the prefix."""
+    member = await db.get(Member, user_id)
+    language = (member.language if member else None) or app.settings.bot.language
+    return with_prefix(app.catalog.translator(language), app.settings.bot.command_prefix)
+
+
+async def signups_of(db: AsyncSession, session_id: int) -> list[SessionSignup]:
+    return list(
+        (
+            await db.scalars(
+                select(SessionSignup).where(SessionSignup.session_id == session_id).order_by(SessionSignup.id)
+            )
+        ).all()
+    )
+
+
+def when_text(event: SessionEvent, slot: SessionSlot, t: Translate) -> str:
+
+    return t("sessions_when", date=format_date(event.day, t.language), start=slot.start, end=slot.end)
+
+
+def where_text(row: BarcampSession, t: Translate) -> str:
+    location = session_location(row.location, row.matrix_room_id)
+    return t("sessions_where", location=location_markdown(location)) if location else ""
+
+
+async def room_language(app: App, db: AsyncSession, room_id: str) -> str:
+    from storage.models import RoomSetting
+
+    setting = await db.get(RoomSetting, room_id)
+    return (setting.language if setting else None) or app.settings.bot.language
+
+
+async def hosts_and_signed_up(db: AsyncSession, row: BarcampSession) -> list[str]:
+    people = {s.user_id for s in await signups_of(db, row.id)} | {h.user_id for h in row.hosts}
+    return sorted(people)
+
+
+async def queue_session_dms(
+    app: App,
+    db: AsyncSession,
+    people: Iterable[str],
+    key: str,
+    row: BarcampSession,
+    event: SessionEvent,
+    slot: SessionSlot,
+) -> None:
+    """Queue the direct message ``key`` about a session (title, number, when, where) to each of ``people``,
+    each in their own language; sent on ``sender.wake()`` after the transaction commits."""
+    for user_id in people:
+        t = await translator_for(app, db, user_id)
+        text = t(
+            key,
+            title=esc(row.title),
+            session_id=row.id,
+            when=when_text(event, slot, t),
+            where=where_text(row, t),
+        )
+        db.add(app.sender.prepare(text, to_user=user_id))

@@ -1,0 +1,38 @@
+"""tests/catalog.py recognises every message of the catalog in what the bot would send."""
+
+from __future__ import annotations
+
+import string
+
+from tests.catalog import body, catalog, says
+
+
+class Argument:
+    """A message argument that formats to awkward text under any format spec (``{day:%d.%m.%Y}``)."""
+
+    def __format__(self, spec: str) -> str:
+        return "Ärger & [Sachen] *7*"
+
+    def __getattr__(self, name: str) -> Argument:  # {day.day}
+        return self
+
+
+def test_every_message_is_recognised_with_any_arguments() -> None:
+    for language, messages in catalog().messages.items():
+        for key, template in messages.items():
+            names = {name.split(".")[0] for _, name, _, _ in string.Formatter().parse(template) if name} - {
+                "p"
+            }
+            sent = body(key, language, **dict.fromkeys(names, Argument()))
+            assert says(sent, key, language), (language, key, sent)
+
+
+def test_a_different_message_is_not_taken_for_it() -> None:
+    assert not says(body("privacy_forget_done", count=3), "privacy_forget_no_request")
+    assert not says(body("reminders_fire", people="x", text="y"), "reminders_missed")
+
+
+def test_known_arguments_must_match() -> None:
+    sent = body("privacy_forget_done", count=3)
+    assert says(sent, "privacy_forget_done", count=3)
+    assert not says(sent, "privacy_forget_done", count=4)
