@@ -1,7 +1,7 @@
 """outbox: rows the homeserver refused for good are marked failed, not sent
 
-Revision ID: 0003_outbox_failed
-Revises: 0002_outbox_txn_id
+Revision ID: 0004_outbox_failed
+Revises: 0003_stable_job_names
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import storage.base
 
-revision: str = "0003_outbox_failed"
-down_revision: str | Sequence[str] | None = "0002_outbox_txn_id"
+revision: str = "0004_outbox_failed"
+down_revision: str | Sequence[str] | None = "0003_stable_job_names"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

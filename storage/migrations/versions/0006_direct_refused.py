@@ -1,7 +1,7 @@
 """direct_rooms: when a member refused (or left) the bot's direct chat; their DMs are held until they open one
 
-Revision ID: 0005_direct_refused
-Revises: 0004_processed_failed
+Revision ID: 0006_direct_refused
+Revises: 0005_processed_failed
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import storage.base
 
-revision: str = "0005_direct_refused"
-down_revision: str | Sequence[str] | None = "0004_processed_failed"
+revision: str = "0006_direct_refused"
+down_revision: str | Sequence[str] | None = "0005_processed_failed"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """processed_events: whether the command failed (wrong arguments, unknown name), so an edit may run it again
 
-Revision ID: 0004_processed_failed
-Revises: 0003_outbox_failed
+Revision ID: 0005_processed_failed
+Revises: 0004_outbox_failed
 """
 
 from collections.abc import Sequence
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_processed_failed"
-down_revision: str | Sequence[str] | None = "0003_outbox_failed"
+revision: str = "0005_processed_failed"
+down_revision: str | Sequence[str] | None = "0004_outbox_failed"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
