@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_catalog
-from bot.features import discover_features
 from bot.devserver import Synapse
+from bot.features import discover_features
 from tests.e2e.element import ElementMember, ElementMemberFactory, ElementReceived
 from tests.e2e.harness import BotProcess
 from tests.e2e.test_encryption_identity import RECOVERY_KEY

@@ -18,8 +18,8 @@ from pathlib import Path
 from nio import UploadResponse
 
 from bot.app import build_catalog
-from bot.features import discover_features
 from bot.devserver import Synapse, free_port
+from bot.features import discover_features
 from tests.conftest import MemberFactory
 from tests.e2e.harness import ROOT, BotProcess, Member, module_bot, published_identity
 
