@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .model import (
-    CROSS_LEVEL_POINTS,
     CROSS_ORG_POINTS,
     BoolArray,
     Grouping,
@@ -25,12 +24,18 @@ from .model import (
 
 @dataclass
 class Context:
-    """Participants as positions 0..n−1 (sorted by id) plus affinity and history as matrices."""
+    """Participants as positions 0..n−1 (sorted by id) plus affinity and history as matrices.
+
+    Inside the matcher affinity is lexicographic: one cross-level pair outweighs cross-organisation pairs in
+    all of a round (``max_affinity`` is the value of a pair that is both).
+    """
 
     people: list[Participant]
     sizes: tuple[int, ...]
     affinity: IntArray
     last_met: dict[tuple[int, int], int]  # (i, j) with i < j -> value from history
+    levels: IntArray  # level code per position, −1 when unknown
+    max_affinity: int
 
     @classmethod
     def build(cls, people: list[Participant], history: History, sizes: tuple[int, ...]) -> Context:
@@ -40,7 +45,8 @@ class Context:
         orgs = _codes([normalised(person.organisation) or None for person in people])
         cross_level = (levels[:, None] != levels[None, :]) & (levels[:, None] >= 0) & (levels[None, :] >= 0)
         cross_org = (orgs[:, None] != orgs[None, :]) & (orgs[:, None] >= 0) & (orgs[None, :] >= 0)
-        matrix = cross_level * CROSS_LEVEL_POINTS + cross_org * CROSS_ORG_POINTS
+        level_points = sum(size * (size - 1) // 2 for size in sizes) + 1
+        matrix = cross_level * level_points + cross_org * CROSS_ORG_POINTS
         np.fill_diagonal(matrix, 0)
         last_met: dict[tuple[int, int], int] = {}
         if count * count < 4 * len(history):
@@ -55,7 +61,7 @@ class Context:
                 first_id, second_id = sorted(pair)
                 if first_id in position and second_id in position:
                     last_met[(position[first_id], position[second_id])] = value
-        return cls(people, sizes, matrix.astype(np.int64), last_met)
+        return cls(people, sizes, matrix.astype(np.int64), last_met, levels, level_points + CROSS_ORG_POINTS)
 
     @property
     def count(self) -> int:
@@ -68,6 +74,22 @@ class Context:
             if before is None or value < before:
                 matrix[first, second] = matrix[second, first] = True
         return matrix
+
+    def level_classes(self) -> tuple[int, ...]:
+        """Level codes with unknown levels merged into the largest level (they never count as cross-level)."""
+        known = self.levels[self.levels >= 0]
+        largest = int(np.bincount(known).argmax()) if len(known) else 0
+        return tuple(np.where(self.levels >= 0, self.levels, largest).tolist())
+
+    def cross_level(self, groups: Sequence[Sequence[int]]) -> int:
+        return sum(
+            1
+            for group in groups
+            for first, second in itertools.combinations(group, 2)
+            if self.levels[first] >= 0
+            and self.levels[second] >= 0
+            and self.levels[first] != self.levels[second]
+        )
 
     def as_groups(self, groups: Sequence[Sequence[int]]) -> Grouping:
         named = [tuple(sorted(self.people[index].id for index in group)) for group in groups]

@@ -14,7 +14,7 @@ from .model import DESIGN_VARIANTS_LARGE, DESIGN_VARIANTS_SMALL, BoolArray, IntA
 # --- following a design across calls ------------------------------------------------------------------------
 
 
-def _rounds_of_block(context: Context) -> list[tuple[int, list[list[int]]]]:
+def rounds_of_block(context: Context) -> list[tuple[int, list[list[int]]]]:
     """Most recent rounds (value, groups) in which exactly these participants met in groups of these sizes."""
     by_value: dict[int, list[tuple[int, int]]] = {}
     for pair, value in context.last_met.items():
@@ -51,7 +51,7 @@ def _groups_from_pairs(pairs: list[tuple[int, int]], count: int) -> list[list[in
     return groups
 
 
-def _canonical(groups: Sequence[Sequence[int]]) -> list[list[int]]:
+def canonical(groups: Sequence[Sequence[int]]) -> list[list[int]]:
     return sorted((sorted(group) for group in groups), key=lambda group: (-len(group), group))
 
 
@@ -60,7 +60,7 @@ def next_design_round(context: Context, rng: random.Random) -> list[list[int]] |
     design = design_for(context.sizes)
     if design is None:
         return None
-    block = _rounds_of_block(context)
+    block = rounds_of_block(context)
     met_all = context.met_matrix()
     variants = DESIGN_VARIANTS_SMALL if context.count <= 200 else DESIGN_VARIANTS_LARGE
     # The earliest round still consistent with a design anchors it; later anchors restart the schedule.
@@ -100,7 +100,7 @@ def _labels_for(anchor_groups: list[list[int]], sizes: tuple[int, ...], variant:
     Variant 0 is canonical; others shuffle equal-sized groups and members with a seed derived from the
     anchor itself, so every later call reconstructs exactly the same candidates.
     """
-    groups = _canonical(anchor_groups)
+    groups = canonical(anchor_groups)
     if variant:
         shuffler = random.Random(stable_seed("variant", groups, variant))
         for group in groups:
@@ -126,8 +126,8 @@ def _used_rounds(design: Design, labels: IntArray, rounds: list[list[list[int]]]
         if round_index is None or round_index == 0:
             return None
         row = design.rows[round_index]
-        expected = _canonical([[int(row[slot]) for slot in group] for group in group_ranges(design.sizes)])
-        if expected != _canonical(as_positions):
+        expected = canonical([[int(row[slot]) for slot in group] for group in group_ranges(design.sizes)])
+        if expected != canonical(as_positions):
             return None
         used.add(round_index)
     return used

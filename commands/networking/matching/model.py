@@ -24,7 +24,6 @@ BoolArray = npt.NDArray[np.bool_]
 # Affinity of a pair: meeting someone from another level counts more than another organisation.
 CROSS_LEVEL_POINTS = 2
 CROSS_ORG_POINTS = 1
-MAX_AFFINITY = CROSS_LEVEL_POINTS + CROSS_ORG_POINTS
 # Repeats are graded by age into a few levels: few distinct weights keep the matching fast.
 AGE_LEVELS = 4
 # Above this size the matching graph only gets a sample of candidate partners per person (speed).
@@ -38,6 +37,9 @@ DESIGN_VARIANTS_SMALL = 8
 DESIGN_VARIANTS_LARGE = 2
 # Exact enumeration of groupings below this many candidates, local search above.
 ENUMERATION_LIMIT = 20_000
+# Variants of the level design tried when earlier meetings block some of its rounds (see level_design.py).
+LEVEL_VARIANTS_SMALL = 8
+LEVEL_VARIANTS_LARGE = 3
 
 
 @dataclass(frozen=True)

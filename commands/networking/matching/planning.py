@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from .context import Context
 from .following import next_design_round
+from .levels import next_level_round
 from .model import CROSS_LEVEL_POINTS, CROSS_ORG_POINTS, Grouping, History, Participant, affinity, group_sizes
 from .single_round import best_single_round
 
@@ -58,6 +59,10 @@ def plan_round(
     if len(sizes) == 1:
         return [tuple(ids)]
     context = Context.build(people, history, sizes)
+    if all(size == 2 for size in sizes) and len(people) >= 4:
+        from_levels = next_level_round(context, rng)
+        if from_levels is not None:
+            return context.as_groups(from_levels)
     from_design = next_design_round(context, rng)
     if from_design is not None:
         return context.as_groups(from_design)

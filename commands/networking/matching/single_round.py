@@ -11,7 +11,7 @@ import numpy as np
 import rustworkx as rx
 
 from .context import Context
-from .model import AGE_LEVELS, CANDIDATES_PER_PERSON, ENUMERATION_LIMIT, FULL_GRAPH_LIMIT, MAX_AFFINITY
+from .model import AGE_LEVELS, CANDIDATES_PER_PERSON, ENUMERATION_LIMIT, FULL_GRAPH_LIMIT
 
 # --- best single round --------------------------------------------------------------------------------------
 
@@ -28,7 +28,7 @@ class Weights:
     def build(cls, context: Context) -> Weights:
         pairs_per_round = sum(size * (size - 1) // 2 for size in context.sizes)
         affinity_unit = AGE_LEVELS * pairs_per_round + 1
-        new_pair = MAX_AFFINITY * affinity_unit * pairs_per_round + 1
+        new_pair = context.max_affinity * affinity_unit * pairs_per_round + 1
         values = sorted(set(context.last_met.values()), reverse=True)
         level_of = {value: min(index, AGE_LEVELS - 1) for index, value in enumerate(values)}
         age_of = {pair: level_of[value] for pair, value in context.last_met.items()}
@@ -86,7 +86,7 @@ def _candidate_edges(context: Context, order: list[int], rng: random.Random) -> 
     never_met = ~context.met_matrix()[people[nodes], people[sample]]
     # Never met first, then affinity; the random fraction breaks ties.
     score = (
-        never_met * (MAX_AFFINITY + 1)
+        never_met * (context.max_affinity + 1)
         + context.affinity[people[nodes], people[sample]]
         + draw.random(sample.shape)
     )
@@ -117,7 +117,7 @@ def _pairs_with_trio(context: Context, weights: Weights, rng: random.Random) -> 
         candidates = sorted(sampled, key=lambda trio: (-trio_weight(trio), trio))[:3]
     best: tuple[int, list[list[int]]] | None = None
     # Upper bound for the pairs part: all new with maximal affinity.
-    pairs_bound = (context.count - 3) // 2 * (weights.new_pair + MAX_AFFINITY * weights.affinity_unit)
+    pairs_bound = (context.count - 3) // 2 * (weights.new_pair + context.max_affinity * weights.affinity_unit)
     for trio in sorted(candidates, key=lambda trio: -trio_weight(trio)):
         if best is not None and trio_weight(trio) + pairs_bound <= best[0]:
             break
@@ -155,10 +155,14 @@ def _grouping_weight(context: Context, weights: Weights, groups: Sequence[Sequen
 
 
 def _grouping_count(sizes: tuple[int, ...]) -> int:
-    remaining, total = sum(sizes), 1
-    for size in sizes:
-        total *= _binomial(remaining - 1, size - 1)  # the first free person always starts the next group
-        remaining -= size
+    """How many groupings :func:`_all_groupings` visits."""
+    if not sizes:
+        return 1
+    total = 0
+    for size in set(sizes):
+        rest = list(sizes)
+        rest.remove(size)
+        total += _binomial(sum(sizes) - 1, size - 1) * _grouping_count(tuple(rest))
     return total
 
 
@@ -170,15 +174,22 @@ def _binomial(total: int, chosen: int) -> int:
 
 
 def _all_groupings(people: list[int], sizes: tuple[int, ...]) -> Iterable[list[list[int]]]:
-    """Every way to split ``people`` into groups of ``sizes`` (groups filled in order, first person fixed)."""
+    """Every way to split ``people`` into groups of ``sizes``: the first person starts a group of each size.
+
+    (Filling the sizes in a fixed order would always put the first person into the largest group and miss
+    every grouping in which they are in a smaller one.)
+    """
     if not sizes:
         yield []
         return
     first, rest = people[0], people[1:]
-    for others in itertools.combinations(rest, sizes[0] - 1):
-        remaining = [person for person in rest if person not in others]
-        for tail in _all_groupings(remaining, sizes[1:]):
-            yield [[first, *others], *tail]
+    for size in sorted(set(sizes), reverse=True):
+        rest_sizes = list(sizes)
+        rest_sizes.remove(size)
+        for others in itertools.combinations(rest, size - 1):
+            remaining = [person for person in rest if person not in others]
+            for tail in _all_groupings(remaining, tuple(rest_sizes)):
+                yield [[first, *others], *tail]
 
 
 def _local_search_grouping(
