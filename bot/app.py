@@ -67,6 +67,7 @@ class App:
         from bot.router import Router
         from bot.scheduler import Jobs, create_scheduler
         from bot.sender import Sender
+        from bot.web import WebServer
 
         self.catalog = build_catalog(self.features)
         self.db = Database(self.settings.storage.database_url)
@@ -75,6 +76,7 @@ class App:
         self.router = Router(self)
         self.scheduler = create_scheduler(self)
         self.jobs = Jobs(self, self.scheduler)
+        self.web = WebServer(self)  # /healthz, /readyz, /metrics, feeds, agenda pages ([web], docs/web.md)
         self._tasks: list[asyncio.Task[None]] = []
         self._sync_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
@@ -129,6 +131,7 @@ class App:
     async def start(self) -> None:
         # The first sync is requested before the migrations run (a thread): the homeserver composes it for
         # all rooms and members meanwhile. It is handled once the database is ready.
+        await self.web.start()  # answers /healthz and /readyz (503) while the bot connects
         await self.matrix.login()
         since, _ = await asyncio.gather(self.matrix.load_sync_token(), self.matrix.prepare_encryption())
         storage_ready = asyncio.Event()
@@ -170,5 +173,6 @@ class App:
         for task in running:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
+        await self.web.stop()
         await self.matrix.close()
         await self.db.close()

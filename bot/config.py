@@ -199,6 +199,27 @@ class DigestConfig(_Section):
         return values
 
 
+class WebConfig(_Section):
+    """The bot's small HTTP server: health, readiness, metrics, calendar feeds, agenda pages (docs/web.md)."""
+
+    enabled: bool = False
+    bind: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    # The address members' links use (behind a reverse proxy with TLS), e.g. https://bot.example.org.
+    public_url: str = "http://127.0.0.1:8080"
+    # When set, /metrics wants "Authorization: Bearer <token>".
+    metrics_token: SecretStr | None = None
+    # /readyz fails when the last successful sync is older than this (2 × the 30 s sync timeout).
+    ready_sync_age_seconds: int = Field(default=60, ge=1)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="COMMUNITY_BOT_",
@@ -214,6 +235,7 @@ class Settings(BaseSettings):
     networking: NetworkingConfig = Field(default_factory=NetworkingConfig)
     bingo: BingoConfig = Field(default_factory=BingoConfig)
     digest: DigestConfig = Field(default_factory=DigestConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
 
     @classmethod
     def settings_customise_sources(
