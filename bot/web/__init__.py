@@ -72,6 +72,9 @@ async def guard(request: web.Request, handler: Callable[[web.Request], Awaitable
             response = await handler(request)
         except web.HTTPException as exc:
             response = not_found() if exc.status == 404 else web.Response(status=exc.status, text=exc.reason)
+        except Exception:
+            log.exception("%s %s failed", request.method, request.rel_url.path[:40])
+            response = web.Response(status=500, text="Internal error\n")
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     response.headers.setdefault("Content-Security-Policy", CSP)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from multidict import CIMultiDict
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.devserver import Synapse, free_port
@@ -26,9 +27,9 @@ def web_config(port: int, *, ready_age: int = 60, token: str | None = TOKEN) -> 
     return "\n".join(lines) + "\n"
 
 
-async def get(url: str, **kwargs: Any) -> tuple[int, dict[str, str], str]:
+async def get(url: str, **kwargs: Any) -> tuple[int, CIMultiDict[str], str]:
     async with aiohttp.ClientSession() as http, http.get(url, **kwargs) as response:
-        return response.status, dict(response.headers), await response.text()
+        return response.status, CIMultiDict(response.headers), await response.text()
 
 
 async def eventually_status(url: str, status: int, timeout: float = 120.0) -> dict[str, Any]:
