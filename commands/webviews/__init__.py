@@ -180,3 +180,7 @@ async def erase_links(app: App, user_id: str) -> int:
         result = await db.execute(delete(CalendarFeed).where(CalendarFeed.user_id == user_id))
         await db.execute(update(AgendaPage).where(AgendaPage.created_by == user_id).values(created_by=""))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+# The widget command and the agenda page (they use lookup() and sessions_command() above).
+from . import widget  # noqa: E402, F401
