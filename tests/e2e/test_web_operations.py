@@ -72,6 +72,9 @@ async def test_health_ready_and_metrics_before_sync_in_an_outage_and_after(tmp_p
         assert (await eventually_status(base + "/healthz", 200))["status"] == "alive"
         body = await eventually_status(base + "/readyz", 503)
         assert body["reasons"][0] == "no successful sync yet"
+        code, _, text = await get(base + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert code == 200
+        assert samples(text)["community_bot_ready"][0][1] == 0
         await asyncio.to_thread(synapse.start)
         await starting
         assert (await eventually_status(base + "/readyz", 200))["status"] == "ready"
