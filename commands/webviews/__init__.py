@@ -9,7 +9,10 @@ that this package does not depend on how the sessions package is split into modu
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
+import re
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +25,7 @@ from bot.context import CommandContext
 from bot.framework import Arg, Choice, Command, CommandError, Feature
 from bot.web import add_routes, not_found
 from bot.web.ratelimit import client_address, too_many
+from storage.models import OutboxMessage
 from storage.webviews import AgendaPage, CalendarFeed
 
 from .feed import build_feed
@@ -33,6 +37,11 @@ if TYPE_CHECKING:
 feature = Feature("webviews", messages=Path(__file__).with_name("messages.toml"), order=31)
 
 MINE, ALL = "mine", "all"
+# Messages that carry a calendar link: once sent, the token is cut out of the outbox table (only hashes stay).
+LINK_KIND = "webviews-link"
+TOKEN_IN_LINK = re.compile(r"(/cal/)[A-Za-z0-9_-]{22,64}(\.ics)")
+SCRUB_POLL_SECONDS = 2.0
+SCRUB_MAX_WAIT_SECONDS = 900.0
 SCOPES = Choice({MINE: ("meine", "mein", "my", "mine"), ALL: ("alle", "alles", "everything")})
 
 
@@ -56,7 +65,10 @@ def feed_links(app: App, token: str) -> tuple[str, str]:
 async def _send_link(ctx: CommandContext, token: str, scope: str, key: str) -> None:
     link, webcal = feed_links(ctx.app, token)
     scope_text = ctx.t("webviews_scope_all" if scope == ALL else "webviews_scope_mine")
-    await ctx.direct(ctx.t(key, p=ctx.prefix, link=link, webcal=webcal, scope=scope_text))
+    await ctx.direct(
+        ctx.t(key, p=ctx.prefix, link=link, webcal=webcal, scope=scope_text), track=(LINK_KIND, None)
+    )
+    ctx.app.in_background(_scrub_when_sent(ctx.app), name="webviews: scrub sent links")
     if not ctx.is_direct:
         await ctx.answer("webviews_link_sent_direct")
 
@@ -102,6 +114,47 @@ async def renew(ctx: CommandContext, action: str) -> None:
             update(CalendarFeed).where(CalendarFeed.id == feed.id).values(token_hash=token_hash(token))
         )
     await _send_link(ctx, token, scope, "webviews_renew_link")
+
+
+async def scrub_sent_links(app: App) -> int:
+    """Cut the token out of sent messages that carried a calendar link; returns how many were changed."""
+    changed = 0
+    async with app.db.session() as db:
+        rows = await db.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.track_kind == LINK_KIND, OutboxMessage.sent_at.is_not(None)
+            )
+        )
+        for row in rows.all():
+            text = json.dumps(row.content)
+            scrubbed = TOKEN_IN_LINK.sub(r"\1[removed]\2", text)
+            if scrubbed != text:
+                row.content = json.loads(scrubbed)
+                changed += 1
+    return changed
+
+
+async def _scrub_when_sent(app: App) -> None:
+    waited = 0.0
+    while waited < SCRUB_MAX_WAIT_SECONDS:
+        await asyncio.sleep(SCRUB_POLL_SECONDS)
+        waited += SCRUB_POLL_SECONDS
+        async with app.db.session() as db:
+            pending = await db.scalar(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.track_kind == LINK_KIND,
+                    OutboxMessage.sent_at.is_(None),
+                    OutboxMessage.failed_at.is_(None),
+                )
+            )
+        if pending is None:
+            break
+    await scrub_sent_links(app)
+
+
+@feature.on_start
+async def scrub_at_start(app: App) -> None:
+    await scrub_sent_links(app)
 
 
 # --- HTTP -------------------------------------------------------------------------------------------------

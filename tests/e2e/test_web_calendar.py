@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import sqlite3
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,6 +47,15 @@ def second_parser(ics: bytes) -> list[Any]:
     return list(recurring_ical_events.of(calendar).between(start, start + timedelta(days=10)))
 
 
+def outbox_mentions(bot: BotProcess, text: str) -> bool:
+    connection = sqlite3.connect(bot.workdir / "bot.db", timeout=30)
+    try:
+        rows = connection.execute("SELECT content FROM outbox").fetchall()
+    finally:
+        connection.close()
+    return any(text in content for (content,) in rows)
+
+
 async def link_from_dm(member: Member, bot: BotProcess, after: int) -> str:
     direct = await member.direct_room_with(bot.user_id)
     message = await member.next_message(room_id=direct, sender=bot.user_id, contains="webcal://", after=after)
@@ -80,6 +90,11 @@ async def test_subscribe_fetch_change_move_cancel_renew_erase(web_bot: BotProces
     reply = await anna.command(room, "!kalender abonnieren")
     assert de("webviews_link_sent_direct") in reply.body
     link = await link_from_dm(anna, web_bot, before)
+
+    # Once sent, the token is cut out of the bot's outbox table: the database keeps only its hash.
+    token = link.rsplit("/", 1)[1].removesuffix(".ics")
+    await anna.wait_until(lambda: not outbox_mentions(web_bot, token))
+    assert outbox_mentions(web_bot, "/cal/[removed].ics")
 
     status, headers, body = await fetch(link)
     assert status == 200
