@@ -13,5 +13,9 @@ RUN pip install --no-cache-dir .
 RUN useradd --system --home /app bot && mkdir -p /app/data && chown bot /app/data
 USER bot
 VOLUME ["/app/data"]
+# Needs [web] enabled = true with bind = "0.0.0.0" inside the container (publish the port only to a proxy).
+# `community-bot status` exits 1 when /readyz says "not ready" (and prints why), 3 when nothing answers.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=120s --retries=3 \
+    CMD ["community-bot", "status", "--config", "/app/config.toml"]
 ENTRYPOINT ["community-bot"]
 CMD ["run", "--config", "/app/config.toml"]

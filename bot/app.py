@@ -56,6 +56,7 @@ class App:
         from bot.matrix import MatrixBot
         from bot.router import Router
         from bot.sender import Sender
+        from bot.web import WebServer
 
         self.catalog = build_catalog(self.features)
         self.db = Database(self.settings.storage.database_url)
@@ -65,6 +66,7 @@ class App:
         self.job_store = job_store_engine(self.settings.storage.database_url)
         self.scheduler = create_scheduler(self, self.job_store)
         self.jobs = Jobs(self, self.scheduler, JobRegistry(self.features))
+        self.web = WebServer(self)  # /healthz, /readyz, /metrics, feeds, agenda pages ([web], docs/web.md)
         self._tasks: list[asyncio.Task[None]] = []
         self._sync_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
@@ -119,6 +121,7 @@ class App:
     async def start(self) -> None:
         # The first sync is requested before the migrations run (a thread): the homeserver composes it for
         # all rooms and members meanwhile. It is handled once the database is ready.
+        await self.web.start()  # answers /healthz and /readyz (503) while the bot connects
         await self.matrix.login()
         since, _ = await asyncio.gather(self.matrix.load_sync_token(), self.matrix.prepare_encryption())
         storage_ready = asyncio.Event()
@@ -162,5 +165,6 @@ class App:
         for task in running:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
+        await self.web.stop()
         await self.matrix.close()
         await self.db.close()

@@ -99,6 +99,25 @@ def outbox_command(settings: Settings, action: str, ids: list[int]) -> int:
     return 0
 
 
+def status_command(settings: Settings, alive_within: float | None = None) -> int:
+    """The running bot's figures (from its own /readyz and /metrics); exit 1 when it is not ready.
+    With ``alive_within``: only wait (up to that many seconds) until /healthz answers (systemd's start)."""
+    from bot.web import status
+
+    if not settings.web.enabled:
+        print("The web server is off ([web] enabled = false): nothing to ask.", file=sys.stderr)
+        return 2
+    if alive_within is not None:
+        return 0 if status.wait_alive(settings, alive_within) else 1
+    try:
+        data = status.collect(settings)
+    except (OSError, RuntimeError) as error:
+        print(f"community-bot is not answering on {status.base_url(settings)}: {error}", file=sys.stderr)
+        return 3
+    print("\n".join(status.render(data)))
+    return 0 if data["ready"] else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="community-bot", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -122,6 +141,14 @@ def main(argv: list[str] | None = None) -> int:
     outbox.add_argument("action", choices=["list", "retry"], nargs="?", default="list")
     outbox.add_argument("ids", nargs="*", type=int, help="retry only these (default: all failed)")
     outbox.add_argument("--config")
+    status = sub.add_parser("status", help="figures of the running bot (readiness, outbox, sync, commands)")
+    status.add_argument("--config")
+    status.add_argument(
+        "--alive-within",
+        type=float,
+        metavar="SECONDS",
+        help="only wait until /healthz answers (exit 0) or not",
+    )
     args = parser.parse_args(argv)
     configure_logging(verbose=args.verbose)
     if args.command == "run":
@@ -141,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         return crypto_command(settings, args.action)
     if args.command == "outbox":
         return outbox_command(settings, args.action, args.ids)
+    if args.command == "status":
+        return status_command(settings, args.alive_within)
     from storage.db import upgrade_database
 
     upgrade_database(settings.storage.database_url)

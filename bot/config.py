@@ -140,6 +140,27 @@ class SchedulerConfig(Section):
     misfire_grace_minutes: int = Field(default=60, ge=0)
 
 
+class WebConfig(Section):
+    """The bot's small HTTP server: health, readiness, metrics, calendar feeds, agenda pages (docs/web.md)."""
+
+    enabled: bool = False
+    bind: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    # The address members' links use (behind a reverse proxy with TLS), e.g. https://bot.example.org.
+    public_url: str = "http://127.0.0.1:8080"
+    # When set, /metrics wants "Authorization: Bearer <token>".
+    metrics_token: SecretStr | None = None
+    # /readyz fails when the last successful sync is older than this (2 × the 30 s sync timeout).
+    ready_sync_age_seconds: int = Field(default=60, ge=1)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="COMMUNITY_BOT_",
@@ -151,6 +172,7 @@ class Settings(BaseSettings):
     bot: BotConfig = Field(default_factory=BotConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     # Features add their own sections (Feature.settings): see settings_model().
 
     @classmethod

@@ -201,7 +201,9 @@ def write_dev_config(path: Path, synapse: Synapse, bot_password: str, admin_user
         "[bot]\n"
         f'moderators = ["{admin_user}"]\n\n'
         "[storage]\n"
-        f'database_url = "sqlite+aiosqlite:///{data_dir / "bot.db"}"\n'
+        f'database_url = "sqlite+aiosqlite:///{data_dir / "bot.db"}"\n\n'
+        "[web]\n"
+        "enabled = true\n"
     )
 
 

@@ -174,6 +174,7 @@ class MatrixBot:
         self.client.device_trust = self.device_trust
         self.started_at_ms = int(time.time() * 1000)
         self.ready = asyncio.Event()
+        self.last_sync_at: float | None = None  # time.monotonic() of the last successful sync (bot/web)
         self._synced = asyncio.Condition()
         self._stopping = False
         # Set when the bot cannot go on (token revoked and no password): the process ends with this message.
@@ -357,6 +358,7 @@ class MatrixBot:
                 backoff = min(backoff * 2, 30.0)
                 continue
             backoff = 1.0
+            self.last_sync_at = time.monotonic()  # bot/web: /readyz and /metrics
             await storage_ready.wait()
             await self._dispatch(response, previous)
             await self._after_sync(response)
