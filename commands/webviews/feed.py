@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translate
 from commands.sessions import queries
-from commands.sessions.ical import PRODID, session_uid
+from commands.sessions.ical import PRODID, UID_DOMAIN, session_uid
 from commands.sessions.rules import EventStatus, SessionStatus, SessionView, SignupState
 from storage.sessions import BarcampSession, SessionEvent, SessionHost, SessionSignup
 from storage.webviews import CalendarEntryVersion, CalendarFeed
@@ -42,6 +42,42 @@ class Entry:
     role: str
 
 
+@dataclass(frozen=True)
+class ProgramEntry:
+    """A program item (welcome, lunch break) of an event in the "all" calendar."""
+
+    event: SessionEvent
+    label: str
+    start: datetime
+    end: datetime
+
+    @property
+    def uid(self) -> str:
+        # Time and text identify an item (items have no id of their own); a changed item is a new entry.
+        digest = hashlib.sha256(self.label.encode()).hexdigest()[:12]
+        return f"program-{self.event.id}-{self.start:%H%M}-{digest}@{UID_DOMAIN}"
+
+
+# A program item has a start only: it lasts until the next item or session round, at most an hour.
+PROGRAM_ITEM_DEFAULT = timedelta(minutes=30)
+PROGRAM_ITEM_LONGEST = timedelta(hours=1)
+
+
+def program_entries(event: SessionEvent, data: queries.EventData) -> list[ProgramEntry]:
+    zone = ZoneInfo(event.timezone)
+    starts = sorted(
+        [datetime.combine(event.day, item.time, tzinfo=zone) for item in data.items]
+        + [datetime.combine(event.day, slot.start, tzinfo=zone) for slot in data.slot_views]
+    )
+    entries = []
+    for item in data.items:
+        start = datetime.combine(event.day, item.time, tzinfo=zone)
+        later = [moment for moment in starts if moment > start]
+        end = min(later[0], start + PROGRAM_ITEM_LONGEST) if later else start + PROGRAM_ITEM_DEFAULT
+        entries.append(ProgramEntry(event, item.label, start, end))
+    return entries
+
+
 def display_names(app: App, room_id: str, user_ids: tuple[str, ...]) -> list[str]:
     """Hosts by their display name in the event room (the localpart when they have none)."""
     room = app.matrix.client.rooms.get(room_id)
@@ -57,7 +93,7 @@ def member_rooms(app: App, user_id: str) -> set[str]:
     return {room_id for room_id, room in app.matrix.client.rooms.items() if user_id in room.users}
 
 
-async def _entries(app: App, db: AsyncSession, feed: CalendarFeed) -> list[Entry]:
+async def _entries(app: App, db: AsyncSession, feed: CalendarFeed) -> tuple[list[Entry], list[ProgramEntry]]:
     user_id = feed.user_id
     roles: dict[int, str] = {}
     for session_id, state in await db.execute(
@@ -84,11 +120,14 @@ async def _entries(app: App, db: AsyncSession, feed: CalendarFeed) -> list[Entry
             ).all()
         )
     entries = []
+    program: list[ProgramEntry] = []
     for event_id in sorted(event_ids):
         event = await db.get(SessionEvent, event_id)
         if event is None:
             continue
         data = await queries.load_event_data(db, event)
+        if feed.scope == "all":
+            program.extend(program_entries(event, data))
         slots = {slot.id: slot for slot in data.slot_views}
         zone = ZoneInfo(event.timezone)
         for session in data.sessions:
@@ -101,7 +140,7 @@ async def _entries(app: App, db: AsyncSession, feed: CalendarFeed) -> list[Entry
             start = datetime.combine(event.day, slot.start, tzinfo=zone)
             end = datetime.combine(event.day, slot.end, tzinfo=zone)
             entries.append(Entry(event, session, start, end, role))
-    return entries
+    return entries, program
 
 
 def fingerprint(entry: Entry) -> str:
@@ -138,12 +177,18 @@ async def build_feed(app: App, feed: CalendarFeed) -> bytes:
     # One writer at a time for the version rows (two calendar apps polling at once).
     async with app.locks.for_key("webviews-calendar-versions"), app.db.session() as db:
         t = await queries.translator_for(app, db, feed.user_id)
-        entries = await _entries(app, db, feed)
+        entries, program = await _entries(app, db, feed)
         versions = await _versions(app, db, entries)
-    return render(app, entries, versions, t)
+    return render(app, entries, versions, t, program)
 
 
-def render(app: App, entries: list[Entry], versions: dict[int, CalendarEntryVersion], t: Translate) -> bytes:
+def render(
+    app: App,
+    entries: list[Entry],
+    versions: dict[int, CalendarEntryVersion],
+    t: Translate,
+    program: list[ProgramEntry] | None = None,
+) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -187,6 +232,20 @@ def render(app: App, entries: list[Entry], versions: dict[int, CalendarEntryVers
             item.add("status", "TENTATIVE")
         else:
             item.add("status", "CONFIRMED")
+        calendar.add_component(item)
+    for part in sorted(program or [], key=lambda p: (p.start, p.label)):
+        years.add(part.start.year)
+        item = Event()
+        item.add("uid", part.uid)
+        # Deterministic for unchanged data (ETag): stamped with the event's creation.
+        item.add("dtstamp", part.event.created_at.replace(microsecond=0))
+        item.add("sequence", 0)
+        item.add("dtstart", part.start)
+        item.add("dtend", part.end)
+        item.add("summary", part.label)
+        item.add("description", t("webviews_feed_program_item", title=part.event.title))
+        item.add("status", "CONFIRMED")
+        item.add("transp", "TRANSPARENT")
         calendar.add_component(item)
     calendar.add_missing_timezones(first_date=date(min(years), 1, 1), last_date=date(max(years) + 1, 1, 1))
     if not calendar.walk("VTIMEZONE"):

@@ -75,6 +75,7 @@ async def test_subscribe_fetch_change_move_cancel_renew_erase(web_bot: BotProces
     await mod.command(room, f'!veranstaltung runde {event} "Runde 1" 11:00-11:45')
     await mod.command(room, f'!veranstaltung runde {event} "Runde 2" 13:00-13:45')
     await mod.command(room, f'!veranstaltung runde {event} "Runde 3" 15:00-15:45')
+    await mod.command(room, f"!veranstaltung programm {event} 12:00 Mittagspause")
     await mod.command(room, f"!veranstaltung öffnen {event}")
     ids = {}
     for title, extra in (("Eins", " --kapazität 1"), ("Zwei", ""), ("Drei", "")):
@@ -158,7 +159,13 @@ async def test_subscribe_fetch_change_move_cancel_renew_erase(web_bot: BotProces
     assert drei_uid not in vevents((await fetch(link))[2])
     exists = await anna.command(room, "!kalender abonnieren alle")
     assert de("webviews_subscribe_exists", p="!", scope=de("webviews_scope_all")) in exists.body
-    assert drei_uid in vevents((await fetch(link))[2])
+    all_entries = vevents((await fetch(link))[2])
+    assert drei_uid in all_entries
+    (lunch,) = [entry for entry in all_entries.values() if str(entry["summary"]) == "Mittagspause"]
+    assert str(lunch["uid"]).startswith("program-")
+    assert lunch.decoded("dtstart").hour == 12
+    assert lunch.decoded("dtend").hour == 13, "until the next session round"
+    assert de("webviews_feed_program_item", title="Kalendercamp") in str(lunch["description"])
     before = len(mod.received)
     await mod.command(room, "!kalender abonnieren")
     mod_entries = vevents((await fetch(await link_from_dm(mod, web_bot, before)))[2])
