@@ -384,13 +384,22 @@ class BotProcess(LoggedProcess):
         )
 
 
-def module_bot(localpart: str, extra_config: str = "") -> Any:
+# Shares room keys with every device and answers them (the setting Element users do not have).
+SHARES_WITH_ALL_DEVICES = {"COMMUNITY_BOT_MATRIX__EXCLUDE_INSECURE_DEVICES": "false"}
+
+
+def module_bot(localpart: str, extra_config: str = "", env: dict[str, str] | None = None) -> Any:
     """A module-scoped fixture: a bot process of its own (its own account, database and settings)."""
 
     @pytest.fixture(scope="module")
     def fixture(synapse: Synapse, workdir: Path) -> Iterator[BotProcess]:
         process = BotProcess(
-            synapse, workdir / localpart, ["localhost"], extra_config=extra_config, localpart=localpart
+            synapse,
+            workdir / localpart,
+            ["localhost"],
+            extra_config=extra_config,
+            localpart=localpart,
+            env=env,
         )
         process.start()
         yield process

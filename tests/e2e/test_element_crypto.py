@@ -6,42 +6,19 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from bot.app import build_catalog
-from bot.devserver import Synapse
 from bot.features import discover_features
 from tests.e2e.element import ElementMember, ElementMemberFactory, ElementReceived
-from tests.e2e.harness import BotProcess
+from tests.e2e.harness import SHARES_WITH_ALL_DEVICES, BotProcess, module_bot
 from tests.e2e.test_encryption_identity import RECOVERY_KEY
 
 CATALOG = build_catalog(discover_features())
 
 
-@pytest.fixture(scope="module")
-def elementbot(synapse: Synapse, workdir: Path) -> Iterator[BotProcess]:
-    """A bot of its own: these tests kill it and delete its store."""
-    process = BotProcess(synapse, workdir / "elementbot", ["localhost"], localpart="elementbot")
-    process.start()
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="module")
-def lenient_elementbot(synapse: Synapse, workdir: Path) -> Iterator[BotProcess]:
-    process = BotProcess(
-        synapse,
-        workdir / "lenientelementbot",
-        ["localhost"],
-        localpart="lenientelementbot",
-        env={"COMMUNITY_BOT_MATRIX__EXCLUDE_INSECURE_DEVICES": "false"},
-    )
-    process.start()
-    yield process
-    process.stop()
+# A bot of its own: these tests kill it and delete its store.
+elementbot = module_bot("elementbot")
+lenient_elementbot = module_bot("lenientelementbot", env=SHARES_WITH_ALL_DEVICES)
 
 
 def assert_readable_without_warning(reply: ElementReceived) -> None:

@@ -3,29 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from nio import UnknownToDeviceEvent
 
-from bot.devserver import Synapse
 from tests.conftest import MemberFactory
-from tests.e2e.harness import BotProcess
+from tests.e2e.harness import SHARES_WITH_ALL_DEVICES, BotProcess, module_bot
 
-
-@pytest.fixture(scope="module")
-def lenient_bot(synapse: Synapse, workdir: Path) -> Iterator[BotProcess]:
-    process = BotProcess(
-        synapse,
-        workdir / "lenientbot",
-        ["localhost"],
-        localpart="lenientbot",
-        env={"COMMUNITY_BOT_MATRIX__EXCLUDE_INSECURE_DEVICES": "false"},
-    )
-    process.start()
-    yield process
-    process.stop()
+lenient_bot = module_bot("lenientbot", env=SHARES_WITH_ALL_DEVICES)
 
 
 async def test_insecure_device_gets_no_key_and_no_answer(
