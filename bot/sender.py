@@ -275,11 +275,17 @@ class Sender:
         destination = self._destination(row)
         self._queues.setdefault(destination, deque()).append(row)
         self._idle.clear()
+        self._ensure_worker(destination)
+
+    def _ensure_worker(self, destination: str) -> bool:
+        """Start the destination's worker unless it runs; True if one had to be started."""
         worker = self._workers.get(destination)
-        if worker is None or worker.done():
-            self._workers[destination] = asyncio.create_task(
-                self._work(destination), name=f"outbox {destination}"
-            )
+        if worker is not None and not worker.done():
+            return False
+        self._workers[destination] = asyncio.create_task(
+            self._work(destination), name=f"outbox {destination}"
+        )
+        return True
 
     def _update_idle(self) -> None:
         if not any(self._queues.values()):
@@ -320,12 +326,8 @@ class Sender:
 
     def _restart_missing_workers(self) -> None:
         for destination, queue in self._queues.items():
-            worker = self._workers.get(destination)
-            if queue and (worker is None or worker.done()):
+            if queue and self._ensure_worker(destination):
                 log.warning("outbox worker for %s was gone; restarted", destination)
-                self._workers[destination] = asyncio.create_task(
-                    self._work(destination), name=f"outbox {destination}"
-                )
 
     async def _deliver(self, row: OutboxMessage) -> bool | None:
         """True: delivered (or failed for good); False: failed, retry later; None: held back, retry now."""

@@ -188,11 +188,19 @@ class CrossSigning:
                 )
             keys = await self._restore(server)
         assert keys is not None
-        if not await self._secret_storage_holds(keys):
+        if not await self._secret_storage_holds():
             await self._set_up_secret_storage(keys)
         if not server.device_signed(self.user_id) or server.self_signing_key != keys.self_signing.public_key:
-            await self._sign_device(keys)
-        return await self.status()
+            await self._sign_device(keys, server.device_keys)
+        # Everything is in place now: no second round of requests to say so.
+        return IdentityStatus(
+            user_id=self.user_id,
+            device_id=self.device_id,
+            master_key=keys.master.public_key,
+            local_keys=True,
+            device_signed=True,
+            secret_storage=True,
+        )
 
     async def reset_identity(self) -> str:
         """A new identity on purpose (lost recovery key, compromised keys); returns the new recovery key."""
@@ -202,14 +210,14 @@ class CrossSigning:
         self._save_keys(keys)
         (self.store_path / PENDING_KEY_FILE).unlink(missing_ok=True)
         storage_key = await self._set_up_secret_storage(keys, announce=False)
-        await self._sign_device(keys)
+        await self._sign_device(keys, (await self.query_server()).device_keys)
         log.warning("replaced the bot's cross-signing identity with %s", keys.master.public_key)
         return storage_key.recovery_key
 
     async def status(self) -> IdentityStatus:
         server = await self.query_server()
         keys = self._load_keys()
-        storage = await self._secret_storage_holds(keys) if keys else await self._default_key_id() is not None
+        storage = await self._secret_storage_holds()
         return IdentityStatus(
             user_id=self.user_id,
             device_id=self.device_id,
@@ -287,11 +295,10 @@ class CrossSigning:
                 f"{answer.get('error', '')}"
             )
 
-    async def _sign_device(self, keys: CrossSigningKeys) -> None:
-        server = await self.query_server()
-        if server.device_keys is None:
+    async def _sign_device(self, keys: CrossSigningKeys, device_keys: JsonDict | None) -> None:
+        if device_keys is None:
             raise CrossSigningError(f"the homeserver has no keys of the bot's device {self.device_id}")
-        signed = keys.self_signing.sign_json(server.device_keys, self.user_id)
+        signed = keys.self_signing.sign_json(device_keys, self.user_id)
         status, answer = await self._request(
             "POST", "/_matrix/client/v3/keys/signatures/upload", {self.user_id: {self.device_id: signed}}
         )
@@ -318,16 +325,19 @@ class CrossSigning:
         key_id = (default or {}).get("key")
         return key_id if isinstance(key_id, str) else None
 
-    async def _secret_storage_holds(self, keys: CrossSigningKeys | None) -> bool:
+    async def _secret_storage_holds(self) -> bool:
         """Whether the default storage key holds the bot's cross-signing keys (it can only check presence)."""
         key_id = await self._default_key_id()
-        if key_id is None or await self._get_account_data(KEY_TYPE_PREFIX + key_id) is None:
+        if key_id is None:
             return False
-        for name in SECRET_NAMES.values():
-            secret = await self._get_account_data(name)
-            if not secret or key_id not in (secret.get("encrypted") or {}):
-                return False
-        return True
+        # Asked together: this runs at every start.
+        description, *secrets = await asyncio.gather(
+            self._get_account_data(KEY_TYPE_PREFIX + key_id),
+            *(self._get_account_data(name) for name in SECRET_NAMES.values()),
+        )
+        return description is not None and all(
+            secret and key_id in (secret.get("encrypted") or {}) for secret in secrets
+        )
 
     async def _set_up_secret_storage(self, keys: CrossSigningKeys, *, announce: bool = True) -> StorageKey:
         storage = StorageKey(new_key_id(), new_storage_key())

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, Any, Literal, Protocol
 
 from bot.devserver import Synapse
-from tests.e2e.harness import DEFAULT_TIMEOUT, ROOT, Received
+from tests.e2e.harness import DEFAULT_TIMEOUT, ROOT, Received, first_match
 
 ELEMENT_DIR = ROOT / "tests" / "element"
 SCRIPT = ELEMENT_DIR / "member.mjs"
@@ -285,19 +285,10 @@ class ElementMember:
         type (reactions are ``m.reaction``). Messages that failed to decrypt count as ``m.room.message``."""
 
         def find() -> ElementReceived | None:
-            for item in self.received[after:]:
-                if type and item.type != type:
-                    continue
-                if room_id and item.room_id != room_id:
-                    continue
-                if sender and item.sender != sender:
-                    continue
-                if contains and contains not in item.body:
-                    continue
-                if reply_to and item.in_reply_to != reply_to:
-                    continue
-                return item
-            return None
+            candidates = (item for item in self.received[after:] if not type or item.type == type)
+            return first_match(
+                candidates, room_id=room_id, sender=sender, contains=contains, reply_to=reply_to
+            )
 
         async with self._changed:
             try:

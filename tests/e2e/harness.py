@@ -10,10 +10,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from nio import (
@@ -56,6 +56,31 @@ class Received:
     def in_reply_to(self) -> str | None:
         relates = self.content.get("m.relates_to", {})
         return (relates.get("m.in_reply_to") or {}).get("event_id")
+
+
+ReceivedT = TypeVar("ReceivedT", bound=Received)
+
+
+def first_match(
+    items: Iterable[ReceivedT],
+    *,
+    room_id: str | None = None,
+    sender: str | None = None,
+    contains: str | None = None,
+    reply_to: str | None = None,
+) -> ReceivedT | None:
+    """The first message matching every condition given (what members' ``next_message`` waits for)."""
+    for item in items:
+        if room_id and item.room_id != room_id:
+            continue
+        if sender and item.sender != sender:
+            continue
+        if contains and contains not in item.body:
+            continue
+        if reply_to and item.in_reply_to != reply_to:
+            continue
+        return item
+    return None
 
 
 class Member:
@@ -143,6 +168,12 @@ class Member:
         await self.wait_until(lambda: response.room_id in self.client.rooms)
         return str(response.room_id)
 
+    async def room_with(self, user_id: str, *, encrypted: bool = False, name: str = "Community") -> str:
+        """A room of this member with ``user_id`` (usually the bot), once they have joined."""
+        room_id = await self.create_room(invite=[user_id], encrypted=encrypted, name=name)
+        await self.wait_for_member(room_id, user_id)
+        return room_id
+
     async def join(self, room_id: str) -> None:
         await self.client.join(room_id)
         await self.wait_until(lambda: room_id in self.client.rooms)
@@ -193,17 +224,9 @@ class Member:
         """The first message (from index ``after`` on) matching all given conditions."""
 
         def find() -> Received | None:
-            for item in self.received[after:]:
-                if room_id and item.room_id != room_id:
-                    continue
-                if sender and item.sender != sender:
-                    continue
-                if contains and contains not in item.body:
-                    continue
-                if reply_to and item.in_reply_to != reply_to:
-                    continue
-                return item
-            return None
+            return first_match(
+                self.received[after:], room_id=room_id, sender=sender, contains=contains, reply_to=reply_to
+            )
 
         async with self._changed:
             try:

@@ -29,8 +29,7 @@ async def test_a_refused_command_runs_once_when_corrected_by_an_edit(
     bot: BotProcess, member_factory: MemberFactory
 ) -> None:
     member = await member_factory("tippfehler")
-    room = await member.create_room(invite=[bot.user_id])
-    await member.wait_for_member(room, bot.user_id)
+    room = await member.room_with(bot.user_id)
     typo = await member.say(room, "!hilf")
     refused = await member.next_message(room_id=room, reply_to=typo)
     assert "`!hilfe`" in refused.body  # the "did you mean" answer
@@ -52,8 +51,7 @@ async def test_a_refused_command_runs_once_when_corrected_by_an_edit(
 
 async def test_quoted_commands_are_not_commands(bot: BotProcess, member_factory: MemberFactory) -> None:
     member = await member_factory("zitat")
-    room = await member.create_room(invite=[bot.user_id])
-    await member.wait_for_member(room, bot.user_id)
+    room = await member.room_with(bot.user_id)
     quoted = await member.say(room, "> !hilfe", html="<blockquote><p>!hilfe</p></blockquote>")
     plain_quote = await member.say(room, "> !profil")
     marker = await member.command(room, "!hilfe")

@@ -37,8 +37,7 @@ def device_id(bot: BotProcess) -> str:
 
 async def answered_in_encrypted_room(member: Member, bot: BotProcess, room: str | None = None) -> str:
     if room is None:
-        room = await member.create_room(invite=[bot.user_id], encrypted=True)
-        await member.wait_for_member(room, bot.user_id)
+        room = await member.room_with(bot.user_id, encrypted=True)
     reply = await member.command(room, "!hilfe", timeout=40)
     assert reply.source["type"] == "m.room.message"
     assert reply.msgtype == "m.notice"

@@ -49,7 +49,6 @@ async def test_with_the_setting_off_every_device_is_answered(
     lenient_bot: BotProcess, member_factory: MemberFactory
 ) -> None:
     insecure = await member_factory("viktor", cross_signed=False)
-    room = await insecure.create_room(invite=[lenient_bot.user_id], encrypted=True)
-    await insecure.wait_for_member(room, lenient_bot.user_id)
+    room = await insecure.room_with(lenient_bot.user_id, encrypted=True)
     answer = await insecure.command(room, "!hilfe")
     assert answer.msgtype == "m.notice"

@@ -45,8 +45,7 @@ async def test_a_huge_word_is_quoted_shortened_and_nothing_waits_behind_it(
     bot: BotProcess, member_factory: MemberFactory
 ) -> None:
     member = await member_factory("poison")
-    room = await member.create_room(invite=[bot.user_id])
-    await member.wait_for_member(room, bot.user_id)
+    room = await member.room_with(bot.user_id)
     huge = "!" + "x" * 33_000
     answer = await member.command(room, huge)
     assert len(answer.body) < 500
@@ -58,8 +57,7 @@ async def test_a_message_refused_for_good_is_marked_failed_and_listed(
     hardbot: BotProcess, member_factory: MemberFactory
 ) -> None:
     member = await member_factory("kicker")
-    room = await member.create_room(invite=[hardbot.user_id])
-    await member.wait_for_member(room, hardbot.user_id)
+    room = await member.room_with(hardbot.user_id)
     await member.command(room, "!erinnere mich in 4 Sekunden an den Rauswurf")
     await member.client.room_kick(room, hardbot.user_id)
     # The reminder fires into a room the bot may no longer post to: M_FORBIDDEN, not retried, listed.
@@ -90,8 +88,7 @@ async def test_every_command_waiting_for_its_key_runs_in_order_when_it_arrives(
     bot: BotProcess, member_factory: MemberFactory
 ) -> None:
     member = await member_factory("spaet")
-    room = await member.create_room(invite=[bot.user_id], encrypted=True)
-    await member.wait_for_member(room, bot.user_id)
+    room = await member.room_with(bot.user_id, encrypted=True)
     await member.command(room, "!hilfe")  # both sides know each other's devices; an Olm session exists
     olm = member.client.olm
     assert olm is not None
@@ -127,8 +124,7 @@ async def test_a_revoked_token_is_renewed_with_the_password_as_the_same_device(
     hardbot: BotProcess, member_factory: MemberFactory
 ) -> None:
     member = await member_factory("logout")
-    room = await member.create_room(invite=[hardbot.user_id])
-    await member.wait_for_member(room, hardbot.user_id)
+    room = await member.room_with(hardbot.user_id)
     await member.command(room, "!hilfe")
     before = credentials(hardbot)
     # A hard logout: the homeserver deletes the device and its keys.
@@ -220,8 +216,7 @@ async def test_empty_allowed_inviters_means_admins_and_moderators_only(
     process.start()
     try:
         refused_room = await stranger.create_room(invite=[process.user_id])
-        accepted_room = await admin.create_room(invite=[process.user_id])
-        await admin.wait_for_member(accepted_room, process.user_id)
+        accepted_room = await admin.room_with(process.user_id)
         assert (await admin.command(accepted_room, "!hilfe")).msgtype == "m.notice"
         await stranger.wait_until(
             lambda: process.user_id not in stranger.client.rooms[refused_room].invited_users
@@ -295,8 +290,7 @@ async def test_files_over_the_limit_are_refused_unread(
     hardbot: BotProcess, member_factory: MemberFactory
 ) -> None:
     moderator = await member_factory("grossdatei")
-    room = await moderator.create_room(invite=[hardbot.user_id], name="Barcamp-Raum")
-    await moderator.wait_for_member(room, hardbot.user_id)
+    room = await moderator.room_with(hardbot.user_id, name="Barcamp-Raum")
     tomorrow = (date.today() + timedelta(days=1)).strftime("%d.%m.%Y")
     created = await moderator.command(room, f'!veranstaltung neu "Großes Camp" {tomorrow}')
     found = re.search(r"Nr\. (\d+)", created.body)
@@ -323,8 +317,7 @@ async def test_a_refused_direct_chat_is_not_forced_on_the_member(
 ) -> None:
     member = await member_factory("keindm")
     member.auto_join = False
-    room = await member.create_room(invite=[bot.user_id], name="Netzwerk")
-    await member.wait_for_member(room, bot.user_id)
+    room = await member.room_with(bot.user_id, name="Netzwerk")
     await member.command(room, "!kontakte")
     await member.wait_until(lambda: bool(member.client.invited_rooms), 30)
     (offered,) = list(member.client.invited_rooms)

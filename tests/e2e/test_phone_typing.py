@@ -15,7 +15,6 @@ HEADER = build_catalog(discover_features()).translator("de")("help_header", p="!
 @pytest.mark.parametrize("typed", ["! hilfe", "!Hilfe", "!hilfe.", "!Hilfe!"])
 async def test_help_as_typed_on_a_phone(bot: BotProcess, member_factory: MemberFactory, typed: str) -> None:
     member = await member_factory("handy")
-    room = await member.create_room(invite=[bot.user_id])
-    await member.wait_for_member(room, bot.user_id)
+    room = await member.room_with(bot.user_id)
     reply = await member.command(room, typed)
     assert HEADER in reply.body
