@@ -227,7 +227,7 @@ class Router:
         if verdict is not Verdict.ALLOW:
             if verdict is Verdict.NOTIFY:
                 log.info("%s is over the command limit; ignoring their commands for a moment", event.sender)
-                self._submit(room.room_id, lambda: self._tell_rate_limited(room, event, preferences))
+                self._submit(room.room_id, lambda: self._tell(room, event, "core_rate_limited", preferences))
             return
         self._submit(
             room.room_id,
@@ -272,10 +272,13 @@ class Router:
             claim=("command", f"{original_id}:edit"),
         )
 
-    async def _tell_rate_limited(self, room: MatrixRoom, event: Any, preferences: Preferences) -> None:
+    async def _tell(
+        self, room: MatrixRoom, event: Any, key: str, preferences: Preferences | None = None
+    ) -> None:
+        """A notice about a member's message, in their language, mentioning them (rate limit, unreadable)."""
         ctx = await self.context_for(room, event.sender, event.event_id, hint=None, preferences=preferences)
         await self.app.sender.send(
-            ctx.t("core_rate_limited", user=pill(event.sender)),
+            ctx.t(key, user=pill(event.sender)),
             room_id=room.room_id,
             reply_to=event.event_id,
             mentions=(event.sender,),
@@ -581,15 +584,8 @@ class Router:
 
     async def tell_undecryptable(self, room_id: str, event: MegolmEvent) -> None:
         room = self.app.matrix.client.rooms.get(room_id)
-        if room is None:
-            return
-        ctx = await self.context_for(room, event.sender, event.event_id, hint=None)
-        await self.app.sender.send(
-            ctx.t("core_undecryptable", user=pill(event.sender)),
-            room_id=room_id,
-            reply_to=event.event_id,
-            mentions=(event.sender,),
-        )
+        if room is not None:
+            await self._tell(room, event, "core_undecryptable")
 
 
 TRAILING_PUNCTUATION = ".,!?;:…"
