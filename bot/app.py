@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections import OrderedDict
 from collections.abc import Coroutine, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,23 @@ class Locks:
         return lock
 
 
+class Facts:
+    """Values that never change once stored (the event a session belongs to), remembered so that hot
+    paths skip a query. Bounded: the oldest entries go first when it is full."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._values: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, *key: Hashable) -> Any | None:
+        return self._values.get(key)
+
+    def remember(self, value: Any, *key: Hashable) -> None:
+        self._values[key] = value
+        while len(self._values) > self._size:
+            self._values.popitem(last=False)
+
+
 @dataclass
 class App:
     settings: Settings
@@ -71,6 +89,7 @@ class App:
         self._sync_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
         self.locks = Locks()
+        self.facts = Facts()
         self._stop = asyncio.Event()
 
     def in_background(self, coroutine: Coroutine[Any, Any, None], *, name: str | None = None) -> None:

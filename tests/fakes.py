@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, SecretStr
 
-from bot.app import Locks
+from bot.app import Facts, Locks
 from bot.config import MatrixConfig, Settings, with_sections
 from bot.features import feature_sections
 from bot.i18n import Catalog
@@ -60,6 +60,7 @@ class FakeApp:
         self.settings = settings if settings is not None else settings_for_tests()
         self.jobs = FakeJobs()
         self.locks = Locks()
+        self.facts = Facts()
         self.sender = Sender(self)  # type: ignore[arg-type]
 
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Integer, and_, bindparam, select
+from sqlalchemy import Integer, Select, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import raiseload
+from sqlalchemy.orm import joinedload, raiseload
 
 from bot.format import esc
 from bot.i18n import Translate
@@ -114,73 +114,88 @@ async def _promote(
 
 async def withdraw_in(app: App, db: AsyncSession, row: BarcampSession, user_id: str, change: Change) -> bool:
     """Delete the member's sign-up of ``row`` and promote the next in line. False if there was none."""
-    signup = await db.scalar(
-        select(SessionSignup).where(SessionSignup.session_id == row.id, SessionSignup.user_id == user_id)
-    )
+    signups = await signups_of(db, row.id)
+    signup = next((s for s in signups if s.user_id == user_id), None)
     if signup is None:
         return False
     was_confirmed = signup.state == SignupState.CONFIRMED
     await db.delete(signup)
-    await db.flush()
-    remaining = await signups_of(db, row.id)
+    remaining = [s for s in signups if s is not signup]
     if was_confirmed and row.status == SessionStatus.SCHEDULED:
         promoted = promote_after_withdrawal([signup_view(s) for s in remaining], capacity=row.capacity)
         if promoted is not None:
+            await db.flush()
             await _promote(app, db, row, [promoted], change)
             return True
     await _renumber(db, remaining)
     return True
 
 
-# A session's title and event, read before taking the event's lock (a session never changes its event).
-SESSION_TITLE_AND_EVENT = select(BarcampSession.title, BarcampSession.event_id).where(
+# The event of a session, read before taking the event's lock. A session never changes its event, so the
+# answer is remembered (``app.facts``): sign-ups and withdrawals, the busiest writes, skip this read.
+SESSION_EVENT = select(BarcampSession.event_id).where(
     BarcampSession.id == bindparam("session_id", type_=Integer)
 )
 
 
-async def _title_and_event(app: App, session_id: int) -> tuple[str, int] | None:
+async def _event_of(app: App, session_id: int) -> int | None:
+    known: int | None = app.facts.get("session-event", session_id)
+    if known is not None:
+        return known
     async with app.db.transaction() as connection:
-        row = (await connection.execute(SESSION_TITLE_AND_EVENT, {"session_id": session_id})).one_or_none()
-    return None if row is None else (row.title, row.event_id)
+        event_id = (await connection.execute(SESSION_EVENT, {"session_id": session_id})).scalar_one_or_none()
+    if event_id is not None:
+        app.facts.remember(event_id, "session-event", session_id)
+    return event_id
+
+
+def _session_with_event(session_id: int) -> Select[BarcampSession, SessionEvent, SessionSlot]:
+    """The session with its hosts, its event and its round (None while unscheduled), in one statement."""
+    return (
+        select(BarcampSession, SessionEvent, SessionSlot)
+        .join(SessionEvent, SessionEvent.id == BarcampSession.event_id)
+        .outerjoin(SessionSlot, SessionSlot.id == BarcampSession.slot_id)
+        .where(BarcampSession.id == session_id)
+        .options(joinedload(BarcampSession.hosts))
+        .with_for_update()
+    )
+
+
+def _signups_and_same_round(row: BarcampSession, user_id: str) -> Select[SessionSignup]:
+    """The session's sign-ups and, in the same statement, the member's sign-up for another scheduled session
+    of the same round (while the session is unscheduled there is no such round)."""
+    this_session = SessionSignup.session_id == row.id
+    wanted = this_session
+    if row.slot_id is not None:
+        same_round = and_(
+            SessionSignup.user_id == user_id,
+            BarcampSession.slot_id == row.slot_id,
+            BarcampSession.status == SessionStatus.SCHEDULED,
+        )
+        wanted = or_(this_session, same_round)
+    return (
+        select(SessionSignup)
+        .join(BarcampSession, BarcampSession.id == SessionSignup.session_id)
+        .where(wanted)
+        .order_by(SessionSignup.id)
+    )
 
 
 async def sign_up(app: App, session_id: int, user_id: str, *, switch: bool, t: Translate) -> Change:
     """Sign ``user_id`` up for a session (the caller checked that it exists). Serialised per event."""
 
-    found = await _title_and_event(app, session_id)
+    event_id = await _event_of(app, session_id)
     change = Change()
-    if found is None:
+    if event_id is None:
         change.text = t("sessions_error_unknown_session", session_id=session_id)
         return change
-    _, event_id = found
     async with event_lock(app, event_id), app.db.session() as db:
-        row = await db.scalar(select(BarcampSession).where(BarcampSession.id == session_id).with_for_update())
-        assert row is not None
-        # The event and the session's round in one statement (the round is None while unscheduled).
-        event, slot = (
-            await db.execute(
-                select(SessionEvent, SessionSlot)
-                .outerjoin(
-                    SessionSlot, and_(SessionSlot.event_id == SessionEvent.id, SessionSlot.id == row.slot_id)
-                )
-                .where(SessionEvent.id == event_id)
-            )
-        ).one()
-        signups = await signups_of(db, row.id)
+        row, event, slot = (await db.execute(_session_with_event(session_id))).unique().one()
+        found = (await db.scalars(_signups_and_same_round(row, user_id))).all()
+        signups = [s for s in found if s.session_id == row.id]
+        other_row = next((s for s in found if s.session_id != row.id), None)
+        other = signup_view(other_row) if other_row is not None else None
         is_host = any(h.user_id == user_id for h in row.hosts)
-        other = None
-        if row.slot_id is not None:
-            other_row = await db.scalar(
-                select(SessionSignup)
-                .join(BarcampSession, BarcampSession.id == SessionSignup.session_id)
-                .where(
-                    SessionSignup.user_id == user_id,
-                    BarcampSession.slot_id == row.slot_id,
-                    BarcampSession.id != row.id,
-                    BarcampSession.status == SessionStatus.SCHEDULED,
-                )
-            )
-            other = signup_view(other_row) if other_row is not None else None
         status = EventStatus.OVER if is_over(event) else event.status
         round_over = slot is not None and slot_end(event, slot) <= datetime.now(UTC)
         decision = decide_signup(
@@ -226,13 +241,12 @@ async def sign_up(app: App, session_id: int, user_id: str, *, switch: bool, t: T
 
 async def withdraw(app: App, session_id: int, user_id: str, t: Translate) -> Change:
     """Withdraw ``user_id`` from a session and promote the next in line. Serialised per event."""
-    found = await _title_and_event(app, session_id)
+    event_id = await _event_of(app, session_id)
     change = Change()
-    if found is None:
+    if event_id is None:
         change.unknown_session = True
         change.text = t("sessions_error_unknown_session", session_id=session_id)
         return change
-    title, event_id = found
     async with event_lock(app, event_id), app.db.session() as db:
         # The hosts are not needed here; raiseload makes sure no code path starts needing them unnoticed.
         row = await db.scalar(
@@ -242,6 +256,7 @@ async def withdraw(app: App, session_id: int, user_id: str, t: Translate) -> Cha
             .with_for_update()
         )
         assert row is not None
+        title = row.title
         was_signed_up = await withdraw_in(app, db, row, user_id, change)
     app.sender.wake()
     key = "sessions_withdrawn" if was_signed_up else "sessions_withdraw_not_signed_up"
@@ -251,9 +266,8 @@ async def withdraw(app: App, session_id: int, user_id: str, t: Translate) -> Cha
 
 async def change_capacity(app: App, row_id: int, capacity: int, change: Change) -> tuple[int, int]:
     """Set the capacity and promote as many wait-listed members as now fit. Returns (confirmed, capacity)."""
-    found = await _title_and_event(app, row_id)
-    assert found is not None  # the caller checked that the session exists
-    _, event_id = found
+    event_id = await _event_of(app, row_id)
+    assert event_id is not None  # the caller checked that the session exists
     async with event_lock(app, event_id), app.db.session() as db:
         row = await db.scalar(select(BarcampSession).where(BarcampSession.id == row_id).with_for_update())
         assert row is not None
