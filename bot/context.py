@@ -103,10 +103,16 @@ class CommandContext:
     async def direct(self, markdown: str, *, track: tuple[str, int | None] | None = None) -> int:
         """Send to the member's direct chat with the bot (created on first use). A member who refused the
         bot's direct chat is told here, once per command, how to get the message; it waits for them."""
-        if self.app.matrix.direct_chat_refused(self.sender) and not self._told_direct_refused:
-            self._told_direct_refused = True
-            await self.reply(self.t("core_direct_chat_refused", p=self.prefix, bot=self.app.matrix.user_id))
+        if self.app.matrix.direct_chat_refused(self.sender):
+            await self.tell_direct_chat_refused()
         return await self.app.sender.send(markdown, to_user=self.sender, track=track)
+
+    async def tell_direct_chat_refused(self) -> None:
+        """Tell the member in the room, once per command, that a message waits for their direct chat."""
+        if self._told_direct_refused:
+            return
+        self._told_direct_refused = True
+        await self.reply(self.t("core_direct_chat_refused", p=self.prefix, bot=self.app.matrix.user_id))
 
 
 @dataclass

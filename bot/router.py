@@ -436,8 +436,7 @@ class Router:
             return False
         except DirectChatRefused:
             # Something that can only go to the member's direct chat (a file), which they refused.
-            if not ctx._told_direct_refused:
-                await ctx.reply(t("core_direct_chat_refused", p=ctx.prefix, bot=self.app.matrix.user_id))
+            await ctx.tell_direct_chat_refused()
             return True
         except Exception:
             error_id = uuid.uuid4().hex[:8]
