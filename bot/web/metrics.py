@@ -11,6 +11,7 @@ message text.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import time
@@ -130,7 +131,8 @@ class Metrics:
         self.rooms.set(len(rooms))
         age = self.sync_age_seconds()
         self.sync_age.set(age if age is not None else float("nan"))
-        jobs = app.scheduler.get_jobs() if app.scheduler.running else []
+        # The job store is synchronous (a query on SQLite or PostgreSQL): read it off the event loop.
+        jobs = await asyncio.to_thread(app.scheduler.get_jobs) if app.scheduler.running else []
         self.jobs_pending.set(len(jobs))
         grace = timedelta(minutes=app.settings.scheduler.misfire_grace_minutes)
         now = datetime.now(UTC)
