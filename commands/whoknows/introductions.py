@@ -77,14 +77,14 @@ async def request_introduction(
         )
         topic_key = joined(key(chosen.topic))[:200]
         name = display_name(app, chosen.user_id)
-        if already_asked(earlier, chosen.user_id, topic_key, now, period=period):
-            raise CommandError("whoknows_error_asked_before", name=name, topic=chosen.topic)
         day = timedelta(days=1)
         again = retry_at(
             [when for *_, when in earlier], now, window=day, limit=settings.introductions_per_day
         )
         if again is not None:
             raise limit_error("whoknows_error_intro_limit", again, language, tz)
+        if already_asked(earlier, chosen.user_id, topic_key, now, period=period):
+            raise CommandError("whoknows_error_asked_before", name=name, topic=chosen.topic)
         members = await _members(session, [asker, chosen.user_id])
         request = IntroductionRequest(
             asker_id=asker,

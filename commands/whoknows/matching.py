@@ -51,12 +51,15 @@ class Strength(enum.IntEnum):
 
 @lru_cache(maxsize=8192)
 def stem(word: str) -> str:
-    """Snowball German stem of one (case-folded) word, umlauts folded; cached (the stemmer is pure)."""
-    stemmed: str = snowballstemmer.stemmer("german").stemWord(word)
+    """Snowball German stem of one (case-folded) word; cached (the stemmer is pure).
+
+    Umlauts are spelled out first ("ü" → "ue"), so both spellings give the same stem whatever the stemmer
+    makes of them ("gemeindeübergreifend" and "gemeindeuebergreifend")."""
+    stemmed: str = snowballstemmer.stemmer("german").stemWord(word.translate(_UMLAUTS))
     return stemmed.translate(_UMLAUTS)
 
 
-_UMLAUTS = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
 def words(phrase: str) -> list[str]:
