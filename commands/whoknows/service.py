@@ -121,22 +121,23 @@ async def search(
         again = retry_at(times, now, window=window, limit=settings.searches_per_hour)
         if again is not None:
             raise limit_error("whoknows_error_search_limit", again, language, tz)
-        findable = (await session.scalars(select(Findable.user_id).where(Findable.user_id != asker))).all()
-        members = {
-            member.user_id: member
-            for member in (
-                await session.scalars(select(Member).where(Member.user_id.in_([asker, *findable])))
-            ).all()
-        }
-        own = members.get(asker)
+        # Only findable members are read at all (a join, not a list of ids: a network has thousands).
+        findable_members = (
+            await session.scalars(
+                select(Member)
+                .join(Findable, Findable.user_id == Member.user_id)
+                .where(Member.user_id != asker)
+            )
+        ).all()
+        members = {member.user_id: member for member in findable_members}
+        own = await session.get(Member, asker)
         synonyms = await load_synonyms(session)
         hits = rank(
             topic,
             own.organisation if own else None,
             (
-                Profile(user_id, members[user_id].organisation, tuple(members[user_id].topics))
-                for user_id in findable
-                if user_id in members
+                Profile(member.user_id, member.organisation, tuple(member.topics))
+                for member in findable_members
             ),
             synonyms,
             limit=settings.max_results,
