@@ -18,7 +18,7 @@ from bot.framework import Command
 from commands.privacy import collect_export, erase_everything
 from commands.whoknows.feature import request_job, whoknows_settings
 from commands.whoknows.introductions import answer_by_reaction
-from commands.whoknows.jobs import request_expired
+from commands.whoknows.jobs import request_expired, reschedule_missing
 from storage.models import Member, OutboxMessage
 from storage.whoknows import Findable, IntroductionRequest, Search, Synonym
 from tests.catalog import says
@@ -304,3 +304,18 @@ async def test_export_and_erase_cover_findability_searches_requests_and_synonyms
         assert synonym.added_by is None
     gone = await run(app, "vorstellen", "1")
     assert said(gone, "whoknows_error_number", number=1, count=2, topic="OZG")
+
+
+async def test_open_requests_get_their_expiry_job_back_at_start(app: App) -> None:
+    await findable(app, ANNA)
+    await run(app, "wer-kennt", "OZG")
+    await run(app, "vorstellen", "1")
+    (request,) = await requests(app)
+    jobs: FakeJobs = app.jobs  # type: ignore[assignment]
+    jobs.scheduled.clear()  # a crash lost the timer
+    await reschedule_missing(app)
+    assert jobs.scheduled[request_job(request.id)][1] == request.expires_at
+    await run(app, "vorstellen nein", "", sender=ANNA)
+    jobs.scheduled.clear()
+    await reschedule_missing(app)  # answered requests need none
+    assert jobs.scheduled == {}
