@@ -1,0 +1,107 @@
+"""Handlers: ``!profil auffindbar``, ``!wer-kennt``, ``!wer-kennt synonym``, ``!vorstellen`` (+ ja/nein)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.context import CommandContext, ReactionContext
+from bot.format import esc
+from bot.framework import Arg, Choice, Int, Permission, Text
+from commands.profile import show_profile
+
+from .feature import NO_KEYS, REQUEST_KIND, YES_KEYS, feature
+from .introductions import answer, answer_by_reaction, request_introduction
+from .service import Found, add_synonym, parse_synonym, search, set_findable
+
+YES_NO = {"ja": ("yes", "an", "on", "y", "j"), "nein": ("no", "aus", "off", "n")}
+
+
+@show_profile.subcommand(
+    de="auffindbar", en="findable", help="whoknows_findable", args=[Arg("value", Choice(YES_NO))]
+)
+async def findable(ctx: CommandContext, value: str) -> None:
+    await set_findable(ctx.app, ctx.sender, value == "ja")
+    await ctx.answer("whoknows_findable_on" if value == "ja" else "whoknows_findable_off")
+
+
+def _result_line(ctx: CommandContext, found: Found) -> str:
+    dash = ctx.t("whoknows_not_set")
+    return ctx.t(
+        "whoknows_result",
+        number=found.number,
+        name=esc(found.name),
+        organisation=esc(found.organisation) if found.organisation else dash,
+        level=ctx.t(f"profile_level_{found.level}") if found.level else dash,
+        topics=", ".join(esc(topic) for topic in found.topics) or dash,
+    )
+
+
+async def _in_direct_chat(ctx: CommandContext, markdown: str) -> None:
+    """Answers with names go to the member's direct chat, never into a room."""
+    if ctx.is_direct:
+        await ctx.reply(markdown)
+        return
+    await ctx.direct(markdown)
+    await ctx.answer("whoknows_sent_dm")
+
+
+@feature.command(
+    de="wer-kennt", en="who-knows", aliases=("werkennt", "wer_kennt", "whoknows", "who_knows"),
+    help="whoknows_search", args=[Arg("topic", Text(max_length=200))],
+)  # fmt: skip
+async def who_knows(ctx: CommandContext, topic: str) -> None:
+    found = await search(ctx.app, ctx.sender, topic, datetime.now(UTC), language=ctx.language, tz=ctx.tz)
+    if not found:
+        await _in_direct_chat(ctx, ctx.t("whoknows_none", topic=esc(topic.strip()), p=ctx.prefix))
+        return
+    lines = "\n".join(_result_line(ctx, item) for item in found)
+    text = ctx.t("whoknows_results", topic=esc(topic.strip()), lines=lines, count=len(found), p=ctx.prefix)
+    await _in_direct_chat(ctx, text)
+
+
+@who_knows.subcommand(
+    de="synonym", en="synonym", help="whoknows_synonym", permission=Permission.MODERATOR,
+    args=[Arg("text", Text(max_length=210))],
+)  # fmt: skip
+async def synonym(ctx: CommandContext, text: str) -> None:
+    word, other = parse_synonym(text)
+    await add_synonym(ctx.app, word, other, by=ctx.sender)
+    await ctx.answer("whoknows_synonym_added", word=esc(word), other=esc(other))
+
+
+@feature.command(
+    de="vorstellen", en="introduce", aliases=("vorstellung", "introduction"),
+    help="whoknows_introduce", args=[Arg("number", Int(minimum=1))],
+)  # fmt: skip
+async def introduce(ctx: CommandContext, number: int) -> None:
+    asked = await request_introduction(
+        ctx.app, ctx.sender, number, datetime.now(UTC), language=ctx.language, tz=ctx.tz
+    )
+    await _in_direct_chat(ctx, ctx.t("whoknows_asked", name=esc(asked.name), topic=esc(asked.topic)))
+
+
+@introduce.subcommand(
+    de="ja", en="yes", aliases=("ok", "gerne"), help="whoknows_accept",
+    args=[Arg("number", Int(minimum=1), required=False)],
+)  # fmt: skip
+async def accept(ctx: CommandContext, number: int | None) -> None:
+    name = await answer(ctx.app, ctx.sender, number, accept=True)
+    await ctx.answer("whoknows_accept_done", name=esc(name))
+
+
+@introduce.subcommand(
+    de="nein", en="no", aliases=("ablehnen", "decline"), help="whoknows_decline",
+    args=[Arg("number", Int(minimum=1), required=False)],
+)  # fmt: skip
+async def decline(ctx: CommandContext, number: int | None) -> None:
+    name = await answer(ctx.app, ctx.sender, number, accept=False)
+    await ctx.answer("whoknows_decline_done", name=esc(name))
+
+
+@feature.on_reaction(REQUEST_KIND, (*YES_KEYS, *NO_KEYS))
+async def answered_by_reaction(reaction: ReactionContext) -> None:
+    """👍/✅ or 👎/❌ on the question; only the asked person's own reaction counts, removing one does
+    nothing."""
+    if reaction.added and reaction.ref_id is not None:
+        yes = reaction.key in {key.replace("\ufe0f", "") for key in YES_KEYS}
+        await answer_by_reaction(reaction.app, reaction.ref_id, reaction.sender, accept=yes)
