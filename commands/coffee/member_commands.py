@@ -38,7 +38,7 @@ async def coffee(ctx: CommandContext) -> None:
             "coffee_status_paused_until", date=timephrases.format_date(state.paused_until, ctx.language)
         )
     else:
-        pause = ctx.t("coffee_status_paused" if state.paused else "coffee_status_active")
+        pause = ctx.t("coffee_status_paused" if state.paused else "coffee_status_active", p=ctx.prefix)
     blocked = ""
     if ctx.is_direct and state.blocked:  # the block list is private: shown in the direct chat only
         blocked = ctx.t("coffee_status_blocked", people=", ".join(pill(user) for user in state.blocked))
