@@ -34,7 +34,8 @@ class CoffeeState:
 
 
 async def eligible_rooms(app: App) -> list[str]:
-    """The ``[coffee] rooms``, or every room the bot is in except direct chats and NExT-Kaffee's own chats."""
+    """The ``[coffee] rooms``, or every room the bot is in except direct chats and the chats the bot made
+    for pairs (NExT-Kaffee's and the networking rounds')."""
     configured = coffee_settings(app).rooms
     if configured:
         return configured
@@ -42,6 +43,12 @@ async def eligible_rooms(app: App) -> list[str]:
         own = set(
             (await session.scalars(select(CoffeeGroup.room_id).where(CoffeeGroup.room_id.is_not(None)))).all()
         )
+        try:
+            from storage.networking import Meeting
+        except ImportError:  # the networking feature is not installed
+            pass
+        else:
+            own.update((await session.scalars(select(Meeting.intro_room_id).distinct())).all())
     return [
         room_id
         for room_id, room in app.matrix.client.rooms.items()
