@@ -65,6 +65,8 @@ class CoffeeGroup(Base):
     room_id: Mapped[str | None] = mapped_column(String(255))
     language: Mapped[str] = mapped_column(String(8), default="de")
     status: Mapped[str] = mapped_column(String(10), default="open")
+    # When the introduction was queued (with the outbox row, so exactly once; None: still to do at start).
+    introduced_at: Mapped[datetime | None] = mapped_column()
     follow_up_at: Mapped[datetime] = mapped_column()
     asked_at: Mapped[datetime | None] = mapped_column()
     closed_at: Mapped[datetime | None] = mapped_column()

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 from .feature import RUN_JOB_ID, coffee_settings, feature, follow_up_job, log
 from .follow_up import follow_up
 from .introductions import introduce
-from .runs import RunResult, start_run
+from .runs import NewGroup, RunResult, start_run
 
 
 @feature.job("coffee.run")
@@ -45,7 +45,7 @@ async def run_and_introduce(
     result = await start_run(app, scheduled_for, trigger=trigger, late=late, started_by=started_by)
     if result is None:
         return None
-    await introduce(app, result)
+    app.in_background(introduce(app, result.groups), name=f"coffee run {result.run_id} intros")
     if trigger == RunTrigger.SCHEDULE:
         await _report(app, result)
     return result
@@ -86,6 +86,11 @@ async def schedule_coffee(app: App) -> None:
             await session.scalars(select(CoffeeGroup).where(CoffeeGroup.status != GroupStatus.CLOSED))
         ).all()
     close_after = timedelta(seconds=config.close_after_seconds)
+    pending = [
+        NewGroup(g.id, tuple(g.members), g.language, g.room_id) for g in groups if g.introduced_at is None
+    ]
+    if pending:  # the bot stopped between a run and its introductions
+        app.in_background(introduce(app, pending), name="coffee pending intros")
     for group in groups:
         if not app.jobs.exists(follow_up_job(group.id)):
             asked = group.asked_at or datetime.now(UTC)

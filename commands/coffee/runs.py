@@ -35,6 +35,7 @@ class NewGroup:
     id: int
     members: tuple[str, ...]
     language: str
+    room_id: str | None = None
 
 
 @dataclass(frozen=True)

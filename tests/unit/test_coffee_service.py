@@ -16,12 +16,13 @@ from bot.app import build_catalog
 from bot.features import discover_features
 from commands.coffee import service
 from commands.coffee.follow_up import ask, record_answer
+from commands.coffee.introductions import intro_markdown, queue_intro
 from commands.coffee.privacy import erase_coffee, export_coffee
 from commands.coffee.runs import start_run
 from commands.coffee.status import Answer, GroupStatus, RunTrigger
 from storage.coffee import CoffeeBlock, CoffeeGroup, CoffeeParticipant
 from storage.db import Database
-from storage.models import Member
+from storage.models import Member, OutboxMessage
 from storage.networking import Meeting
 from tests.fakes import FakeApp
 
@@ -145,3 +146,36 @@ async def test_export_and_erase(app: Any) -> None:
     assert blocks == [C]
     assert all(A not in members for members in groups)
     assert (await export_coffee(app, A))["coffee_pairings"] == []
+
+
+async def test_introduction_names_only_the_group_and_is_queued_once(app: Any) -> None:
+    async with app.db.session() as session:
+        member = await session.get(Member, A)
+        assert member is not None
+        member.level, member.topics = "kommune", ["OZG", "Open Data"]
+        other = await session.get(Member, B)
+        assert other is not None
+        other.level, other.topics = "bund", ["ozg"]
+    await service.leave(app, C)
+    await service.leave(app, D)
+    result = await start_run(app, T0, trigger=RunTrigger.SCHEDULE)
+    assert result is not None
+    (group,) = result.groups
+    t = app.catalog.translator("de")
+    async with app.db.session() as session:
+        profiles = {m.user_id: m for m in (await session.scalars(select(Member))).all()}
+    text = intro_markdown(app, t, group.members, profiles)
+    assert A in text
+    assert B in text
+    assert C not in text
+    assert D not in text
+    assert t("coffee_intro_topics", topics="OZG") in text
+    assert t("coffee_level_bund") in text
+    for _ in range(2):
+        await queue_intro(app, group.id, text, room_id="!chat:x", people=group.members)
+    async with app.db.session() as session:
+        rows = (await session.scalars(select(OutboxMessage).where(OutboxMessage.room_id == "!chat:x"))).all()
+        stored = await session.get(CoffeeGroup, group.id)
+    assert len(rows) == 1
+    assert stored is not None
+    assert stored.introduced_at is not None

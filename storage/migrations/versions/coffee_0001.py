@@ -64,6 +64,7 @@ def upgrade() -> None:
         sa.Column("room_id", sa.String(length=255), nullable=True),
         sa.Column("language", sa.String(length=8), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("introduced_at", storage.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("follow_up_at", storage.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("asked_at", storage.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("closed_at", storage.base.UTCDateTime(timezone=True), nullable=True),
