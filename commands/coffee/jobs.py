@@ -52,7 +52,10 @@ async def run_and_introduce(
 
 
 async def _report(app: App, result: RunResult) -> None:
-    """Scheduled runs are reported to the ``[bot] admins`` by direct message (numbers only)."""
+    """Scheduled runs are reported to the ``[bot] admins`` by direct message (numbers only); a run without
+    anyone taking part is only logged (an installation that does not use NExT-Kaffee hears nothing of it)."""
+    if not result.groups and not result.unpaired:
+        return
     for admin in app.settings.bot.admins:
         t = app.catalog.translator(app.settings.bot.language)
         key = "coffee_report_late" if result.late else "coffee_report"

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.devserver import Synapse
-from tests.catalog import says, stable
+from tests.catalog import markdown, says, stable
 from tests.e2e.harness import BotProcess, Member, Received
+from timephrases import format_date
 
 
 def coffee_bot(synapse: Synapse, workdir: Path, name: str, admin: Member, config: str) -> BotProcess:
@@ -136,12 +137,12 @@ async def test_coffee_runs_pair_across_rooms_follow_up_and_respect_blocks_and_pa
         assert says(later.body, "coffee_answer_saved"), later.body
 
         # Dana pauses; the second run pairs nobody who met before, no blocked pair, and not Dana.
-        paused = await dana.command(second, "!kaffee pause")
-        assert says(paused.body, "coffee_paused")
+        until = datetime.now(UTC).date() + timedelta(days=30)
+        paused = await dana.command(second, f"!kaffee pause bis {until:%d.%m.%Y}")
+        assert says(paused.body, "coffee_paused_until", date=format_date(until, "de")), paused.body
         shown = await dana.command(second, "!kaffee")
-        assert says(shown.body, "coffee_status_joined", weeks=2, pause=stable("coffee_status_paused")), (
-            shown.body
-        )
+        pause = markdown("coffee_status_paused_until", date=format_date(until, "de"))
+        assert says(shown.body, "coffee_status_joined", weeks=2, pause=pause), shown.body
         marks = {user: len(m.received) for user, m in people.items()}
         again = await admin.command(first, "!kaffee jetzt", timeout=60)
         assert says(again.body, "coffee_ran", groups=1, unpaired=1), again.body
