@@ -105,7 +105,7 @@ async def record_answer(
         group = await session.get(CoffeeGroup, found)
         answers = (await session.scalars(select(CoffeeAnswer).where(CoffeeAnswer.group_id == found))).all()
         final = {a.user_id for a in answers if a.answer != Answer.LATER}
-        everyone = group is not None and group.status == GroupStatus.ASKED and final >= set(group.members)
+        everyone = group is not None and final >= set(group.members)
     log.info("NExT-Kaffee group %s: an answer was recorded", found)
     if everyone:
         await close(app, found)

@@ -179,3 +179,20 @@ async def test_introduction_names_only_the_group_and_is_queued_once(app: Any) ->
     assert len(rows) == 1
     assert stored is not None
     assert stored.introduced_at is not None
+
+
+async def test_answers_before_the_question_close_the_group_early(app: Any) -> None:
+    await service.leave(app, C)
+    await service.leave(app, D)
+    await paired(app, T0)
+    assert not await record_answer(app, A, Answer.YES)
+    assert await record_answer(app, B, Answer.YES)
+    async with app.db.session() as session:
+        group = (await session.scalars(select(CoffeeGroup))).one()
+        misses = {row.user_id: row.misses for row in (await session.scalars(select(CoffeeParticipant))).all()}
+    assert group.status == GroupStatus.CLOSED
+    assert misses[A] == misses[B] == 0
+    assert not app.jobs.exists(f"coffee:follow_up:{group.id}")
+    await ask(app, group.id)  # the job, had it still run, asks nobody
+    async with app.db.session() as session:
+        assert (await session.get(CoffeeGroup, group.id)).asked_at is None  # type: ignore[union-attr]
