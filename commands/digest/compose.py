@@ -67,6 +67,8 @@ class DigestData:
     bingo_winners: Sequence[str]
     new_members: int
     news: Sequence[NewsItem]
+    coffee_pairings: int = 0
+    coffee_meetings: int = 0
 
     def __post_init__(self) -> None:
         if self.month.day != 1:
@@ -230,6 +232,14 @@ def _number_lines(data: DigestData, t: Translate) -> list[str]:
                 "digest_numbers_networking",
                 rounds=_count(t, "digest_count_rounds", data.networking_rounds),
                 contacts=_count(t, "digest_count_contacts", data.new_contacts),
+            )
+        )
+    if data.coffee_pairings:
+        lines.append(
+            t(
+                "digest_numbers_coffee",
+                pairings=_count(t, "digest_count_coffee_pairings", data.coffee_pairings),
+                meetings=_count(t, "digest_count_coffee_meetings", data.coffee_meetings),
             )
         )
     if data.bingo_games:

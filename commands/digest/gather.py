@@ -58,6 +58,7 @@ async def gather_digest_data(
     upcoming_events, upcoming = await _upcoming(session, next_month(month), room_id)
     rounds, contacts = await _networking(session, start, end, room_id)
     games, winners = await _bingo(session, start, end, room_id)
+    pairings, meetings = await _coffee(session, start, end, room_id)
     return DigestData(
         month=month,
         scope_name=scope_name,
@@ -72,6 +73,8 @@ async def gather_digest_data(
         bingo_winners=_unique([name_of(user) for user in winners]),
         new_members=await _new_members(session, start, end, room_id),
         news=await _news(session, start, end, room_id, name_of),
+        coffee_pairings=pairings,
+        coffee_meetings=meetings,
     )
 
 
@@ -204,6 +207,27 @@ def _at(day: date, clock: time, zone: str) -> datetime:
 
 
 # --- networking -------------------------------------------------------------------------------------------
+
+
+async def _coffee(
+    session: AsyncSession, start: datetime, end: datetime, room_id: str | None
+) -> tuple[int, int]:
+    """(NExT-Kaffee pairs and trios made in the month, those of them that met). Network-wide only: a pairing
+    belongs to no community room."""
+    try:
+        from storage.coffee import CoffeeAnswer, CoffeeGroup
+    except ImportError:
+        return 0, 0
+    if room_id is not None:
+        return 0, 0
+    made = select(CoffeeGroup.id).where(CoffeeGroup.created_at >= start, CoffeeGroup.created_at < end)
+    pairings = await session.scalar(select(func.count()).select_from(made.subquery())) or 0
+    met = await session.scalar(
+        select(func.count(func.distinct(CoffeeAnswer.group_id))).where(
+            CoffeeAnswer.group_id.in_(made), CoffeeAnswer.answer == "yes"
+        )
+    )
+    return int(pairings), int(met or 0)
 
 
 async def _networking(
