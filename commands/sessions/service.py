@@ -221,7 +221,19 @@ async def sign_up(app: App, session_id: int, user_id: str, *, switch: bool, t: T
         if decision.state == SignupState.CONFIRMED and row.matrix_room_id:
             change.invite.append((row.matrix_room_id, user_id))
     app.sender.wake()
+    if decision.state == SignupState.WAITLISTED:
+        await _offer_repeat(app, session_id)
     return change
+
+
+async def _offer_repeat(app: App, session_id: int) -> None:
+    """A longer wait list may call for a repeat of the session (its own module; never fails a sign-up)."""
+    from .repeat_service import offer_repeat_if_crowded
+
+    try:
+        await offer_repeat_if_crowded(app, session_id)
+    except Exception:
+        log.exception("could not offer a repeat of session %s", session_id)
 
 
 async def withdraw(app: App, session_id: int, user_id: str, t: Translate) -> Change:
