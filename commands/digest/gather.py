@@ -25,6 +25,7 @@ from commands.digest.compose import (
     month_bounds,
     next_month,
 )
+from commands.digest.gather_results import session_results
 from commands.digest.status import NewsStatus
 from storage.digest import DigestNews
 from storage.models import DirectRoom, RoomMembership
@@ -72,6 +73,7 @@ async def gather_digest_data(
         bingo_winners=_unique([name_of(user) for user in winners]),
         new_members=await _new_members(session, start, end, room_id),
         news=await _news(session, start, end, room_id, name_of),
+        session_results=await session_results(session, start, end, room_id),
     )
 
 
