@@ -52,6 +52,7 @@ async def test_results_dm_reply_command_session_summary_digest_ical(
     created = await mod.command(room, f'!veranstaltung neu "Ergebnis-Camp" {local_date(start)}')
     event = number(r"Veranstaltung Nr\. (\d+)", created.body)
     await mod.command(room, f'!veranstaltung runde {event} "Jetzt" {start:%H:%M}-{end:%H:%M}')
+    assert says((await mod.command(room, f"!veranstaltung öffnen {event}")).body, "sessions_event_opened")
     held = number(SESSION_NO, (await hanna.command(room, '!session vorschlagen "Offene Daten"')).body)
     idea = number(SESSION_NO, (await hanna.command(room, '!session vorschlagen "Nur eine Idee"')).body)
     assert says(
@@ -143,6 +144,7 @@ async def test_crowded_session_repeat_offer_yes_and_seat_by_reaction(
     event = await event_tomorrow(mod, room, "Wiederholungs-Camp")
     for name, hours in (("Zeitfenster 1", "10:00-10:45"), ("Zeitfenster 2", "11:00-11:45")):
         await mod.command(room, f'!veranstaltung runde {event} "{name}" {hours}')
+    assert says((await mod.command(room, f"!veranstaltung öffnen {event}")).body, "sessions_event_opened")
     popular = number(SESSION_NO, (await lena.command(room, '!session vorschlagen "Beliebt" --plätze 2')).body)
     other = number(SESSION_NO, (await olga.command(room, '!session vorschlagen "Anderes"')).body)
     await mod.command(room, f"!session einplanen {popular} 1")
