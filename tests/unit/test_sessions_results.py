@@ -120,8 +120,8 @@ def test_refusals_name_the_reason() -> None:
 @pytest.mark.parametrize("language", ["de", "en"])
 def test_every_refusal_says_what_to_type_instead(language: str) -> None:
     t = with_prefix(CATALOG.translator(language), "!")
-    params = {"session_id": 5, "max": 3, "length": 301, "index": 4, "count": 2, "repeat_id": 6}
-    params |= {"slot": "9", "slots": "2 = Zeitfenster 2", "title": "X"}
+    params: dict[str, object] = {"session_id": 5, "max": 3, "length": 301, "index": 4, "count": 2}
+    params |= {"repeat_id": 6, "slot": "9", "slots": "2 = Zeitfenster 2", "title": "X"}
     for key in (
         "sessions_results_error_not_host",
         "sessions_results_error_unscheduled",
