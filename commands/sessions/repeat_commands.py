@@ -16,10 +16,9 @@ from .repeat_service import (
     Repeated,
     decline_repeat,
     repeat_session,
-    take_repeat_seat,
 )
 from .rules import with_prefix
-from .service import invite_all, withdraw
+from .service import invite_all, sign_up, withdraw
 from .session_commands import session_cmd
 
 YES_WORDS = {"ja", "yes", "j", "y", "ok", "gerne", "klar", "sure"}
@@ -85,7 +84,7 @@ async def react_to_seat_offer(reaction: ReactionContext) -> None:
     app = reaction.app
     t = with_prefix(reaction.t, app.settings.bot.command_prefix)
     if reaction.added:
-        change = await take_repeat_seat(app, reaction.ref_id, reaction.sender, t)
+        change = await sign_up(app, reaction.ref_id, reaction.sender, switch=False, t=t)
     else:
         change = await withdraw(app, reaction.ref_id, reaction.sender, t)
     await invite_all(app, change.invite)

@@ -26,7 +26,7 @@ from .queries import counts, signup_view, signups_of, slot_view, translator_for,
 from .repeat_rules import SlotUse, free_slots_for_repeat, waitlist_crowded
 from .results_jobs import schedule_results
 from .rules import SessionStatus, SignupState, waitlist
-from .service import Change, event_lock, sign_up, withdraw
+from .service import event_lock, withdraw
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -225,22 +225,17 @@ async def decline_repeat(
         return row.title
 
 
-async def take_repeat_seat(app: App, repeat_id: int, user_id: str, t: Translate) -> Change:
-    """Sign up for the repeat; once confirmed there, leave the original's wait list (the seat replaces it)."""
-    change = await sign_up(app, repeat_id, user_id, switch=False, t=t)
-    if (
-        change.decision is None
-        or not change.decision.accepted
-        or change.decision.state != SignupState.CONFIRMED
-    ):
-        return change
+async def leave_original_waitlist(app: App, session_id: int, user_id: str, t: Translate) -> None:
+    """After a confirmed sign-up for a repeat: the member leaves the original's wait list (the seat in the
+    repeat replaces it). Nothing for sessions that are no repeat."""
     async with app.db.session() as db:
         original = await db.scalar(
-            select(SessionRepeat.session_id).where(SessionRepeat.repeat_session_id == repeat_id)
+            select(SessionRepeat.session_id).where(SessionRepeat.repeat_session_id == session_id)
         )
-        waiting = original is not None and any(
+        if original is None:
+            return
+        waiting = any(
             s.user_id == user_id and s.state == SignupState.WAITLISTED for s in await signups_of(db, original)
         )
-    if original is not None and waiting:
+    if waiting:
         await withdraw(app, original, user_id, t)
-    return change

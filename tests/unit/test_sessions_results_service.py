@@ -186,7 +186,7 @@ async def test_the_repeat_offers_seats_in_wait_list_order_and_a_seat_replaces_th
     assert seats == ["@c:x", "@d:x"]
     assert results_jobs.results_job_id(repeated.repeat_id) in app.jobs.scheduled
 
-    change = await repeat_service.take_repeat_seat(app, repeated.repeat_id, "@d:x", T)
+    change = await service.sign_up(app, repeated.repeat_id, "@d:x", switch=False, t=T)
     assert change.decision is not None
     assert change.decision.state == SignupState.CONFIRMED
     async with app.db.session() as db:
