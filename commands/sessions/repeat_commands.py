@@ -67,7 +67,9 @@ async def answer_repeat_offer(ctx: CommandContext, session_id: int | None, text:
     words = text.strip().rstrip(".!").split(None, 1)
     first = words[0].casefold().rstrip(",") if words else ""
     if first in YES_WORDS:
-        await _repeat(ctx, session_id, words[1] if len(words) > 1 else "")
+        # "ja 3", "ja, gerne", "yes, slot 2": the first number names the time slot; none takes the first free.
+        rest = words[1].split() if len(words) > 1 else []
+        await _repeat(ctx, session_id, next((w.lstrip("#") for w in rest if w.lstrip("#").isdigit()), ""))
     elif first in NO_WORDS or text.strip().casefold() in NO_WORDS:
         title = await decline_repeat(
             ctx.app, session_id, by=ctx.sender, is_moderator=lambda event: is_event_moderator(ctx, event)

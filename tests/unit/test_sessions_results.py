@@ -204,3 +204,17 @@ def test_digest_section_only_with_results_and_with_links() -> None:
     assert 'href="https://example.org/p"' in html
     assert "<b>eins" not in html
     assert "<em>" not in html
+
+
+def test_results_change_the_feed_fingerprint_and_no_results_keep_the_old_one() -> None:
+    import hashlib
+    from datetime import UTC, datetime
+
+    from commands.webviews.feed import Entry, fingerprint
+
+    start, end = datetime(2026, 5, 15, 9, 15, tzinfo=UTC), datetime(2026, 5, 15, 10, tzinfo=UTC)
+    plain = Entry(None, session(1, 1), start, end, "host")  # type: ignore[arg-type]
+    old = "\x1f".join((start.isoformat(), end.isoformat(), "", "scheduled", "Session 1"))
+    assert fingerprint(plain) == hashlib.sha256(old.encode()).hexdigest()
+    with_results = Entry(None, session(1, 1), start, end, "host", results_plain([POINT], DE))  # type: ignore[arg-type]
+    assert fingerprint(with_results) != fingerprint(plain)
