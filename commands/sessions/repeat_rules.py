@@ -6,8 +6,16 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import time
+from enum import StrEnum
 
 from .rules import SlotView
+
+
+class RepeatAnswer(StrEnum):
+    """The host's answer to the offer (``session_repeats.answer``; None while open)."""
+
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
 
 
 def waitlist_crowded(capacity: int | None, waitlisted: int, share: float) -> bool:

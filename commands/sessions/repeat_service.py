@@ -3,7 +3,6 @@ of the capacity), the repeat in a later time slot, and seats in it for the wait-
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,7 +22,7 @@ from .jobs import schedule_reminder
 from .lookups import get_event, get_session, pick_slot
 from .planning import schedule_session
 from .queries import counts, signup_view, signups_of, slot_view, translator_for, when_text
-from .repeat_rules import SlotUse, free_slots_for_repeat, waitlist_crowded
+from .repeat_rules import RepeatAnswer, SlotUse, free_slots_for_repeat, waitlist_crowded
 from .results_jobs import schedule_results
 from .rules import SessionStatus, SignupState, waitlist
 from .service import event_lock, withdraw
@@ -31,11 +30,8 @@ from .service import event_lock, withdraw
 if TYPE_CHECKING:
     from bot.app import App
 
-log = logging.getLogger(__name__)
-
 REPEAT_OFFER_KIND = "session_repeat_offer"
 REPEAT_SEAT_KIND = "session_repeat_seat"
-ACCEPTED, DECLINED = "accepted", "declined"
 
 
 async def _free_slots(db: AsyncSession, event: SessionEvent, row: BarcampSession) -> list[SessionSlot]:
@@ -175,7 +171,7 @@ async def repeat_session(
         if offer is None:
             offer = SessionRepeat(session_id=session_id, offered_at=datetime.now(UTC))
             db.add(offer)
-        offer.answer, offer.repeat_session_id = ACCEPTED, repeat.id
+        offer.answer, offer.repeat_session_id = RepeatAnswer.ACCEPTED, repeat.id
         queue = [s.user_id for s in waitlist(signup_view(s) for s in await signups_of(db, session_id))]
         repeat_id, number, capacity = repeat.id, target.number, row.capacity
     scheduled = await schedule_session(app, event_id, repeat_id, str(number), "", by=by, t=t)
@@ -221,7 +217,7 @@ async def decline_repeat(
         if offer is None:
             offer = SessionRepeat(session_id=session_id, offered_at=datetime.now(UTC))
             db.add(offer)
-        offer.answer = DECLINED
+        offer.answer = RepeatAnswer.DECLINED
         return row.title
 
 
