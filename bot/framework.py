@@ -292,6 +292,8 @@ class Flag:
 
 Handler = Callable[..., Awaitable[None]]
 ReactionHandler = Callable[["ReactionContext"], Awaitable[None]]
+# An answer to a tracked bot message: ``async def handler(ctx, ref_id, text) -> None`` (see Feature.on_reply).
+ReplyHandler = Callable[["CommandContext", "int | None", str], Awaitable[None]]
 PrivacyExport = Callable[["App", str], Awaitable[dict[str, Any]]]
 PrivacyErase = Callable[["App", str], Awaitable[int]]
 StartHook = Callable[["App"], Awaitable[None]]
@@ -367,6 +369,12 @@ class ReactionSubscription:
 
 
 @dataclass
+class ReplySubscription:
+    kind: str
+    handler: ReplyHandler
+
+
+@dataclass
 class Feature:
     """One feature: its commands, catalog, reaction handlers, start hook and privacy hooks."""
 
@@ -382,6 +390,7 @@ class Feature:
     exporters: list[PrivacyExport] = field(default_factory=list)
     erasers: list[PrivacyErase] = field(default_factory=list)
     jobs: dict[str, JobFunction] = field(default_factory=dict)
+    replies: list[ReplySubscription] = field(default_factory=list)
 
     def command(
         self,
@@ -432,6 +441,17 @@ class Feature:
 
         def register(handler: ReactionHandler) -> ReactionHandler:
             self.reactions.append(ReactionSubscription(kind, frozenset(keys), handler))
+            return handler
+
+        return register
+
+    def on_reply(self, kind: str) -> Callable[[ReplyHandler], ReplyHandler]:
+        """Subscribe to plain answers (a Matrix reply without the command prefix) to bot messages sent with
+        ``track=(kind, id)``: a question the bot asked ("ja", a result). Errors are CommandErrors, as in
+        commands; the handler checks who may answer."""
+
+        def register(handler: ReplyHandler) -> ReplyHandler:
+            self.replies.append(ReplySubscription(kind, handler))
             return handler
 
         return register

@@ -217,6 +217,7 @@ class Router:
         text = command_text(event)
         invocation = self.strip_invocation(text)
         if invocation is None:
+            await self._on_answer(room, event, text, relates)
             return
         if not self.app.matrix.is_fresh(event, await self.app.matrix.joined_at_ms(room.room_id)):
             return
@@ -479,6 +480,50 @@ class Router:
             )
         else:
             await ctx.answer("core_unknown_command", command=_esc(word))
+
+    # --- answers: plain replies to a question the bot asked (Feature.on_reply) -----------------------------
+
+    async def _on_answer(self, room: MatrixRoom, event: Any, text: str, relates: dict[str, Any]) -> None:
+        """A message without the prefix that replies to a tracked bot message whose kind a feature answers."""
+        target_id = (relates.get("m.in_reply_to") or {}).get("event_id")
+        if not target_id or not text.strip() or event.sender == self.app.matrix.user_id:
+            return
+        kinds = {reply.kind for feature in self.app.features for reply in feature.replies}
+        if not kinds:
+            return
+        async with self.app.db.session() as session:
+            target = await session.get(BotMessage, str(target_id))
+            if target is None or target.kind not in kinds:
+                return
+            kind, ref_id = target.kind, target.ref_id
+        if not self.app.matrix.is_fresh(event, await self.app.matrix.joined_at_ms(room.room_id)):
+            return
+        preferences = await self._claim(event.event_id, room.room_id, event.sender)
+        if preferences is None or self.limiter.take(event.sender) is not Verdict.ALLOW:
+            return
+        self._submit(
+            room.room_id,
+            lambda: self._answer(room, event, text, kind, ref_id, preferences),
+            claim=("command", event.event_id),
+        )
+
+    async def _answer(
+        self, room: MatrixRoom, event: Any, text: str, kind: str, ref_id: int | None, preferences: Preferences
+    ) -> None:
+        ctx = await self.context_for(room, event.sender, event.event_id, hint=None, preferences=preferences)
+        ctx.body = text
+        for feature in self.app.features:
+            for reply in feature.replies:
+                if reply.kind != kind:
+                    continue
+                try:
+                    await reply.handler(ctx, ref_id, text)
+                except CommandError as error:
+                    await ctx.reply(ctx.t(error.key, p=ctx.prefix, command="", **_escaped(error.params)))
+                except Exception:
+                    error_id = uuid.uuid4().hex[:8]
+                    log.exception("answer handler for %s failed (error id %s)", kind, error_id)
+                    await ctx.reply(ctx.t("core_internal_error", error_id=error_id))
 
     # --- reactions ----------------------------------------------------------------------------------------
 

@@ -117,3 +117,39 @@ class SessionSignup(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# --- results and repeats (issue 16, "during the day") -----------------------------------------------------
+
+
+class SessionResult(Base):
+    """One entry of a session's results: a key point or a link (kind), in the order they came in."""
+
+    __tablename__ = "session_results"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(String(500))
+    author_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class SessionResultRequest(Base):
+    """The host was asked for results at the session's end (one row per session: asked once)."""
+
+    __tablename__ = "session_result_requests"
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SessionRepeat(Base):
+    """The offer to repeat a crowded session (once per session) and, once accepted, its repeat."""
+
+    __tablename__ = "session_repeats"
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    offered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "accepted" or "declined" once the host answered; None while the offer is open.
+    answer: Mapped[str | None] = mapped_column(String(12))
+    repeat_session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="SET NULL"), index=True
+    )

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, tzinfo
 
 from bot.format import esc, to_html
 from bot.i18n import Translate
+from commands.digest.results_section import SessionResults, results_blocks
 
 # Network-wide digests can have many bingo winners; the newsletter names the first few only.
 MAX_LISTED_WINNERS = 10
@@ -69,6 +70,7 @@ class DigestData:
     news: Sequence[NewsItem]
     coffee_pairings: int = 0
     coffee_meetings: int = 0
+    session_results: Sequence[SessionResults] = ()
 
     def __post_init__(self) -> None:
         if self.month.day != 1:
@@ -126,6 +128,7 @@ def compose_digest(
     blocks.append("## " + t("digest_numbers_heading", month=month))
     numbers = _number_lines(data, t)
     blocks.append(_bullets(numbers) if numbers else t("digest_numbers_empty", month=month))
+    blocks.extend(results_blocks(data.session_results, t))
     blocks.append("## " + t("digest_news_heading"))
     blocks.append(_news_block(data.news, t))
     blocks.append("## " + t("digest_closing_heading"))

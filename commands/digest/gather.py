@@ -25,6 +25,7 @@ from commands.digest.compose import (
     month_bounds,
     next_month,
 )
+from commands.digest.gather_results import session_results
 from commands.digest.status import NewsStatus
 from storage.digest import DigestNews
 from storage.models import DirectRoom, RoomMembership
@@ -75,6 +76,7 @@ async def gather_digest_data(
         news=await _news(session, start, end, room_id, name_of),
         coffee_pairings=pairings,
         coffee_meetings=meetings,
+        session_results=await session_results(session, start, end, room_id),
     )
 
 

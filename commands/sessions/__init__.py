@@ -21,7 +21,10 @@ from . import session_commands  # noqa: F401
 from . import member_commands, reactions  # noqa: F401
 
 # isort: split
-from . import jobs, privacy  # noqa: F401
+from . import repeat_commands, result_commands  # noqa: F401
+
+# isort: split
+from . import jobs, privacy, results_jobs, results_privacy  # noqa: F401
 from .feature import feature
 
 __all__ = ["feature"]

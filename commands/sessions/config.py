@@ -18,3 +18,6 @@ class SessionsConfig(Section):
     default_capacity: int | None = Field(default=None, ge=1)
     # Lines per agenda message before it is split into pages.
     agenda_page_lines: int = Field(default=40, ge=10, le=200)
+    # Offer the host (once) to repeat a session in a later time slot when its wait list reaches this share
+    # of its capacity.
+    repeat_offer_waitlist_share: float = Field(default=0.5, gt=0, le=10)

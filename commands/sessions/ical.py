@@ -6,7 +6,7 @@ calendar apps show the local times of the event whatever their own zone is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,7 @@ from icalendar import Calendar, Event
 
 from bot.i18n import Translate
 
+from .results_format import ResultEntry, results_plain
 from .rules import EventView, SessionStatus, SessionView, SlotView
 
 PRODID = "-//NExT community-bot//sessions//DE"
@@ -33,6 +34,7 @@ def calendar_ics(
     tz: str | None = None,
     generated_at: datetime | None = None,
     t: Translate | None = None,
+    results: Mapping[int, Sequence[ResultEntry]] | None = None,
 ) -> bytes:
     """One VEVENT per scheduled session of ``event`` (cancelled and unscheduled ones are left out).
 
@@ -61,7 +63,7 @@ def calendar_ics(
         entry.add("dtstart", datetime.combine(event.day, slot.start, tzinfo=zone))
         entry.add("dtend", datetime.combine(event.day, slot.end, tzinfo=zone))
         entry.add("summary", session.title)
-        description = _description(session, t)
+        description = _description(session, t, (results or {}).get(session.id, ()))
         if description:
             entry.add("description", description)
         if session.location:
@@ -78,10 +80,12 @@ def calendar_ics(
     return ics
 
 
-def _description(session: SessionView, t: Translate | None) -> str:
+def _description(session: SessionView, t: Translate | None, results: Sequence[ResultEntry] = ()) -> str:
     parts = []
     if t is not None and session.hosts:
         parts.append(t("sessions_ical_hosts", hosts=", ".join(session.hosts)))
     if session.description.strip():
         parts.append(session.description.strip())
+    if t is not None and results:
+        parts.append(results_plain(results, t))
     return "\n\n".join(parts)

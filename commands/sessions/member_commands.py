@@ -191,9 +191,11 @@ async def _calendar_file(
     if not any(s.status == SessionStatus.SCHEDULED and s.slot_id is not None for s in sessions):
         return None
     from .ical import calendar_ics  # icalendar is loaded when the first calendar is asked for
+    from .results_service import load_results
 
+    results = await load_results(db, [s.id for s in sessions])
     return f"{_slug(event.title)}-{event.day.isoformat()}.ics", calendar_ics(
-        data.view, data.slot_views, sessions, t=t
+        data.view, data.slot_views, sessions, t=t, results=results
     )
 
 

@@ -236,7 +236,22 @@ async def sign_up(app: App, session_id: int, user_id: str, *, switch: bool, t: T
         if decision.state == SignupState.CONFIRMED and row.matrix_room_id:
             change.invite.append((row.matrix_room_id, user_id))
     app.sender.wake()
+    await _after_signup(app, session_id, user_id, decision.state, t)
     return change
+
+
+async def _after_signup(app: App, session_id: int, user_id: str, state: str | None, t: Translate) -> None:
+    """Repeats (their own module; never fail a sign-up): a longer wait list may call for a repeat of the
+    session, and a seat in a repeat replaces the member's place on the original's wait list."""
+    from .repeat_service import leave_original_waitlist, offer_repeat_if_crowded
+
+    try:
+        if state == SignupState.WAITLISTED:
+            await offer_repeat_if_crowded(app, session_id)
+        elif state == SignupState.CONFIRMED:
+            await leave_original_waitlist(app, session_id, user_id, t)
+    except Exception:
+        log.exception("could not handle the repeat of session %s after a sign-up", session_id)
 
 
 async def withdraw(app: App, session_id: int, user_id: str, t: Translate) -> Change:

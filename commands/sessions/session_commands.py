@@ -60,6 +60,11 @@ from .rules import (
 )
 from .service import Change, change_capacity, event_lock, invite_all
 
+# isort: split
+from .results_format import results_block
+from .results_jobs import cancel_results, schedule_results
+from .results_service import load_results
+
 # --- sessions ---------------------------------------------------------------------------------------------
 log = logging.getLogger(__name__)
 
@@ -69,8 +74,11 @@ async def show_session(ctx: CommandContext, session_id: int) -> None:
         row = await get_session(db, session_id)
         view = (await session_views(db, [row]))[0]
         slot = await slot_of(db, row)
+        results = results_block((await load_results(db, [session_id])).get(session_id, []), tr(ctx))
     await ctx.reply(
-        session_details(view, slot_view(slot) if slot else None, tr(ctx)) + _react_hint(ctx, view.status),
+        session_details(view, slot_view(slot) if slot else None, tr(ctx))
+        + ("\n\n" + results if results else "")
+        + _react_hint(ctx, view.status),
         track=(SESSION_KIND, session_id),
     )
 
@@ -146,6 +154,7 @@ async def schedule(ctx: CommandContext, session_id: int, slot: str, location: st
     event_id = await check_session_event_moderator(ctx, session_id)
     scheduled = await schedule_session(ctx.app, event_id, session_id, slot, location, by=ctx.sender, t=t)
     schedule_reminder(ctx.app, session_id, scheduled.reminder_due)
+    await schedule_results(ctx.app, session_id)
     ctx.app.sender.wake()
     if scheduled.room_members is not None:
         await _create_session_room(
@@ -304,5 +313,6 @@ async def cancel(ctx: CommandContext, session_id: int) -> None:
             )
         title = row.title
     app.jobs.cancel(reminder_job_id(session_id))
+    cancel_results(app, session_id)
     app.sender.wake()
     await ctx.reply(tr(ctx)("sessions_cancelled", session_id=session_id, title=esc(title), count=len(told)))

@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import Translate
 from commands.sessions import queries
 from commands.sessions.ical import PRODID, UID_DOMAIN, session_uid
+from commands.sessions.results_format import results_plain
+from commands.sessions.results_service import load_results
 from commands.sessions.rules import EventStatus, SessionStatus, SessionView, SignupState
 from storage.sessions import BarcampSession, SessionEvent, SessionHost, SessionSignup
 from storage.webviews import CalendarEntryVersion, CalendarFeed
@@ -40,6 +42,7 @@ class Entry:
     start: datetime
     end: datetime
     role: str
+    results: str = ""  # the session's results as plain text (commands.sessions.results_format)
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ async def _entries(app: App, db: AsyncSession, feed: CalendarFeed) -> tuple[list
         )
     entries = []
     program: list[ProgramEntry] = []
+    t = await queries.translator_for(app, db, user_id)
     for event_id in sorted(event_ids):
         event = await db.get(SessionEvent, event_id)
         if event is None:
@@ -129,6 +133,7 @@ async def _entries(app: App, db: AsyncSession, feed: CalendarFeed) -> tuple[list
         if feed.scope == "all":
             program.extend(program_entries(event, data))
         slots = {slot.id: slot for slot in data.slot_views}
+        results = await load_results(db, [s.id for s in data.sessions])
         zone = ZoneInfo(event.timezone)
         for session in data.sessions:
             slot = slots.get(session.slot_id) if session.slot_id is not None else None
@@ -139,13 +144,22 @@ async def _entries(app: App, db: AsyncSession, feed: CalendarFeed) -> tuple[list
                 continue
             start = datetime.combine(event.day, slot.start, tzinfo=zone)
             end = datetime.combine(event.day, slot.end, tzinfo=zone)
-            entries.append(Entry(event, session, start, end, role))
+            summary = results_plain(results.get(session.id, ()), t)
+            entries.append(Entry(event, session, start, end, role, summary))
     return entries, program
 
 
 def fingerprint(entry: Entry) -> str:
     s = entry.session
-    parts = (entry.start.isoformat(), entry.end.isoformat(), s.location or "", s.status, s.title)
+    parts: tuple[str, ...] = (
+        entry.start.isoformat(),
+        entry.end.isoformat(),
+        s.location or "",
+        s.status,
+        s.title,
+    )
+    if entry.results:  # only then: entries without results keep the fingerprint they had before
+        parts += (entry.results,)
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
@@ -223,6 +237,8 @@ def render(
         lines.append(t("webviews_feed_event", title=entry.event.title, session_id=session.id))
         if session.description.strip():
             lines.append(session.description.strip())
+        if entry.results:
+            lines.append(entry.results)
         item.add("description", "\n\n".join(lines))
         if session.location:
             item.add("location", session.location.strip())
