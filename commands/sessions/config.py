@@ -18,3 +18,7 @@ class SessionsConfig(Section):
     default_capacity: int | None = Field(default=None, ge=1)
     # Lines per agenda message before it is split into pages.
     agenda_page_lines: int = Field(default=40, ge=10, le=200)
+    # Seconds the barcamp planner (``!veranstaltung planen``) may search before it takes the best plan found.
+    plan_time_limit_seconds: float = Field(default=10.0, gt=0, le=600)
+    # Re-planning: moving an already scheduled session costs as much as this many interest conflicts.
+    plan_move_weight: int = Field(default=5, ge=0)
