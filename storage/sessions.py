@@ -199,14 +199,18 @@ class SessionPlacement(Base):
 
     __tablename__ = "session_placements"
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
-    location_id: Mapped[int] = mapped_column(ForeignKey("session_locations.id", ondelete="CASCADE"), index=True)
+    location_id: Mapped[int] = mapped_column(
+        ForeignKey("session_locations.id", ondelete="CASCADE"), index=True
+    )
 
 
 class SessionPlanPreview(Base):
     """The last plan shown to a moderator: applied by ``planen … übernehmen`` if the data is unchanged."""
 
     __tablename__ = "session_plan_previews"
-    event_id: Mapped[int] = mapped_column(ForeignKey("session_events.id", ondelete="CASCADE"), primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("session_events.id", ondelete="CASCADE"), primary_key=True
+    )
     fingerprint: Mapped[str] = mapped_column(String(64))
     placements: Mapped[list[list[int]]] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(255))
