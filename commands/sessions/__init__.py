@@ -21,7 +21,7 @@ from . import session_commands  # noqa: F401
 from . import member_commands, reactions  # noqa: F401
 
 # isort: split
-from . import interest_commands, location_commands, plan_commands  # noqa: F401
+from . import interest_commands, interest_privacy, location_commands, plan_commands  # noqa: F401
 
 # isort: split
 from . import jobs, privacy  # noqa: F401

@@ -27,8 +27,12 @@ async def plan_event(ctx: CommandContext, event_id: int, apply: str | None) -> N
     t = tr(ctx)
     await check_managed_event(ctx, event_id)
     if apply is None:
-        await ctx.reply(t("sessions_plan_computing", event_id=event_id))
-        data, plan = await compute_preview(ctx.app, event_id, by=ctx.sender)
+        data, plan = await compute_preview(
+            ctx.app,
+            event_id,
+            by=ctx.sender,
+            started=lambda: ctx.reply(t("sessions_plan_computing", event_id=event_id)),
+        )
         text = preview_text(data.event_id, data.title, data.slots, data.locations, data.sessions, plan, t)
         await ctx.reply(text)
         return

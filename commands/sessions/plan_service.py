@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -141,8 +142,11 @@ def _by_name(locations: list[SessionLocation], text: str | None) -> int | None:
     return max(found, key=lambda loc: len(loc.name)).id if found else None
 
 
-async def compute_preview(app: App, event_id: int, *, by: str) -> tuple[PlanData, Plan]:
-    """Plan the event (in a worker thread: the bot keeps answering) and store the result as the preview."""
+async def compute_preview(
+    app: App, event_id: int, *, by: str, started: Callable[[], Awaitable[object]]
+) -> tuple[PlanData, Plan]:
+    """Plan the event (in a worker thread: the bot keeps answering) and store the result as the preview;
+    ``started`` is awaited once the input is checked and the search begins."""
     async with app.locks.for_key("sessions-plan", event_id):
         async with app.db.session() as db:
             data = await load_plan_data(app, db, event_id)
@@ -153,6 +157,7 @@ async def compute_preview(app: App, event_id: int, *, by: str) -> tuple[PlanData
         if not data.sessions:
             raise CommandError("sessions_plan_error_no_proposals", event_id=event_id)
         limit = sessions_settings(app).plan_time_limit_seconds
+        await started()
         plan = await asyncio.to_thread(plan_sessions, data.problem, time_limit=limit, workers=PLAN_WORKERS)
         async with app.db.session() as db:
             await db.execute(delete(SessionPlanPreview).where(SessionPlanPreview.event_id == event_id))
