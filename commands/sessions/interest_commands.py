@@ -17,6 +17,7 @@ from .interest_service import (
     PROPOSAL_KIND,
     InterestSource,
     create_polls,
+    event_sessions,
     interest_counts,
     mark_interest,
     my_interest,
@@ -25,10 +26,10 @@ from .interest_service import (
     record_poll_response,
     unmark_interest,
 )
-from .lookups import check_managed_event, get_event
+from .lookups import check_managed_event, events_for, get_event
 from .polls import POLL_START_TYPE, RESPONSE_TYPES, poll_content, selections
 from .queries import room_language
-from .rules import with_prefix
+from .rules import SessionStatus, with_prefix
 
 
 @feature.command(
@@ -126,6 +127,35 @@ async def poll_response(relation: RelationContext) -> None:
     if relation.ref_id is None or answers is None:
         return
     await record_poll_response(relation.app, relation.ref_id, relation.sender, answers, relation.origin_ts)
+
+
+@feature.command(
+    de="vorschläge",
+    en="proposals",
+    aliases=("vorschlaege",),
+    help="sessions_proposals",
+    args=[Arg("event_id", Int(minimum=1), required=False)],
+)
+async def proposals(ctx: CommandContext, event_id: int | None) -> None:
+    async with ctx.app.db.session() as db:
+        events = await events_for(ctx, db, event_id)
+        if len(events) > 1:
+            raise CommandError(
+                "sessions_error_which_event", events=", ".join(f"{e.id} ({e.title})" for e in events)
+            )
+        event = events[0]
+        rows = [r for r in await event_sessions(db, event.id) if r.status == SessionStatus.PROPOSED]
+        counts = await interest_counts(db, [r.id for r in rows])
+    t = tr(ctx)
+    if not rows:
+        await ctx.reply(t("sessions_proposals_none", title=esc(event.title)))
+        return
+    lines = [t("sessions_proposals_title", title=esc(event.title))]
+    lines += [
+        t("sessions_proposals_line", session_id=r.id, title=esc(r.title), count=counts[r.id]) for r in rows
+    ]
+    lines.append(t("sessions_proposals_hint"))
+    await ctx.reply("\n".join(lines))
 
 
 @event_group.subcommand(

@@ -142,6 +142,8 @@ async def test_interest_polls_locations_plan_apply_suggestions_and_replan(
         reply = await bert.command(room, f"!session {session_id}")
         assert says(reply.body, "sessions_interest_count", count=count), reply.body
         assert not any(person.user_id in reply.body for person in (anna, bert)), reply.body
+    reply = await bert.command(room, "!vorschläge")
+    assert says(reply.body, "sessions_proposals_line", session_id=e_akte, title="E-Akte", count=1), reply.body
     reply = await mod.command(room, f"!veranstaltung interesse {event}")
     assert says(reply.body, "sessions_interest_ranking_title", title="Planungscamp"), reply.body
 

@@ -84,6 +84,10 @@ async def test_interest_by_command_lists_and_refuses_unknown_numbers(app: App) -
     body = await run(app, ("session",), "1", sender=FANS[2])
     assert says(body, "sessions_interest_count", count=1)
     assert FANS[0] not in body
+    listed = await run(app, ("vorschläge",), "", sender=FANS[2])
+    assert says(listed, "sessions_proposals_line", session_id=1, title="Thema 1", count=1)
+    assert says(listed, "sessions_proposals_line", session_id=2, title="Thema 2", count=1)
+    assert FANS[0] not in listed
     ranking = await run(app, ("veranstaltung", "interesse"), "1")
     assert says(ranking, "sessions_interest_ranking_line", place=1, session_id=1, title="Thema 1", count=1)
 
