@@ -873,9 +873,10 @@ class MatrixBot:
 
     async def _on_other(self, room: MatrixRoom, event: UnknownEvent) -> None:
         """Event types nio does not know (poll responses …): the router hands them to subscribed features."""
-        if event.sender == self.client.user_id or not await self.device_trust.accepts(event):
+        if event.sender == self.client.user_id or not self.app.router.wants_event_type(event.type):
             return
-        await self.app.router.on_related_event(room, event)
+        if await self.device_trust.accepts(event):
+            await self.app.router.on_related_event(room, event)
 
     async def _on_member(self, room: MatrixRoom, event: RoomMemberEvent) -> None:
         if event.membership == "join" and event.prev_membership != "join":

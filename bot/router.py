@@ -548,6 +548,14 @@ class Router:
 
     # --- other events that refer to a bot message (poll responses …) ---------------------------------------
 
+    def wants_event_type(self, event_type: str) -> bool:
+        """Whether a feature subscribed to events of this type (``Feature.on_relation``)."""
+        return any(
+            event_type in subscription.event_types
+            for feature in self.app.features
+            for subscription in feature.relations
+        )
+
     async def on_related_event(self, room: MatrixRoom, event: Any) -> None:
         """An event of a type the bot has no handler of its own for: dispatched to the features subscribed
         to its type on the kind of bot message its ``m.relates_to`` points at (handlers are idempotent: the
@@ -559,7 +567,7 @@ class Router:
             for subscription in feature.relations
             if event_type in subscription.event_types
         ]
-        if not subscribed or not self.app.matrix.is_fresh(event, None):
+        if not subscribed or not self.app.matrix.is_fresh(event, None):  # nothing to do, or history
             return
         content = (getattr(event, "source", None) or {}).get("content") or {}
         relates = content.get("m.relates_to") if isinstance(content, dict) else None
