@@ -8,19 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Date,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    Time,
-    UniqueConstraint,
-)
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, utcnow
@@ -170,7 +158,8 @@ class SessionPollVote(Base):
     __tablename__ = "session_poll_votes"
     poll_id: Mapped[int] = mapped_column(ForeignKey("session_polls.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    origin_ts: Mapped[int] = mapped_column(BigInteger)
+    # The response's origin_server_ts (ms precision): a later response replaces this one.
+    answered_at: Mapped[datetime] = mapped_column()
 
 
 class SessionLocation(Base):
@@ -212,7 +201,8 @@ class SessionPlanPreview(Base):
         ForeignKey("session_events.id", ondelete="CASCADE"), primary_key=True
     )
     fingerprint: Mapped[str] = mapped_column(String(64))
-    placements: Mapped[list[list[int]]] = mapped_column(JSON)
+    # JSON: [[session id, slot id, location id], …]
+    placements: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -224,5 +214,6 @@ class SessionSuggestion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("session_events.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[str] = mapped_column(String(255), index=True)
-    session_ids: Mapped[list[int]] = mapped_column(JSON)
+    # The suggested sessions, comma-separated, in time slot order.
+    session_ids: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

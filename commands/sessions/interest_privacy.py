@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from storage.sessions import SessionInterest, SessionPollVote, SessionSuggestion
 
 from .feature import feature
+from .suggestions import suggested_ids
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -27,11 +28,13 @@ async def export_interest(app: App, user_id: str) -> dict[str, Any]:
             {"session_id": i.session_id, "source": i.source, "created_at": i.created_at.isoformat()}
             for i in interest
         ],
-        "session_poll_votes": [{"poll_id": v.poll_id} for v in votes],
+        "session_poll_votes": [
+            {"poll_id": v.poll_id, "answered_at": v.answered_at.isoformat()} for v in votes
+        ],
         "session_suggestions": [
             {
                 "event_id": s.event_id,
-                "session_ids": list(s.session_ids),
+                "session_ids": suggested_ids(s),
                 "created_at": s.created_at.isoformat(),
             }
             for s in suggestions

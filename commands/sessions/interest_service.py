@@ -11,6 +11,7 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, select
@@ -213,13 +214,14 @@ async def record_poll_response(
     """A member's response replaces their earlier one of the same poll (an older one arriving late is
     ignored); the poll's sessions get exactly the chosen ones as the member's poll interest."""
     async with app.locks.for_key("sessions-poll", poll_id), app.db.session() as db:
+        answered_at = datetime.fromtimestamp(origin_ts / 1000, UTC)
         vote = await db.get(SessionPollVote, (poll_id, user_id))
-        if vote is not None and vote.origin_ts > origin_ts:
+        if vote is not None and vote.answered_at > answered_at:
             return
         if vote is None:
-            db.add(SessionPollVote(poll_id=poll_id, user_id=user_id, origin_ts=origin_ts))
+            db.add(SessionPollVote(poll_id=poll_id, user_id=user_id, answered_at=answered_at))
         else:
-            vote.origin_ts = origin_ts
+            vote.answered_at = answered_at
         mapping = {
             a.answer_id: a.session_id
             for a in (await db.scalars(select(SessionPollAnswer).where(SessionPollAnswer.poll_id == poll_id)))

@@ -165,7 +165,9 @@ async def compute_preview(
                 SessionPlanPreview(
                     event_id=event_id,
                     fingerprint=data.fingerprint,
-                    placements=[[p.proposal_id, p.round_id, p.location_id] for p in plan.placements],
+                    placements=json.dumps(
+                        [[p.proposal_id, p.round_id, p.location_id] for p in plan.placements]
+                    ),
                     created_by=by,
                 )
             )
@@ -189,7 +191,7 @@ async def apply_preview(app: App, event_id: int, *, by: str, t: Translate) -> Ap
                 raise CommandError("sessions_plan_error_no_preview", event_id=event_id)
             if preview.fingerprint != data.fingerprint:
                 raise CommandError("sessions_plan_error_changed", event_id=event_id)
-            placements = [Placement(int(a), int(b), int(c)) for a, b, c in preview.placements]
+            placements = [Placement(int(a), int(b), int(c)) for a, b, c in json.loads(preview.placements)]
             await db.delete(preview)
         current = {c.proposal_id: c for c in data.problem.current}
         slot_number = {s.id: s.number for s in data.slots}

@@ -26,6 +26,10 @@ SUGGESTION_KIND = "session_suggestion"
 SUGGESTION_KEYS = ("👍", "✅", "✔️")
 
 
+def suggested_ids(row: SessionSuggestion) -> list[int]:
+    return [int(part) for part in row.session_ids.split(",") if part]
+
+
 async def _busy_rounds(app: App, member: str, event_id: int) -> set[int]:
     """Time slots in which the member already hosts a session or is signed up for one."""
     async with app.db.session() as db:
@@ -63,9 +67,11 @@ async def queue_suggestions(app: App, data: PlanData, placements: Sequence[Place
                 .order_by(SessionSuggestion.id.desc())
                 .limit(1)
             )
-            if last is not None and list(last.session_ids) == ids:
+            if last is not None and suggested_ids(last) == ids:
                 continue
-            row = SessionSuggestion(event_id=data.event_id, user_id=member, session_ids=ids)
+            row = SessionSuggestion(
+                event_id=data.event_id, user_id=member, session_ids=",".join(str(i) for i in ids)
+            )
             db.add(row)
             await db.flush()
             t = with_prefix(await translator_for(app, db, member), app.settings.bot.command_prefix)
@@ -93,7 +99,7 @@ async def accept_suggestion(app: App, suggestion_id: int, member: str, language:
         row = await db.get(SessionSuggestion, suggestion_id)
         if row is None or row.user_id != member:
             return None
-        ids = list(row.session_ids)
+        ids = suggested_ids(row)
     t = with_prefix(app.catalog.translator(language), app.settings.bot.command_prefix)
     texts = []
     for session_id in ids:

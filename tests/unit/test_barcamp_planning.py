@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.app import App
 from bot.framework import Command
 from commands.sessions.feature import sessions_settings
-from commands.sessions.suggestions import accept_suggestion
+from commands.sessions.suggestions import accept_suggestion, suggested_ids
 from storage.models import OutboxMessage
 from storage.sessions import BarcampSession, SessionSignup, SessionSuggestion
 from tests.catalog import says
@@ -178,7 +178,7 @@ async def test_plan_is_applied_with_suggestions_and_one_reaction_signs_up(app: A
         signed = set(
             (await db.scalars(select(SessionSignup.session_id).where(SessionSignup.user_id == FANS[0]))).all()
         )
-    assert signed == set(suggestion.session_ids)
+    assert signed == set(suggested_ids(suggestion))
     assert len(signed) == 2
     # Planning again without changes: nothing moves and nobody gets a second suggestion.
     await run(app, ("veranstaltung", "planen"), "1")
