@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 PROPOSAL_KIND = "session_proposal"
 POLL_KIND = "session_poll"
 INTEREST_KEYS = ("👍", "⭐")
+MAX_NUMBER = 2**31  # database integers
 
 
 class InterestSource(enum.StrEnum):
@@ -62,7 +63,7 @@ def parse_numbers(text: str) -> list[int] | None:
         word = word.removeprefix("#").rstrip(".")
         if word.casefold() in ("nr", "no"):
             continue
-        if not word.isdigit() or int(word) < 1:
+        if not word.isdigit() or not 1 <= int(word) < MAX_NUMBER:
             return None
         if int(word) not in numbers:
             numbers.append(int(word))

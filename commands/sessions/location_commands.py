@@ -26,7 +26,7 @@ CLEAR_WORDS = ("keine", "keins", "none", "-")
     args=[
         Arg("event_id", Int(minimum=1)),
         Arg("name", Quoted(max_length=MAX_LOCATION_NAME)),
-        Arg("capacity", Int()),
+        Arg("capacity", Int(maximum=100_000)),
         Arg("link", Text(max_length=MAX_LOCATION, allow_empty=True), required=False, default=""),
     ],
 )

@@ -13,7 +13,7 @@ from .plan_view import preview_text
 from .session_commands import _create_session_room
 from .suggestions import SUGGESTION_KEYS, SUGGESTION_KIND, accept_suggestion
 
-APPLY_WORDS = {"apply": ("übernehmen", "uebernehmen", "anwenden", "ok")}
+APPLY_WORDS = {"übernehmen": ("uebernehmen", "anwenden", "apply")}
 
 
 @event_group.subcommand(

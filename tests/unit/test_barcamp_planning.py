@@ -80,6 +80,8 @@ async def test_interest_by_command_lists_and_refuses_unknown_numbers(app: App) -
         await run(app, ("interesse",), "7", sender=FANS[1]), "sessions_interest_error_unknown", numbers="7"
     )
     assert says(await run(app, ("interesse",), "eins", sender=FANS[1]), "sessions_interest_error_numbers")
+    body = await run(app, ("interesse",), "1 " + "9" * 25, sender=FANS[1])
+    assert says(body, "sessions_interest_error_numbers")
     # The count, never who.
     body = await run(app, ("session",), "1", sender=FANS[2])
     assert says(body, "sessions_interest_count", count=1)
