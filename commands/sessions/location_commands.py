@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from bot.context import CommandContext
 from bot.format import esc
 from bot.framework import Arg, CommandError, Int, Quoted, Text
-from storage.sessions import SessionLocation, SessionSlot, SessionUnavailable
+from storage.sessions import SessionLocation
 
 from .agenda import location_markdown
+from .availability import set_unavailable
 from .feature import MAX_LOCATION, event_group, tr
-from .lookups import get_session, managed_event, pick_slot, require_manager, require_not_over
+from .lookups import get_session, managed_event, require_manager, require_not_over
 from .session_commands import session_cmd
 
 MAX_LOCATION_NAME = 200
-CLEAR_WORDS = ("keine", "keins", "none", "-")
 
 
 @event_group.subcommand(
@@ -123,38 +123,13 @@ async def remove_location(ctx: CommandContext, event_id: int, location: str) -> 
     args=[Arg("session_id", Int(minimum=1)), Arg("slots", Text(max_length=500))],
 )
 async def unavailable(ctx: CommandContext, session_id: int, slots: str) -> None:
-    t = tr(ctx)
     async with ctx.app.db.session() as db:
         row = await get_session(db, session_id)
-        event = await require_manager(ctx, db, row)
-        require_not_over(event)
-        all_slots = list(
-            (await db.scalars(select(SessionSlot).where(SessionSlot.event_id == event.id))).all()
-        )
-        if not all_slots:
-            raise CommandError("sessions_error_no_slots", event_id=event.id)
-        words = slots.replace(",", " ").split()
-        clear = len(words) == 1 and words[0].casefold() in CLEAR_WORDS
-        chosen: list[SessionSlot] = []
-        for word in [] if clear else words:
-            slot = pick_slot(all_slots, word)
-            if slot is None:
-                raise CommandError(
-                    "sessions_unavailable_error_slot",
-                    session_id=session_id,
-                    slot=word,
-                    slots=", ".join(
-                        f"{s.number} = {s.name}" for s in sorted(all_slots, key=lambda s: s.number)
-                    ),
-                )
-            if slot not in chosen:
-                chosen.append(slot)
-        await db.execute(delete(SessionUnavailable).where(SessionUnavailable.session_id == row.id))
-        for slot in chosen:
-            db.add(SessionUnavailable(session_id=row.id, slot_id=slot.id))
-        title = row.title
+        require_not_over(await require_manager(ctx, db, row))
+    title, chosen = await set_unavailable(ctx.app, session_id, slots)
+    t = tr(ctx)
     if not chosen:
         await ctx.reply(t("sessions_unavailable_cleared", session_id=session_id, title=esc(title)))
         return
-    names = ", ".join(f"{s.number} ({esc(s.name)})" for s in sorted(chosen, key=lambda s: s.number))
+    names = ", ".join(f"{s.number} ({esc(s.name)})" for s in chosen)
     await ctx.reply(t("sessions_unavailable_set", session_id=session_id, title=esc(title), slots=names))
