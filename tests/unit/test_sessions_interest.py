@@ -178,3 +178,35 @@ def test_selections_reads_both_formats_and_ignores_other_content() -> None:
     assert selections({"org.matrix.msc3381.poll.response": {"answers": ["b", 3]}}) == ["b"]
     assert selections({"m.poll.response": {"answers": []}}) == []
     assert selections({"body": "hi"}) is None
+
+
+async def test_only_subscribed_event_types_on_tracked_messages_reach_a_feature(app: App) -> None:
+    assert app.router.wants_event_type("m.poll.response")
+    assert app.router.wants_event_type("org.matrix.msc3381.poll.response")
+    assert not app.router.wants_event_type("m.room.pinned_events")
+    await proposals(app, 1)
+    _, polls = await create_polls(app, 1)
+    answer = {"m.selections": [answer_id(1)]}
+    untracked = SimpleNamespace(
+        type="m.poll.response",
+        source={"content": {**answer, "m.relates_to": {"rel_type": "m.reference", "event_id": "$elsewhere"}}},
+        sender=FAN,
+        event_id="$x1",
+        server_timestamp=1,
+    )
+    await app.router.on_related_event(room(), untracked)
+    # Tracked, but as a proposal announcement: poll responses are not for that kind.
+    proposal_event = await tracked(app, PROPOSAL_KIND, 1)
+    wrong_kind = SimpleNamespace(
+        type="m.poll.response",
+        source={
+            "content": {**answer, "m.relates_to": {"rel_type": "m.reference", "event_id": proposal_event}}
+        },
+        sender=FAN,
+        event_id="$x2",
+        server_timestamp=2,
+    )
+    await app.router.on_related_event(room(), wrong_kind)
+    await asyncio.sleep(0.3)
+    assert polls
+    assert await interest_of(app, FAN) == {}
