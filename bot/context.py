@@ -130,3 +130,19 @@ class ReactionContext:
     @property
     def t(self) -> Translate:
         return self.app.catalog.translator(self.language)
+
+
+@dataclass
+class RelationContext:
+    """Another event (a poll response …) that refers to a tracked bot message: its type and content."""
+
+    app: App
+    room_id: str
+    sender: str
+    event_id: str
+    event_type: str
+    content: dict[str, Any]
+    origin_ts: int
+    kind: str
+    ref_id: int | None
+    target_event_id: str

@@ -26,7 +26,7 @@ import timephrases
 
 if TYPE_CHECKING:
     from bot.app import App
-    from bot.context import CommandContext, ReactionContext
+    from bot.context import CommandContext, ReactionContext, RelationContext
 
 
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
@@ -294,6 +294,7 @@ Handler = Callable[..., Awaitable[None]]
 ReactionHandler = Callable[["ReactionContext"], Awaitable[None]]
 # An answer to a tracked bot message: ``async def handler(ctx, ref_id, text) -> None`` (see Feature.on_reply).
 ReplyHandler = Callable[["CommandContext", "int | None", str], Awaitable[None]]
+RelationHandler = Callable[["RelationContext"], Awaitable[None]]
 PrivacyExport = Callable[["App", str], Awaitable[dict[str, Any]]]
 PrivacyErase = Callable[["App", str], Awaitable[int]]
 StartHook = Callable[["App"], Awaitable[None]]
@@ -368,6 +369,13 @@ class ReactionSubscription:
     handler: ReactionHandler
 
 
+@dataclass(frozen=True)
+class RelationSubscription:
+    kind: str
+    event_types: frozenset[str]
+    handler: RelationHandler
+
+
 @dataclass
 class ReplySubscription:
     kind: str
@@ -386,6 +394,7 @@ class Feature:
     settings: type[BaseModel] | None = None
     commands: list[Command] = field(default_factory=list)
     reactions: list[ReactionSubscription] = field(default_factory=list)
+    relations: list[RelationSubscription] = field(default_factory=list)
     start_hooks: list[StartHook] = field(default_factory=list)
     exporters: list[PrivacyExport] = field(default_factory=list)
     erasers: list[PrivacyErase] = field(default_factory=list)
@@ -452,6 +461,18 @@ class Feature:
 
         def register(handler: ReplyHandler) -> ReplyHandler:
             self.replies.append(ReplySubscription(kind, handler))
+            return handler
+
+        return register
+
+    def on_relation(
+        self, kind: str, event_types: Iterable[str]
+    ) -> Callable[[RelationHandler], RelationHandler]:
+        """Subscribe to other events (poll responses …) that refer to bot messages sent with
+        ``track=(kind, id)`` through ``m.relates_to`` (plain or decrypted)."""
+
+        def register(handler: RelationHandler) -> RelationHandler:
+            self.relations.append(RelationSubscription(kind, frozenset(event_types), handler))
             return handler
 
         return register

@@ -37,6 +37,7 @@ from nio import (
     RoomUpgradeEvent,
     SyncError,
     SyncResponse,
+    UnknownEvent,
     UploadResponse,
     WhoamiResponse,
 )
@@ -823,6 +824,7 @@ class MatrixBot:
             ((RoomMemberEvent,), self._on_member),
             ((RoomUpgradeEvent,), self._on_tombstone),
             ((InviteMemberEvent,), self._on_invite),
+            ((UnknownEvent,), self._on_other),
         ]
         for types, handler in self._handlers:
             self.client.add_event_callback(self._queue_for(handler), types)  # type: ignore[arg-type]
@@ -868,6 +870,13 @@ class MatrixBot:
         if event.sender == self.client.user_id or not await self.device_trust.accepts(event):
             return
         await self.app.router.on_redaction(room, event)
+
+    async def _on_other(self, room: MatrixRoom, event: UnknownEvent) -> None:
+        """Event types nio does not know (poll responses …): the router hands them to subscribed features."""
+        if event.sender == self.client.user_id or not self.app.router.wants_event_type(event.type):
+            return
+        if await self.device_trust.accepts(event):
+            await self.app.router.on_related_event(room, event)
 
     async def _on_member(self, room: MatrixRoom, event: RoomMemberEvent) -> None:
         if event.membership == "join" and event.prev_membership != "join":

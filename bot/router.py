@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import BindParameter
 
-from bot.context import CommandContext, ReactionContext
+from bot.context import CommandContext, ReactionContext, RelationContext
 from bot.framework import Command, CommandError, fold, parse_arguments
 from bot.i18n import normalize_language
 from bot.matrix import DirectChatRefused
@@ -589,6 +589,62 @@ class Router:
                         await subscription.handler(reaction)
                     except Exception:
                         log.exception("reaction handler for %s failed", kind)
+
+    # --- other events that refer to a bot message (poll responses …) ---------------------------------------
+
+    def wants_event_type(self, event_type: str) -> bool:
+        """Whether a feature subscribed to events of this type (``Feature.on_relation``)."""
+        return any(
+            event_type in subscription.event_types
+            for feature in self.app.features
+            for subscription in feature.relations
+        )
+
+    async def on_related_event(self, room: MatrixRoom, event: Any) -> None:
+        """An event of a type the bot has no handler of its own for: dispatched to the features subscribed
+        to its type on the kind of bot message its ``m.relates_to`` points at (handlers are idempotent: the
+        same event may come twice, e.g. after a restart)."""
+        event_type = str(getattr(event, "type", "") or "")
+        subscribed = [
+            subscription
+            for feature in self.app.features
+            for subscription in feature.relations
+            if event_type in subscription.event_types
+        ]
+        if not subscribed or not self.app.matrix.is_fresh(event, None):  # nothing to do, or history
+            return
+        content = (getattr(event, "source", None) or {}).get("content") or {}
+        relates = content.get("m.relates_to") if isinstance(content, dict) else None
+        target_id = relates.get("event_id") if isinstance(relates, dict) else None
+        if not isinstance(target_id, str):
+            return
+        async with self.app.db.session() as session:
+            target = await session.get(BotMessage, target_id)
+            if target is None:
+                return
+            kind, ref_id = target.kind, target.ref_id
+        context = RelationContext(
+            app=self.app,
+            room_id=room.room_id,
+            sender=event.sender,
+            event_id=event.event_id,
+            event_type=event_type,
+            content=dict(content),
+            origin_ts=int(getattr(event, "server_timestamp", 0) or 0),
+            kind=kind,
+            ref_id=ref_id,
+            target_event_id=target_id,
+        )
+
+        async def run() -> None:
+            for subscription in subscribed:
+                if subscription.kind == kind:
+                    try:
+                        await subscription.handler(context)
+                    except Exception:
+                        log.exception("handler for %s on %s failed", event_type, kind)
+
+        self._submit(room.room_id, run)
 
     # --- membership and encryption trouble ----------------------------------------------------------------
 

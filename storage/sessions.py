@@ -153,3 +153,103 @@ class SessionRepeat(Base):
     repeat_session_id: Mapped[int | None] = mapped_column(
         ForeignKey("sessions.id", ondelete="SET NULL"), index=True
     )
+
+
+# --- interest, polls, locations, host availability, plan previews (issue 16) --------------------------------
+
+
+class SessionInterest(Base):
+    """A member's interest in a proposal, by source: ``reaction`` (👍/⭐ on its announcement), ``command``
+    (``!interesse``) or ``poll`` (an answer in a poll). Interested = at least one row; removing a reaction
+    removes only the reaction's row."""
+
+    __tablename__ = "session_interest"
+    __table_args__ = (UniqueConstraint("session_id", "user_id", "source"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    source: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SessionPoll(Base):
+    """A native Matrix poll (MSC3381) over an event's proposals; its answers map answer ids to sessions."""
+
+    __tablename__ = "session_polls"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("session_events.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SessionPollAnswer(Base):
+    __tablename__ = "session_poll_answers"
+    poll_id: Mapped[int] = mapped_column(ForeignKey("session_polls.id", ondelete="CASCADE"), primary_key=True)
+    answer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+
+
+class SessionPollVote(Base):
+    """A member's latest response to a poll (a later response replaces it, as MSC3381 says)."""
+
+    __tablename__ = "session_poll_votes"
+    poll_id: Mapped[int] = mapped_column(ForeignKey("session_polls.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # The response's origin_server_ts (ms precision): a later response replaces this one.
+    answered_at: Mapped[datetime] = mapped_column()
+
+
+class SessionLocation(Base):
+    """A place sessions can take place in (a room, or a virtual room's link), with its seats."""
+
+    __tablename__ = "session_locations"
+    __table_args__ = (UniqueConstraint("event_id", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("session_events.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    capacity: Mapped[int] = mapped_column(Integer)
+    link: Mapped[str | None] = mapped_column(String(500))
+
+
+class SessionUnavailable(Base):
+    """A session's hosts cannot make this time slot (``!session verhindert``)."""
+
+    __tablename__ = "session_unavailable"
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("session_slots.id", ondelete="CASCADE"), primary_key=True)
+
+
+class SessionPlacement(Base):
+    """Where the applied plan put a session (its location), so that a re-plan knows the current plan."""
+
+    __tablename__ = "session_placements"
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    location_id: Mapped[int] = mapped_column(
+        ForeignKey("session_locations.id", ondelete="CASCADE"), index=True
+    )
+
+
+class SessionPlanPreview(Base):
+    """The last plan shown to a moderator: applied by ``planen … übernehmen`` if the data is unchanged."""
+
+    __tablename__ = "session_plan_previews"
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("session_events.id", ondelete="CASCADE"), primary_key=True
+    )
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    # JSON: [[session id, slot id, location id], …]
+    placements: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SessionSuggestion(Base):
+    """A member's personal suggestion after a plan was applied; one reaction on its DM signs up for all."""
+
+    __tablename__ = "session_suggestions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("session_events.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    # The suggested sessions, comma-separated, in time slot order.
+    session_ids: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -21,7 +21,14 @@ from . import session_commands  # noqa: F401
 from . import member_commands, reactions  # noqa: F401
 
 # isort: split
-from . import repeat_commands, result_commands  # noqa: F401
+from . import (  # noqa: F401
+    interest_commands,
+    interest_privacy,
+    location_commands,
+    plan_commands,
+    repeat_commands,
+    result_commands,
+)
 
 # isort: split
 from . import jobs, privacy, results_jobs, results_privacy  # noqa: F401

@@ -21,3 +21,7 @@ class SessionsConfig(Section):
     # Offer the host (once) to repeat a session in a later time slot when its wait list reaches this share
     # of its capacity.
     repeat_offer_waitlist_share: float = Field(default=0.5, gt=0, le=10)
+    # Seconds the barcamp planner (``!veranstaltung planen``) may search before it takes the best plan found.
+    plan_time_limit_seconds: float = Field(default=10.0, gt=0, le=600)
+    # Re-planning: moving an already scheduled session costs as much as this many interest conflicts.
+    plan_move_weight: int = Field(default=5, ge=0)

@@ -33,6 +33,7 @@ from .feature import (
     sessions_settings,
     tr,
 )
+from .interest_commands import announce_proposal, interest_line
 from .jobs import reminder_job_id, schedule_reminder
 from .lookups import (
     check_session_event_moderator,
@@ -77,6 +78,7 @@ async def show_session(ctx: CommandContext, session_id: int) -> None:
         results = results_block((await load_results(db, [session_id])).get(session_id, []), tr(ctx))
     await ctx.reply(
         session_details(view, slot_view(slot) if slot else None, tr(ctx))
+        + await interest_line(ctx, session_id)
         + ("\n\n" + results if results else "")
         + _react_hint(ctx, view.status),
         track=(SESSION_KIND, session_id),
@@ -134,7 +136,8 @@ async def propose(
         db.add(row)
         await db.flush()
         session_id = row.id
-    await ctx.reply(tr(ctx)("sessions_proposed", session_id=session_id, title=esc(title.strip())))
+        event_room, proposals_open = event.room_id, event.proposals_open
+    await announce_proposal(ctx, session_id, title.strip(), event_room, proposals_open)
 
 
 @session_cmd.subcommand(

@@ -12,7 +12,7 @@ from alembic import op
 import storage.base
 
 revision: str = "sessions_0003"
-down_revision: str | Sequence[str] | None = "sessions_0001"
+down_revision: str | Sequence[str] | None = "sessions_0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
