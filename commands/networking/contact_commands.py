@@ -20,7 +20,9 @@ from .introductions import load_profiles
 # --- contacts -----------------------------------------------------------------------------------------------
 
 
-@feature.command(de="kontakte", en="contacts", aliases=("netzwerk", "network"), help="networking_contacts")
+@feature.command(
+    de="kontakte", en="contacts", aliases=("meine-kontakte", "my-contacts"), help="networking_contacts"
+)
 async def contacts(ctx: CommandContext) -> None:
     async with ctx.app.db.session() as session:
         rows = (

@@ -205,13 +205,18 @@ async def list_reminders(ctx: CommandContext) -> None:
     await ctx.reply("\n".join(lines))
 
 
-reminder_group = feature.group(de="erinnerung", en="reminder", help="reminders_group")
-
-
-@reminder_group.subcommand(
-    de="löschen", en="cancel", aliases=("delete", "entfernen", "stornieren"), help="reminders_cancel",
-    args=[Arg("reminder_id", Int(minimum=1))],
+@feature.command(
+    de="erinnerung", en="reminder", help="reminders_group",
+    args=[Arg("rest", Text(max_length=MAX_TEXT + 200, allow_empty=True), required=False)],
 )  # fmt: skip
+async def reminder_word(ctx: CommandContext, rest: str | None = None) -> None:
+    """``!erinnerung morgen 9 Uhr …`` creates a reminder like ``!erinnere``; alone it lists them."""
+    if rest and rest.strip() and remind.handler is not None:
+        await remind.handler(ctx, rest=rest)
+    elif list_reminders.handler is not None:
+        await list_reminders.handler(ctx)
+
+
 async def cancel_reminder(ctx: CommandContext, reminder_id: int) -> None:
     async with ctx.app.db.session() as session:
         reminder = await session.get(Reminder, reminder_id)
@@ -234,6 +239,14 @@ async def cancel_reminder(ctx: CommandContext, reminder_id: int) -> None:
         reminder.status = "cancelled"
     ctx.app.jobs.cancel(job_id(reminder_id))
     await ctx.answer("reminders_cancelled", id=reminder_id, text=esc(reminder.text[:120]))
+
+
+# `!erinnerung löschen 3` and `!erinnerungen löschen 3` (the list's own word) both cancel.
+for _group in (reminder_word, list_reminders):
+    _group.subcommand(
+        de="löschen", en="cancel", aliases=("delete", "entfernen", "stornieren", "loeschen"),
+        help="reminders_cancel", args=[Arg("reminder_id", Int(minimum=1))],
+    )(cancel_reminder)  # fmt: skip
 
 
 @feature.on_reaction("reminder", SUBSCRIBE_KEYS)

@@ -11,7 +11,9 @@ from bot.framework import (
     CommandError,
     Flag,
     Int,
+    Text,
     Word,
+    fold,
 )
 from bot.i18n import Translate
 from storage.sessions import (
@@ -124,8 +126,27 @@ async def _mine_text(ctx: CommandContext, db: AsyncSession, event: SessionEvent)
     )
 
 
-@feature.command(de="meine", en="mysessions", aliases=("meine-sessions", "my-sessions"), help="sessions_mine")
-async def mine(ctx: CommandContext) -> None:
+# `!meine sessions`, `!meine anmeldungen`, `!meine termine` …: the words members guess (issue 15).
+MINE_WORDS = frozenset(
+    fold(word)
+    for word in ("sessions", "session", "anmeldungen", "anmeldung", "termine", "termin", "veranstaltungen",
+                 "barcamp", "barcamps", "signups", "events", "schedule", "plan")
+)  # fmt: skip
+
+
+@feature.command(
+    de="meine", en="mysessions", aliases=("meine-sessions", "my-sessions", "my", "mine"),
+    help="sessions_mine", args=[Arg("what", Text(max_length=60, allow_empty=True), required=False)],
+)  # fmt: skip
+async def mine(ctx: CommandContext, what: str | None = None) -> None:
+    word = fold((what or "").strip().split(None, 1)[0]) if (what or "").strip() else ""
+    if word and word not in MINE_WORDS:
+        # `!meine erinnerungen`, `!meine kontakte`: the member's own list of another command.
+        other = ctx.app.router.commands.get(word)
+        if other is None or other.handler is None or other.args:
+            raise CommandError("sessions_error_mine", value=what or "", show_usage=True)
+        await ctx.app.router.run_command(ctx, other, "")
+        return
     async with ctx.app.db.session() as db:
         events = await events_for(ctx, db, None)
         texts = [await _mine_text(ctx, db, event) for event in events]
@@ -134,8 +155,8 @@ async def mine(ctx: CommandContext) -> None:
 
 @feature.command(
     de="kalender",
-    en="ical",
-    aliases=("calendar", "ics"),
+    en="calendar",
+    aliases=("ical", "ics"),
     help="sessions_calendar",
     args=[Arg("scope", Word(), required=False, default=""), Arg("event_id", Int(minimum=1), required=False)],
 )

@@ -16,7 +16,7 @@ from bot.framework import (
     Quoted,
     Text,
 )
-from bot.i18n import Translate
+from bot.i18n import Translate, plural
 from storage.sessions import (
     BarcampSession,
     SessionHost,
@@ -208,13 +208,15 @@ async def set_capacity(ctx: CommandContext, session_id: int, capacity: int) -> N
         "sessions_capacity_set",
         session_id=session_id,
         title=esc(title),
-        capacity=capacity,
+        seats=plural(t, "sessions_seats_count", capacity),
         confirmed=confirmed,
     )
     if change.promoted:
-        text += "\n" + t("sessions_capacity_promoted", count=len(change.promoted))
+        text += "\n" + plural(t, "sessions_capacity_promoted", len(change.promoted))
     if confirmed > capacity:
-        text += "\n" + t("sessions_capacity_over", confirmed=confirmed, capacity=capacity)
+        text += "\n" + t(
+            "sessions_capacity_over", confirmed=confirmed, seats=plural(t, "sessions_seats_count", capacity)
+        )
     await ctx.reply(text)
 
 

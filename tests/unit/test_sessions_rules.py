@@ -265,8 +265,8 @@ def test_same_slot_conflict_needs_switch(de: Translate) -> None:
         None,
     )
     assert render(refused, de) == (
-        "In dieser Sessionrunde bist du schon für Session Nr. 8 angemeldet – pro Runde geht eine Session. "
-        "Zum Wechseln: `!anmelden 7 --wechseln`"
+        "In diesem Zeitfenster bist du schon für Session Nr. 8 angemeldet – pro Zeitfenster geht eine "
+        "Session. Zum Wechseln: `!anmelden 7 wechseln`"
     )
     assert (switched.kind, switched.withdraw_from_session_id) == ("confirmed", 8)
     assert render(switched, de) == (
