@@ -32,7 +32,7 @@ from . import planning
 from .agenda import agenda_pages
 from .feature import MAX_IMPORT_PROBLEMS, event_group, fail, sessions_settings, tr
 from .jobs import schedule_slot, slot_job_id
-from .lookups import check_managed_event, get_event, managed_event
+from .lookups import check_managed_event, get_event, managed_event, with_host_names
 from .program_import import parse_program
 from .queries import event_today, load_event_data, room_language, slot_view
 from .rules import (
@@ -279,7 +279,7 @@ async def publish_event(ctx: CommandContext, event_id: int) -> None:
         data.view,
         data.items,
         data.slot_views,
-        data.sessions,
+        with_host_names(ctx, data.sessions, event.room_id),
         room_t,
         max_lines=sessions_settings(ctx.app).agenda_page_lines,
         format_date=format_date,

@@ -25,7 +25,7 @@ from timephrases import format_date
 
 from .agenda import agenda_pages, my_sessions
 from .feature import feature, sessions_settings, tr
-from .lookups import events_for
+from .lookups import events_for, with_host_names
 from .queries import load_event_data, signup_view
 from .rules import (
     SessionStatus,
@@ -56,7 +56,7 @@ async def agenda(ctx: CommandContext, event_id: int | None) -> None:
         data.view,
         data.items,
         data.slot_views,
-        data.sessions,
+        with_host_names(ctx, data.sessions, events[0].room_id),
         t,
         max_lines=sessions_settings(ctx.app).agenda_page_lines,
         format_date=format_date,
@@ -118,7 +118,7 @@ async def _mine_text(ctx: CommandContext, db: AsyncSession, event: SessionEvent)
     return my_sessions(
         data.view,
         data.slot_views,
-        data.sessions,
+        with_host_names(ctx, data.sessions, event.room_id),
         [signup_view(s) for s in signups],
         tr(ctx),
         hosted_session_ids=hosted,

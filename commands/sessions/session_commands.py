@@ -19,6 +19,7 @@ from bot.framework import (
 from bot.i18n import Translate, plural
 from storage.sessions import (
     BarcampSession,
+    SessionEvent,
     SessionHost,
 )
 
@@ -43,6 +44,7 @@ from .lookups import (
     require_not_over,
     room_event,
     slot_of,
+    with_host_names,
 )
 from .planning import location_of, schedule_session, tell_location_changed
 from .queries import (
@@ -69,6 +71,8 @@ async def show_session(ctx: CommandContext, session_id: int) -> None:
         row = await get_session(db, session_id)
         view = (await session_views(db, [row]))[0]
         slot = await slot_of(db, row)
+        event = await db.get(SessionEvent, row.event_id)
+    view = with_host_names(ctx, [view], event.room_id if event else ctx.room_id)[0]
     await ctx.reply(
         session_details(view, slot_view(slot) if slot else None, tr(ctx)) + _react_hint(ctx, view.status),
         track=(SESSION_KIND, session_id),
