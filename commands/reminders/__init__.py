@@ -14,7 +14,14 @@ from bot.framework import Arg, CommandError, Feature, Int, Permission, Text
 from bot.sender import pill
 from storage.db import claimed
 from storage.models import Reminder, ReminderSubscriber
-from timephrases import Recurrence, describe_recurrence, format_datetime, parse_recurring, split_time_and_text
+from timephrases import (
+    Recurrence,
+    describe_recurrence,
+    format_datetime,
+    format_when,
+    parse_recurring,
+    split_time_and_text,
+)
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -33,7 +40,8 @@ def job_id(reminder_id: int) -> str:
     return f"reminder:{reminder_id}"
 
 
-def describe(reminder: Reminder, language: str, tz_name: str) -> str:
+def describe(reminder: Reminder, language: str, tz_name: str, *, in_sentence: bool = False) -> str:
+    """When the reminder fires; ``in_sentence`` with the prepositions ("am Mo, 15.05.2025, um 09:30")."""
     from zoneinfo import ZoneInfo
 
     if reminder.recurrence:
@@ -41,6 +49,8 @@ def describe(reminder: Reminder, language: str, tz_name: str) -> str:
             Recurrence(cron=dict(reminder.recurrence), kind=reminder.recurrence.get("_kind", "")), language
         )
     assert reminder.due_at is not None
+    if in_sentence:
+        return format_when(reminder.due_at, language, ZoneInfo(tz_name))
     return format_datetime(reminder.due_at, language, ZoneInfo(tz_name))
 
 
@@ -101,7 +111,7 @@ async def _create(
         ctx.t(
             key,
             id=reminder.id,
-            when=describe(reminder, ctx.language, ctx.timezone),
+            when=describe(reminder, ctx.language, ctx.timezone, in_sentence=True),
             text=esc(text),
             p=ctx.prefix,
         ),

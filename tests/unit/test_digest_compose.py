@@ -156,10 +156,10 @@ anmelden mit `!anmelden 12`
 
 ## Mitmachen
 
-Du hast ein Thema, über das du mit anderen sprechen möchtest? Schlag eine Session vor mit \
-`!session vorschlagen`. Noch in keiner Community? Im Raumverzeichnis findest du die Communities des \
-Netzwerks: Tritt einfach bei und vernetz dich mit Kolleginnen und Kollegen aus Bund, Ländern, Kommunen und \
-Wissenschaft.
+Ihr habt ein Thema, über das ihr mit anderen sprechen möchtet? Schlagt eine Session vor mit \
+`!session vorschlagen`. Noch in keiner Community? Im Raumverzeichnis findet ihr die Communities des \
+Netzwerks: Tretet einfach bei und vernetzt euch mit Kolleginnen und Kollegen aus Bund, Ländern, Kommunen \
+und Wissenschaft.
 """
 
 EXPECTED_FULL_EN = """\
@@ -213,14 +213,14 @@ Im November 2026 gab es hier nichts zu zählen.
 
 ## Neuigkeiten
 
-Diesmal gibt es keine Neuigkeiten. Teile deine mit `!neuigkeit <Text>`.
+Diesmal gibt es keine Neuigkeiten. Teilt eure mit `!neuigkeit <Text>`.
 
 ## Mitmachen
 
-Du hast ein Thema, über das du mit anderen sprechen möchtest? Schlag eine Session vor mit \
-`!session vorschlagen`. Noch in keiner Community? Im Raumverzeichnis findest du die Communities des \
-Netzwerks: Tritt einfach bei und vernetz dich mit Kolleginnen und Kollegen aus Bund, Ländern, Kommunen und \
-Wissenschaft.
+Ihr habt ein Thema, über das ihr mit anderen sprechen möchtet? Schlagt eine Session vor mit \
+`!session vorschlagen`. Noch in keiner Community? Im Raumverzeichnis findet ihr die Communities des \
+Netzwerks: Tretet einfach bei und vernetzt euch mit Kolleginnen und Kollegen aus Bund, Ländern, Kommunen \
+und Wissenschaft.
 """
 
 EXPECTED_EMPTY_EN_MIDDLE = """\
