@@ -89,7 +89,7 @@ def test_agenda_english_uses_english_date_and_words(en: Translate) -> None:
     page = agenda_pages(EVENT, ITEMS, SLOTS, [OZG], en)[0]
 
     assert page.splitlines()[0] == "## NExTcamp 2025 – Thu, 15 May 2025"
-    assert "- **OZG\\-Umsetzung** (no. 12) – 12/20 seats · Wait list: 3 · Room: Raum A · with Anna" in page
+    assert "- **OZG\\-Umsetzung** (no. 12) – 12/20 seats · Waiting list: 3 · Room: Raum A · with Anna" in page
 
 
 def test_agenda_accepts_a_date_formatter(de: Translate) -> None:
