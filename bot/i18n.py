@@ -86,6 +86,31 @@ class Catalog:
         return {lang: all_keys - set(self.messages.get(lang, {})) for lang in SUPPORTED_LANGUAGES}
 
 
+@dataclass
+class WithDefaults:
+    """A translator that fills some parameters itself (``p``, the command prefix, for pure composers)."""
+
+    inner: Translate
+    defaults: dict[str, Any]
+    language: str = ""
+
+    def __post_init__(self) -> None:
+        self.language = self.inner.language
+
+    def __call__(self, key: str, /, **params: Any) -> str:
+        return self.inner(key, **{**self.defaults, **params})
+
+
+def with_defaults(t: Translate, **defaults: Any) -> Translate:
+    return WithDefaults(t, defaults)
+
+
+def plural(t: Translate, key: str, count: int, /, **params: Any) -> str:
+    """``key_one`` for a count of 1, else ``key_other``, with ``count`` filled in (German and English need
+    no more forms: "1 Person", "0 Personen", "2 Personen")."""
+    return t(f"{key}_one" if count == 1 else f"{key}_other", count=count, **params)
+
+
 def normalize_language(value: str | None, default: str = FALLBACK_LANGUAGE) -> str:
     if value is None:
         return default

@@ -449,17 +449,19 @@ class Router:
         return self.app.settings.bot.command_prefix + command.name_in(language)
 
     def usage(self, command: Command, language: str) -> str:
-        """Usage line and example of a command (or the list of its subcommands)."""
+        """Example and usage line of a command (or the list of its subcommands, each with an example).
+
+        The example comes first: people copy what works; the ``<> [] |`` notation is the second line."""
         t = self.app.catalog.translator(language)
         p = self.app.settings.bot.command_prefix
         lines = []
         if command.handler is not None:
-            lines.append(t("core_usage_line", usage=t(f"{command.help}_usage", p=p)))
             lines.append(t("core_example_line", example=t(f"{command.help}_example", p=p)))
+            lines.append(t("core_usage_line", usage=t(f"{command.help}_usage", p=p)))
         if command.subcommands:
             lines.append(t("core_subcommands"))
             lines.extend(
-                f"- `{t(f'{sub.help}_usage', p=p)}` — {t(f'{sub.help}_help', p=p)}"
+                f"- `{t(f'{sub.help}_example', p=p)}` — {t(f'{sub.help}_help', p=p)}"
                 for sub in command.subcommands
             )
         return "\n".join(lines)

@@ -18,7 +18,7 @@ so "morgen 9 Uhr" is 09:00 local on both sides of a DST change; "in 2 Stunden" i
 - ``formatting``: dates, times and recurrences as text
 """
 
-from .formatting import describe_recurrence, format_date, format_datetime, format_time
+from .formatting import describe_recurrence, format_date, format_datetime, format_time, format_when
 from .oneoff import parse_clock, parse_date, parse_duration, parse_when, split_time_and_text
 from .recurring import Recurrence, parse_recurring
 from .vocabulary import DEFAULT_TIME
@@ -30,6 +30,7 @@ __all__ = [
     "format_date",
     "format_datetime",
     "format_time",
+    "format_when",
     "parse_clock",
     "parse_date",
     "parse_duration",

@@ -109,3 +109,13 @@ def format_datetime(dt: datetime, language: str, tz: ZoneInfo | None = None) -> 
     if tz is not None and dt.tzinfo is not None:
         dt = dt.astimezone(tz)
     return f"{format_date(dt.date(), language)}, {format_time(dt)}"
+
+
+def format_when(dt: datetime, language: str, tz: ZoneInfo | None = None) -> str:
+    """A moment inside a sentence, with its prepositions: "am Mo, 15.05.2025, um 09:30" / "on Mon, 15 May
+    2025, at 09:30" ("ich erinnere dich am …, um … an")."""
+    if tz is not None and dt.tzinfo is not None:
+        dt = dt.astimezone(tz)
+    if language_of(language) == "en":
+        return f"on {format_date(dt.date(), language)}, at {format_time(dt)}"
+    return f"am {format_date(dt.date(), language)}, um {format_time(dt)}"

@@ -25,7 +25,7 @@ from .queries import card_of, claim_positions, claims_of, game_standings, requir
 from .render import png_size, render_card_png
 from .service import finish_game, request_confirmation
 from .status import ClaimStatus, GameStatus
-from .texts import parse_start_options, ranking_lines
+from .texts import leaderboard_names, parse_start_options, ranking_lines
 
 # ------------------------------------------------------------------------------------------------ commands
 
@@ -191,7 +191,7 @@ async def show_status(ctx: CommandContext) -> None:
     )
     lines = [t("bingo_status_header", size=game.size, until=until)]
     if players:
-        lines.extend(ranking_lines(t, players, ctx.tz))
+        lines.extend(ranking_lines(t, players, ctx.tz, leaderboard_names(ctx.app, players, ctx.room_id)))
     else:
         lines.append(t("bingo_status_empty", p=ctx.prefix))
     await ctx.reply("\n".join(lines))

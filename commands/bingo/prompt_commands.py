@@ -18,6 +18,7 @@ from .game import (
 from .game_commands import claim_field
 from .pools import configured_pool
 from .service import reset_room_prompts, store_room_prompts
+from .texts import count_text
 
 
 @claim_field.subcommand(
@@ -46,13 +47,17 @@ async def load_room_prompts(ctx: CommandContext, mode: str = "ersetzen") -> None
         raise CommandError("bingo_error_direct")
     if mode == "zurücksetzen":
         await reset_room_prompts(ctx.app, ctx.room_id)
-        await ctx.answer("bingo_prompts_reset", total=len(configured_pool(ctx.app)))
+        await ctx.answer(
+            "bingo_prompts_reset",
+            total=count_text(ctx.t, "bingo_count_prompts", len(configured_pool(ctx.app))),
+        )
         return
     filename, loaded = await _uploaded_prompts(ctx)
     extend = mode == "ergänzen"
     stored = await store_room_prompts(ctx.app, ctx.room_id, loaded, filename, ctx.sender, extend=extend)
     key = "bingo_prompts_loaded_extend" if extend else "bingo_prompts_loaded_replace"
-    parts = [ctx.t(key, count=len(loaded), file=esc(filename), total=stored.total, p=ctx.prefix)]
+    prompts, total = (count_text(ctx.t, "bingo_count_prompts", n) for n in (len(loaded), stored.total))
+    parts = [ctx.t(key, prompts=prompts, file=esc(filename), total=total, p=ctx.prefix)]
     parts += _pool_notes(ctx, stored.total, game_running=stored.game_running)
     await ctx.reply(" ".join(parts))
 

@@ -38,7 +38,7 @@ from .queries import (
     require_game,
     running_game,
 )
-from .texts import count_text, minutes_text, place_text, ranking_lines
+from .texts import count_text, leaderboard_names, minutes_text, place_text, ranking_lines
 
 # ---------------------------------------------------------------------------------- decisions and jobs
 
@@ -192,7 +192,8 @@ async def finish_game(
         t = app.catalog.translator(game.language)
         lines = [t("bingo_results_header", size=game.size)]
         if any(player.fields for player in players):
-            lines.extend(ranking_lines(t, players, ZoneInfo(game.timezone)))
+            names = leaderboard_names(app, players, game.room_id)
+            lines.extend(ranking_lines(t, players, ZoneInfo(game.timezone), names))
             lines.append(t("bingo_results_thanks"))
         else:
             lines.append(t("bingo_results_empty"))

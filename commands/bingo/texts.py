@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.framework import CommandError
 from bot.i18n import Translate
+from bot.names import display_names
 from bot.sender import pill
 from timephrases import format_time, parse_duration
 
 from .feature import MAX_LISTED_PLAYERS, SIZE
 from .scoring import PlayerStanding
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 # ------------------------------------------------------------------------------------------------ helpers
 
@@ -57,7 +62,11 @@ def place_text(t: Translate, place: int) -> str:
     return t("bingo_place", place=place, ordinal=f"{place}.")
 
 
-def ranking_lines(t: Translate, players: Sequence[PlayerStanding], tz: ZoneInfo) -> list[str]:
+def ranking_lines(
+    t: Translate, players: Sequence[PlayerStanding], tz: ZoneInfo, names: Mapping[str, str] | None = None
+) -> list[str]:
+    """The leaderboard: players as pills named by their display names (``names``), when known."""
+    names = names or {}
     lines = []
     for rank, player in enumerate(players[:MAX_LISTED_PLAYERS], start=1):
         first = (
@@ -69,7 +78,7 @@ def ranking_lines(t: Translate, players: Sequence[PlayerStanding], tz: ZoneInfo)
             t(
                 "bingo_rank",
                 rank=rank,
-                player=pill(player.player_id),
+                player=pill(player.player_id, names.get(player.player_id)),
                 lines=count_text(t, "bingo_count_lines", player.lines),
                 fields=count_text(t, "bingo_count_fields", player.fields),
                 first=first,
@@ -78,3 +87,9 @@ def ranking_lines(t: Translate, players: Sequence[PlayerStanding], tz: ZoneInfo)
     if len(players) > MAX_LISTED_PLAYERS:
         lines.append(t("bingo_rank_more", count=len(players) - MAX_LISTED_PLAYERS))
     return lines
+
+
+def leaderboard_names(app: App, players: Sequence[PlayerStanding], room_id: str) -> dict[str, str]:
+    """Display names of the listed players, as the game's room knows them."""
+    listed = [player.player_id for player in players[:MAX_LISTED_PLAYERS]]
+    return dict(zip(listed, display_names(app, listed, room_id), strict=True))

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from bot.context import CommandContext
-from bot.framework import Arg, Choice, CommandError, Permission, Text
+from bot.framework import Arg, CommandError, Permission, Text, fold
 from commands.digest.compose import (
     month_name,
     previous_month,
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from bot.app import App
 from .feature import CONFIRM_WORDS, app_now, digest_settings, feature
 from .publishing import publish_digest, render_digest, room_language, upload_files
+
+CONFIRM_FOLDED = frozenset(fold(word) for key, words in CONFIRM_WORDS.items() for word in (key, *words))
 
 # --- moderator commands -------------------------------------------------------------------------------------
 
@@ -61,17 +63,28 @@ async def preview_digest(ctx: CommandContext, month: str | None = None) -> None:
 
 @digest_group.subcommand(
     de="jetzt", en="now", help="digest_now",
-    args=[Arg("confirm", Choice(CONFIRM_WORDS), required=False)],
+    args=[Arg("rest", Text(max_length=60, allow_empty=True), required=False)],
 )  # fmt: skip
-async def post_digest_now(ctx: CommandContext, confirm: str | None = None) -> None:
+async def post_digest_now(ctx: CommandContext, rest: str | None = None) -> None:
+    """``!digest jetzt [Monat] [bestätigen]``: without a month the last complete one."""
     if ctx.is_direct:
         raise CommandError("digest_error_direct")
-    month = previous_month(app_now(ctx).date())
+    words = (rest or "").split()
+    confirm = bool(words) and fold(words[-1]) in CONFIRM_FOLDED
+    if confirm:
+        words.pop()
+    today = app_now(ctx).date()
+    month = parse_month(" ".join(words), today) if words else previous_month(today)
+    if month is None:
+        raise CommandError("digest_error_month", value=" ".join(words), show_usage=True)
     result = await publish_digest(
-        ctx.app, ctx.room_id, month, trigger="command", posted_by=ctx.sender, force=confirm is not None
+        ctx.app, ctx.room_id, month, trigger="command", posted_by=ctx.sender, force=confirm
     )
     label = month_name(month, ctx.t)
     if result == "already":
-        await ctx.answer("digest_now_confirm", month=label)
+        # What to type to post it again: the month as typed (none for the default one), then the word.
+        again = " ".join([ctx.app.router.usage_name(post_digest_now, ctx.language), *words])
+        again += " confirm" if ctx.language == "en" else " bestätigen"
+        await ctx.answer("digest_now_confirm", month=label, again=again)
     else:
         await ctx.answer("digest_now_posted", month=label)

@@ -38,6 +38,8 @@ RETRY_AFTER = timedelta(minutes=5)
 MAX_ATTEMPTS = 6
 MAX_NEWS_TEXT = 1000
 LIST_LIMIT = 30
+# Written by the migration digest_0002 into bot_state for a fresh installation.
+INSTALLED_KEY = "digest.installed_at"
 CONFIRM_WORDS = {"bestätigen": ("bestaetigen", "confirm", "ja", "yes")}
 
 

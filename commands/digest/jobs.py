@@ -9,10 +9,20 @@ from commands.digest.compose import (
     previous_month,
 )
 from commands.digest.timing import cron_fields, due_run
+from storage.models import BotState
 
 if TYPE_CHECKING:
     from bot.app import App
-from .feature import JOB_ID, MAX_ATTEMPTS, RETRY_AFTER, RETRY_JOB_ID, digest_settings, feature, log
+from .feature import (
+    INSTALLED_KEY,
+    JOB_ID,
+    MAX_ATTEMPTS,
+    RETRY_AFTER,
+    RETRY_JOB_ID,
+    digest_settings,
+    feature,
+    log,
+)
 from .publishing import publish_digest
 
 # --- schedule -----------------------------------------------------------------------------------------------
@@ -37,8 +47,20 @@ async def post_due_digest(app: App, *, attempt: int = 0) -> None:
     due = due_run(digest_settings(app).schedule, tz, datetime.now(UTC))
     if due is None:
         return
+    installed = await installed_at(app)
+    if installed is not None and due < installed:
+        # A fresh installation: that digest was due before the bot existed, it is not "late".
+        log.info("not posting the digest due %s: the bot was installed only at %s", due, installed)
+        return
     month = previous_month(due.astimezone(tz).date())
     await _post_configured(app, month, late=app.jobs.is_late(due), attempt=attempt)
+
+
+async def installed_at(app: App) -> datetime | None:
+    """When this installation was created (migration digest_0002); None for one older than that."""
+    async with app.db.session() as session:
+        row = await session.get(BotState, INSTALLED_KEY)
+    return datetime.fromisoformat(row.value) if row is not None else None
 
 
 async def _post_configured(app: App, month: date, *, late: bool, attempt: int = 0) -> None:

@@ -110,9 +110,20 @@ def _list_line(t: Translate, item: DigestNews, when: datetime, ctx: CommandConte
     )
 
 
-feature.command(de="neuigkeiten", en="newslist", help="digest_news_list", permission=Permission.MODERATOR)(
-    list_news
-)
+@feature.command(
+    de="neuigkeiten", en="newslist", help="digest_news_plural",
+    args=[Arg("text", Text(max_length=MAX_NEWS_TEXT, allow_empty=True), required=False)],
+)  # fmt: skip
+async def news_plural(ctx: CommandContext, text: str | None = None) -> None:
+    """With a text a member submits (`!neuigkeiten Unser Bericht …` is a natural way to write it); without one
+    a moderator sees the list."""
+    if text and text.strip() and submit_news.handler is not None:
+        await submit_news.handler(ctx, text=text)
+        return
+    ctx.require(Permission.MODERATOR)
+    await list_news(ctx)
+
+
 submit_news.subcommand(de="liste", en="list", help="digest_news_list", permission=Permission.MODERATOR)(
     list_news
 )

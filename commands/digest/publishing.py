@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.i18n import with_defaults
 from commands.digest.compose import (
     compose_digest,
     digest_html_document,
@@ -72,7 +73,8 @@ async def render_digest(
     app: App, month: date, *, room_id: str | None, language: str, late: bool = False
 ) -> RenderedDigest:
     """The digest of ``month``: room scope if configured and a room is given, else network-wide."""
-    t = app.catalog.translator(language)
+    # Commands named in the digest (`!anmelden 12`) use the configured prefix.
+    t = with_defaults(app.catalog.translator(language), p=app.settings.bot.command_prefix)
     scope_room = room_id if digest_settings(app).scope == "room" else None
     scope_name = _room_name(app, scope_room) if scope_room else t("digest_scope_network")
     tz = app.settings.bot.tz

@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 
 from bot.context import CommandContext
 from bot.format import esc
-from bot.sender import pill
+from bot.names import named_pill
 from commands.networking.logic import (
     PastMeeting,
     contacts_of,
@@ -20,7 +20,9 @@ from .introductions import load_profiles
 # --- contacts -----------------------------------------------------------------------------------------------
 
 
-@feature.command(de="kontakte", en="contacts", aliases=("netzwerk", "network"), help="networking_contacts")
+@feature.command(
+    de="kontakte", en="contacts", aliases=("meine-kontakte", "my-contacts"), help="networking_contacts"
+)
 async def contacts(ctx: CommandContext) -> None:
     async with ctx.app.db.session() as session:
         rows = (
@@ -43,7 +45,7 @@ async def contacts(ctx: CommandContext) -> None:
             lines.append(
                 t(
                     "networking_contacts_item",
-                    user=pill(contact.user_id),
+                    user=named_pill(ctx.app, contact.user_id),
                     user_id=esc(contact.user_id),
                     organisation=esc(member.organisation) if member and member.organisation else dash,
                     level=t(f"networking_level_{member.level}") if member and member.level else dash,

@@ -11,7 +11,7 @@ from bot.framework import CommandError
 from bot.sender import pill
 from storage.networking import Meeting, PartnerRequest
 
-from .feature import describe_wait, feature, networking_settings, request_job
+from .feature import describe_wait, feature, networking_settings, plural, request_job
 from .introductions import introduce
 from .jobs import request_expired
 from .partner_service import PartnerMatch, add_waiting_request, find_partner
@@ -69,7 +69,9 @@ async def _announce_waiting(ctx: CommandContext, request: PartnerRequest, rooms:
     ctx.app.jobs.at(request_job(request.id), request_expired, request.expires_at, request.id)
     seconds = networking_settings(ctx.app).wait_seconds_effective
     key = "networking_waiting_rooms" if ctx.is_direct else "networking_waiting"
-    await ctx.answer(key, wait=describe_wait(ctx.t, seconds), rooms=len(rooms))
+    await ctx.answer(
+        key, wait=describe_wait(ctx.t, seconds), rooms=plural(ctx.t, "networking_rooms_count", len(rooms))
+    )
 
 
 async def _introduce_partners(ctx: CommandContext, match: PartnerMatch) -> None:

@@ -33,7 +33,14 @@ from .status import BlockStatus, ParticipantStatus
 
 # --- blocks and rounds --------------------------------------------------------------------------------------
 
-rounds = feature.group(de="runde", en="round", aliases=("netzwerkrunde",), help="networking_round")
+# "Netzwerkrunde", not "Runde": a barcamp's time slots are rounds too (issue 15). `!netzwerk mitmachen` is a
+# natural guess, so `!netzwerk` is this group too (not `!kontakte`).
+rounds = feature.group(
+    de="netzwerkrunde",
+    en="round",
+    aliases=("runde", "netzwerk", "network", "networking"),
+    help="networking_round",
+)
 
 
 def _require_room(ctx: CommandContext) -> None:
@@ -60,7 +67,11 @@ async def round_open(ctx: CommandContext) -> None:
         )
         session.add(block)
     await ctx.reply(
-        ctx.t("networking_block_opened", p=ctx.prefix, minutes=block.duration_seconds // 60),
+        ctx.t(
+            "networking_block_opened",
+            p=ctx.prefix,
+            minutes=plural(ctx.t, "networking_minutes", block.duration_seconds // 60),
+        ),
         track=(BLOCK_KIND, block.id),
     )
 
@@ -186,5 +197,5 @@ async def round_end(ctx: CommandContext) -> None:
         "networking_block_closed",
         rounds=plural(ctx.t, "networking_rounds_count", summary.rounds),
         contacts=plural(ctx.t, "networking_contacts_count", summary.new_contacts),
-        people=summary.people,
+        people=plural(ctx.t, "networking_people_count", summary.people),
     )

@@ -11,6 +11,7 @@ from sqlalchemy import String, cast, delete, or_, select
 
 from bot.context import CommandContext
 from bot.framework import Feature
+from bot.i18n import plural
 from storage.models import BotState, DirectRoom, OutboxMessage, Reaction
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ async def export(ctx: CommandContext) -> None:
     await ctx.app.sender.send_file(
         payload, filename="community-bot-export.json", mimetype="application/json", to_user=ctx.sender
     )
-    await ctx.app.sender.send(ctx.t("privacy_export_sent_dm"), to_user=ctx.sender)
+    await ctx.app.sender.send(ctx.t("privacy_export_sent_dm", p=ctx.prefix), to_user=ctx.sender)
     if not ctx.is_direct:
         await ctx.answer("privacy_export_sent")
 
@@ -87,7 +88,7 @@ async def confirm(ctx: CommandContext) -> None:
         await ctx.answer("privacy_forget_no_request")
         return
     count = await erase_everything(ctx.app, ctx.sender)
-    await ctx.answer("privacy_forget_done", count=count)
+    await ctx.answer("privacy_forget_done", entries=plural(ctx.t, "privacy_entries_count", count))
 
 
 @feature.privacy_export

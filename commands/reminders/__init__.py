@@ -14,7 +14,14 @@ from bot.framework import Arg, CommandError, Feature, Int, Permission, Text
 from bot.sender import pill
 from storage.db import claimed
 from storage.models import Reminder, ReminderSubscriber
-from timephrases import Recurrence, describe_recurrence, format_datetime, parse_recurring, split_time_and_text
+from timephrases import (
+    Recurrence,
+    describe_recurrence,
+    format_datetime,
+    format_when,
+    parse_recurring,
+    split_time_and_text,
+)
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -33,7 +40,8 @@ def job_id(reminder_id: int) -> str:
     return f"reminder:{reminder_id}"
 
 
-def describe(reminder: Reminder, language: str, tz_name: str) -> str:
+def describe(reminder: Reminder, language: str, tz_name: str, *, in_sentence: bool = False) -> str:
+    """When the reminder fires; ``in_sentence`` with the prepositions ("am Mo, 15.05.2025, um 09:30")."""
     from zoneinfo import ZoneInfo
 
     if reminder.recurrence:
@@ -41,6 +49,8 @@ def describe(reminder: Reminder, language: str, tz_name: str) -> str:
             Recurrence(cron=dict(reminder.recurrence), kind=reminder.recurrence.get("_kind", "")), language
         )
     assert reminder.due_at is not None
+    if in_sentence:
+        return format_when(reminder.due_at, language, ZoneInfo(tz_name))
     return format_datetime(reminder.due_at, language, ZoneInfo(tz_name))
 
 
@@ -101,7 +111,7 @@ async def _create(
         ctx.t(
             key,
             id=reminder.id,
-            when=describe(reminder, ctx.language, ctx.timezone),
+            when=describe(reminder, ctx.language, ctx.timezone, in_sentence=True),
             text=esc(text),
             p=ctx.prefix,
         ),
@@ -205,13 +215,18 @@ async def list_reminders(ctx: CommandContext) -> None:
     await ctx.reply("\n".join(lines))
 
 
-reminder_group = feature.group(de="erinnerung", en="reminder", help="reminders_group")
-
-
-@reminder_group.subcommand(
-    de="löschen", en="cancel", aliases=("delete", "entfernen", "stornieren"), help="reminders_cancel",
-    args=[Arg("reminder_id", Int(minimum=1))],
+@feature.command(
+    de="erinnerung", en="reminder", help="reminders_group",
+    args=[Arg("rest", Text(max_length=MAX_TEXT + 200, allow_empty=True), required=False)],
 )  # fmt: skip
+async def reminder_word(ctx: CommandContext, rest: str | None = None) -> None:
+    """``!erinnerung morgen 9 Uhr …`` creates a reminder like ``!erinnere``; alone it lists them."""
+    if rest and rest.strip() and remind.handler is not None:
+        await remind.handler(ctx, rest=rest)
+    elif list_reminders.handler is not None:
+        await list_reminders.handler(ctx)
+
+
 async def cancel_reminder(ctx: CommandContext, reminder_id: int) -> None:
     async with ctx.app.db.session() as session:
         reminder = await session.get(Reminder, reminder_id)
@@ -234,6 +249,14 @@ async def cancel_reminder(ctx: CommandContext, reminder_id: int) -> None:
         reminder.status = "cancelled"
     ctx.app.jobs.cancel(job_id(reminder_id))
     await ctx.answer("reminders_cancelled", id=reminder_id, text=esc(reminder.text[:120]))
+
+
+# `!erinnerung löschen 3` and `!erinnerungen löschen 3` (the list's own word) both cancel.
+for _group in (reminder_word, list_reminders):
+    _group.subcommand(
+        de="löschen", en="cancel", aliases=("delete", "entfernen", "stornieren", "loeschen"),
+        help="reminders_cancel", args=[Arg("reminder_id", Int(minimum=1))],
+    )(cancel_reminder)  # fmt: skip
 
 
 @feature.on_reaction("reminder", SUBSCRIBE_KEYS)

@@ -6,12 +6,13 @@ All user-supplied values (titles, descriptions, labels, locations, hosts) go thr
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, time
 
 from bot.format import esc, neutralize
 from bot.i18n import Translate
+from bot.sender import pill
 
 from .rules import (
     EventView,
@@ -71,12 +72,17 @@ def _session_details_parts(session: SessionView, t: Translate) -> list[str]:
     if session.location:
         parts.append(t("sessions_location", location=location_markdown(session.location)))
     if session.hosts:
-        parts.append(t("sessions_hosts", hosts=_hosts_text(session.hosts)))
+        parts.append(t("sessions_hosts", hosts=_hosts_text(session)))
     return parts
 
 
-def _hosts_text(hosts: Iterable[str]) -> str:
-    return ", ".join(esc(host) for host in hosts)
+def _hosts_text(session: SessionView) -> str:
+    """Hosts as pills named by their display name, when known; else their Matrix IDs as text."""
+    if len(session.host_names) == len(session.hosts) and session.hosts:
+        return ", ".join(
+            pill(host, name) for host, name in zip(session.hosts, session.host_names, strict=True)
+        )
+    return ", ".join(esc(host) for host in session.hosts)
 
 
 def _session_line(session: SessionView, t: Translate) -> str:
@@ -221,7 +227,7 @@ def session_details(session: SessionView, slot: SlotView | None, t: Translate) -
     if session.location:
         lines.append(t("sessions_location", location=location_markdown(session.location)))
     if session.hosts:
-        lines.append(t("sessions_details_hosts", hosts=_hosts_text(session.hosts)))
+        lines.append(t("sessions_details_hosts", hosts=_hosts_text(session)))
     if session.theme:
         lines.append(t("sessions_details_theme", theme=esc(session.theme)))
     if session.status != SessionStatus.CANCELLED:

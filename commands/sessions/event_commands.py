@@ -20,6 +20,7 @@ from bot.framework import (
     Quoted,
     Text,
 )
+from bot.i18n import plural
 from storage.sessions import (
     ProgramItem,
     SessionEvent,
@@ -31,7 +32,7 @@ from . import planning
 from .agenda import agenda_pages
 from .feature import MAX_IMPORT_PROBLEMS, event_group, fail, sessions_settings, tr
 from .jobs import schedule_slot, slot_job_id
-from .lookups import check_managed_event, get_event, managed_event
+from .lookups import check_managed_event, get_event, managed_event, with_host_names
 from .program_import import parse_program
 from .queries import event_today, load_event_data, room_language, slot_view
 from .rules import (
@@ -153,9 +154,9 @@ async def remove_program_item(ctx: CommandContext, event_id: int, at: time, labe
 
 
 @event_group.subcommand(
-    de="runde",
+    de="zeitfenster",
     en="slot",
-    aliases=("round", "sessionrunde"),
+    aliases=("runde", "round", "sessionrunde", "timeslot", "time-slot"),
     help="sessions_event_slot",
     args=[Arg("event_id", Int(minimum=1)), Arg("name", Quoted()), Arg("times", ClockRangeArg())],
 )
@@ -183,9 +184,16 @@ async def add_slot(ctx: CommandContext, event_id: int, name: str, times: tuple[t
 
 
 @event_group.subcommand(
-    de="runde-entfernen",
+    de="zeitfenster-entfernen",
     en="unslot",
-    aliases=("runde-löschen", "runde-loeschen", "remove-slot"),
+    aliases=(
+        "zeitfenster-löschen",
+        "zeitfenster-loeschen",
+        "runde-entfernen",
+        "runde-löschen",
+        "runde-loeschen",
+        "remove-slot",
+    ),
     help="sessions_event_unslot",
     args=[Arg("event_id", Int(minimum=1)), Arg("slot", Text(max_length=MAX_TITLE_LENGTH))],
 )
@@ -271,7 +279,7 @@ async def publish_event(ctx: CommandContext, event_id: int) -> None:
         data.view,
         data.items,
         data.slot_views,
-        data.sessions,
+        with_host_names(ctx, data.sessions, event.room_id),
         room_t,
         max_lines=sessions_settings(ctx.app).agenda_page_lines,
         format_date=format_date,
@@ -307,7 +315,13 @@ async def import_program(ctx: CommandContext, event_id: int) -> None:
             if overlap:
                 problems.append(Problem(overlap.key, overlap.params, imported.line))
         if problems:
-            lines = [t("sessions_import_failed", filename=esc(filename), count=len(problems))]
+            lines = [
+                t(
+                    "sessions_import_failed",
+                    filename=esc(filename),
+                    problems=plural(t, "sessions_problems_count", len(problems)),
+                )
+            ]
             lines += [f"- {render(p, t)}" for p in problems[:MAX_IMPORT_PROBLEMS]]
             if len(problems) > MAX_IMPORT_PROBLEMS:
                 lines.append(t("sessions_import_more", count=len(problems) - MAX_IMPORT_PROBLEMS))
@@ -323,6 +337,10 @@ async def import_program(ctx: CommandContext, event_id: int) -> None:
         t(
             "sessions_import_done",
             event_id=event_id,
-            summary=t("sessions_import_summary", items=len(parsed.items), slots=len(parsed.slots)),
+            summary=t(
+                "sessions_import_summary",
+                items=plural(t, "sessions_items_count", len(parsed.items)),
+                slots=plural(t, "sessions_slots_count", len(parsed.slots)),
+            ),
         )
     )

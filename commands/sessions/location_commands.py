@@ -7,6 +7,7 @@ from sqlalchemy import select
 from bot.context import CommandContext
 from bot.format import esc
 from bot.framework import Arg, CommandError, Int, Quoted, Text
+from bot.i18n import plural
 from storage.sessions import SessionLocation
 
 from .agenda import location_markdown
@@ -50,7 +51,9 @@ async def add_location(ctx: CommandContext, event_id: int, name: str, capacity: 
         same.link = link.strip() or None
         number = same.number
     where = esc(name) + (f" – {location_markdown(link.strip())}" if link.strip() else "")
-    await ctx.reply(tr(ctx)(key, event_id=event_id, number=number, where=where, capacity=capacity))
+    t = tr(ctx)
+    seats = plural(t, "sessions_seats_count", capacity)
+    await ctx.reply(t(key, event_id=event_id, number=number, where=where, seats=seats))
 
 
 @event_group.subcommand(
@@ -73,9 +76,15 @@ async def list_locations(ctx: CommandContext, event_id: int) -> None:
         title = event.title
     if not rows:
         raise CommandError("sessions_location_error_none", event_id=event_id)
-    lines = [t("sessions_location_list_title", title=esc(title), total=sum(r.capacity for r in rows))]
+    total = plural(t, "sessions_seats_count", sum(r.capacity for r in rows))
+    lines = [t("sessions_location_list_title", title=esc(title), seats=total)]
     lines += [
-        t("sessions_location_line", number=r.number, where=location_text(r), capacity=r.capacity)
+        t(
+            "sessions_location_line",
+            number=r.number,
+            where=location_text(r),
+            seats=plural(t, "sessions_seats_count", r.capacity),
+        )
         for r in rows
     ]
     await ctx.reply("\n".join(lines))

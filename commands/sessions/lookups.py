@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,7 @@ from bot.framework import (
     CommandError,
 )
 from bot.i18n import Translate
+from bot.names import display_names
 from storage.sessions import (
     BarcampSession,
     SessionEvent,
@@ -23,6 +25,7 @@ from storage.sessions import (
 )
 
 from .queries import is_over
+from .rules import SessionView
 
 # --- lookups ----------------------------------------------------------------------------------------------
 
@@ -160,3 +163,8 @@ async def require_manager(ctx: CommandContext, db: AsyncSession, row: BarcampSes
     if not (is_event_moderator(ctx, event) or any(h.user_id == ctx.sender for h in row.hosts)):
         raise CommandError("sessions_error_not_host", session_id=row.id)
     return event
+
+
+def with_host_names(ctx: CommandContext, sessions: Sequence[SessionView], room_id: str) -> list[SessionView]:
+    """The sessions with their hosts' display names (as set in the event's room), for lists members read."""
+    return [replace(s, host_names=display_names(ctx.app, s.hosts, room_id)) for s in sessions]

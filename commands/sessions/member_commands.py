@@ -11,7 +11,9 @@ from bot.framework import (
     CommandError,
     Flag,
     Int,
+    Text,
     Word,
+    fold,
 )
 from bot.i18n import Translate
 from storage.sessions import (
@@ -23,7 +25,7 @@ from timephrases import format_date
 
 from .agenda import agenda_pages, my_sessions
 from .feature import feature, sessions_settings, tr
-from .lookups import events_for
+from .lookups import events_for, with_host_names
 from .queries import load_event_data, signup_view
 from .rules import (
     SessionStatus,
@@ -54,7 +56,7 @@ async def agenda(ctx: CommandContext, event_id: int | None) -> None:
         data.view,
         data.items,
         data.slot_views,
-        data.sessions,
+        with_host_names(ctx, data.sessions, events[0].room_id),
         t,
         max_lines=sessions_settings(ctx.app).agenda_page_lines,
         format_date=format_date,
@@ -116,7 +118,7 @@ async def _mine_text(ctx: CommandContext, db: AsyncSession, event: SessionEvent)
     return my_sessions(
         data.view,
         data.slot_views,
-        data.sessions,
+        with_host_names(ctx, data.sessions, event.room_id),
         [signup_view(s) for s in signups],
         tr(ctx),
         hosted_session_ids=hosted,
@@ -124,8 +126,27 @@ async def _mine_text(ctx: CommandContext, db: AsyncSession, event: SessionEvent)
     )
 
 
-@feature.command(de="meine", en="mysessions", aliases=("meine-sessions", "my-sessions"), help="sessions_mine")
-async def mine(ctx: CommandContext) -> None:
+# `!meine sessions`, `!meine anmeldungen`, `!meine termine` …: the words members guess (issue 15).
+MINE_WORDS = frozenset(
+    fold(word)
+    for word in ("sessions", "session", "anmeldungen", "anmeldung", "termine", "termin", "veranstaltungen",
+                 "barcamp", "barcamps", "signups", "events", "schedule", "plan")
+)  # fmt: skip
+
+
+@feature.command(
+    de="meine", en="mysessions", aliases=("meine-sessions", "my-sessions", "my", "mine"),
+    help="sessions_mine", args=[Arg("what", Text(max_length=60, allow_empty=True), required=False)],
+)  # fmt: skip
+async def mine(ctx: CommandContext, what: str | None = None) -> None:
+    word = fold((what or "").strip().split(None, 1)[0]) if (what or "").strip() else ""
+    if word and word not in MINE_WORDS:
+        # `!meine erinnerungen`, `!meine kontakte`: the member's own list of another command.
+        other = ctx.app.router.commands.get(word)
+        if other is None or other.handler is None or other.args:
+            raise CommandError("sessions_error_mine", value=what or "", show_usage=True)
+        await ctx.app.router.run_command(ctx, other, "")
+        return
     async with ctx.app.db.session() as db:
         events = await events_for(ctx, db, None)
         texts = [await _mine_text(ctx, db, event) for event in events]
@@ -134,8 +155,8 @@ async def mine(ctx: CommandContext) -> None:
 
 @feature.command(
     de="kalender",
-    en="ical",
-    aliases=("calendar", "ics"),
+    en="calendar",
+    aliases=("ical", "ics"),
     help="sessions_calendar",
     args=[Arg("scope", Word(), required=False, default=""), Arg("event_id", Int(minimum=1), required=False)],
 )

@@ -39,17 +39,17 @@ from .rules import MAX_TITLE_LENGTH, Problem, ProgramItemView, SlotView, slots_o
 MAX_ENTRIES: Final = 300
 
 _ITEM_TABLES: Final = frozenset({"programm", "program", "programmpunkt", "item"})
-_SLOT_TABLES: Final = frozenset({"runde", "round", "slot", "sessionrunde"})
+_SLOT_TABLES: Final = frozenset({"zeitfenster", "runde", "round", "slot", "sessionrunde"})
 _ITEM_TIME: Final = ("zeit", "uhrzeit", "time")
 _ITEM_LABEL: Final = ("punkt", "programmpunkt", "programmpunkte", "item", "label")
-_SLOT_NAME: Final = ("name", "runde", "titel", "title", "round", "slot", "sessionrunde")
+_SLOT_NAME: Final = ("name", "zeitfenster", "runde", "titel", "title", "round", "slot", "sessionrunde")
 _SLOT_START: Final = ("von", "beginn", "start", "from")
 _SLOT_END: Final = ("bis", "ende", "end", "to")
 # CSV header names; "name"/"titel" are only slot names there.
 _CSV_COLUMNS: Final = {
     "time": _ITEM_TIME,
     "label": _ITEM_LABEL,
-    "name": ("runde", "name", "round", "slot", "sessionrunde"),
+    "name": ("zeitfenster", "runde", "name", "round", "slot", "sessionrunde"),
     "start": _SLOT_START,
     "end": _SLOT_END,
 }

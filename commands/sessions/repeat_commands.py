@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.context import CommandContext, ReactionContext
 from bot.format import esc
 from bot.framework import Arg, CommandError, Int, Quoted
-from bot.i18n import Translate
+from bot.i18n import Translate, plural
 
 from .feature import SIGNUP_KEYS, feature, tr
 from .lookups import is_event_moderator
@@ -33,7 +33,7 @@ def _repeated_text(repeated: Repeated, t: Translate) -> str:
         session_id=repeated.original_id,
         repeat_id=repeated.repeat_id,
         when=repeated.when,
-        offered=repeated.offered,
+        offered=plural(t, "sessions_people_count", repeated.offered),
     )
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from bot.context import CommandContext
 from bot.format import esc
 from bot.framework import Arg, CommandError, Int, Text
+from bot.i18n import plural
 from storage.sessions import SessionEvent
 
 from .feature import feature, tr
@@ -28,7 +29,8 @@ async def _record(ctx: CommandContext, session_id: int, text: str) -> None:
     )
     t = tr(ctx)
     key = "sessions_results_cleared" if change.verb is ResultVerb.CLEAR else "sessions_results_saved"
-    lines = [t(key, session_id=session_id, title=esc(change.title), count=len(change.entries))]
+    entries = plural(t, "sessions_entries_count", len(change.entries))
+    lines = [t(key, session_id=session_id, title=esc(change.title), entries=entries)]
     lines.extend(result_lines(change.entries, t))
     if change.entries:
         lines.append(t("sessions_results_saved_hint", session_id=session_id))

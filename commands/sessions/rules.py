@@ -81,6 +81,8 @@ class SessionView:
     status: str
     confirmed: int
     waitlisted: int
+    # The hosts' display names, in the order of ``hosts`` (empty: show the Matrix IDs).
+    host_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

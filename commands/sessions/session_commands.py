@@ -16,9 +16,10 @@ from bot.framework import (
     Quoted,
     Text,
 )
-from bot.i18n import Translate
+from bot.i18n import Translate, plural
 from storage.sessions import (
     BarcampSession,
+    SessionEvent,
     SessionHost,
 )
 
@@ -44,6 +45,7 @@ from .lookups import (
     require_not_over,
     room_event,
     slot_of,
+    with_host_names,
 )
 from .planning import location_of, schedule_session, tell_location_changed
 from .queries import (
@@ -76,6 +78,8 @@ async def show_session(ctx: CommandContext, session_id: int) -> None:
         view = (await session_views(db, [row]))[0]
         slot = await slot_of(db, row)
         results = results_block((await load_results(db, [session_id])).get(session_id, []), tr(ctx))
+        event = await db.get(SessionEvent, row.event_id)
+    view = with_host_names(ctx, [view], event.room_id if event else ctx.room_id)[0]
     await ctx.reply(
         session_details(view, slot_view(slot) if slot else None, tr(ctx))
         + await interest_line(ctx, session_id)
@@ -220,13 +224,15 @@ async def set_capacity(ctx: CommandContext, session_id: int, capacity: int) -> N
         "sessions_capacity_set",
         session_id=session_id,
         title=esc(title),
-        capacity=capacity,
+        seats=plural(t, "sessions_seats_count", capacity),
         confirmed=confirmed,
     )
     if change.promoted:
-        text += "\n" + t("sessions_capacity_promoted", count=len(change.promoted))
+        text += "\n" + plural(t, "sessions_capacity_promoted", len(change.promoted))
     if confirmed > capacity:
-        text += "\n" + t("sessions_capacity_over", confirmed=confirmed, capacity=capacity)
+        text += "\n" + t(
+            "sessions_capacity_over", confirmed=confirmed, seats=plural(t, "sessions_seats_count", capacity)
+        )
     await ctx.reply(text)
 
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from nio import MatrixRoom, RoomSendResponse, UnknownEvent
 
-from tests.catalog import says, stable
+from tests.catalog import body, says, stable
 from tests.e2e.harness import BotProcess, Member, module_bot
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -112,9 +112,21 @@ async def test_interest_polls_locations_plan_apply_suggestions_and_replan(
 
     # Locations: a room and a virtual room.
     reply = await mod.command(room, f'!veranstaltung ort {event} "Raum Spree" 20')
-    assert says(reply.body, "sessions_location_added", event_id=event, number=1, capacity=20), reply.body
+    assert says(
+        reply.body,
+        "sessions_location_added",
+        event_id=event,
+        number=1,
+        seats=body("sessions_seats_count_other", count=20),
+    ), reply.body
     reply = await mod.command(room, f'!veranstaltung ort {event} "Online" 50 https://meet.example.org/camp')
-    assert says(reply.body, "sessions_location_added", event_id=event, number=2, capacity=50), reply.body
+    assert says(
+        reply.body,
+        "sessions_location_added",
+        event_id=event,
+        number=2,
+        seats=body("sessions_seats_count_other", count=50),
+    ), reply.body
     reply = await mod.command(room, f"!veranstaltung orte {event}")
     assert all(part in reply.body for part in ("Raum Spree", "meet.example.org")), reply.body
 

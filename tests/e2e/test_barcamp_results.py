@@ -17,7 +17,7 @@ from typing import Any
 
 import icalendar
 
-from tests.catalog import esc, says, stable
+from tests.catalog import body, esc, says, stable
 from tests.e2e.harness import BotProcess, module_bot
 from tests.e2e.test_sessions import BERLIN, event_tomorrow, local_date, number, room_with_bot
 
@@ -82,17 +82,32 @@ async def test_results_dm_reply_command_session_summary_digest_ical(
         direct, "1. Wir gründen eine AG\n2. https://example.org/protokoll", extra=reply_to(asked.event_id)
     )
     saved = await hanna.next_message(room_id=direct, reply_to=answer)
-    assert says(saved.body, "sessions_results_saved", session_id=held, count=2)
+    assert says(
+        saved.body,
+        "sessions_results_saved",
+        session_id=held,
+        entries=body("sessions_entries_count_other", count=2),
+    )
     # More by command anywhere; the fourth key point is one too many.
     added = await hanna.command(room, f"!ergebnis {held} Datenatlas <b>wird</b> gepflegt @room")
-    assert says(added.body, "sessions_results_saved", session_id=held, count=3)
+    assert says(
+        added.body,
+        "sessions_results_saved",
+        session_id=held,
+        entries=body("sessions_entries_count_other", count=3),
+    )
     assert "<b>" not in (added.formatted_body or "")
     assert added.content["m.mentions"] == {"user_ids": []}
     assert says((await hanna.command(room, f"!ergebnis {held} Dritter Punkt")).body, "sessions_results_saved")
     full = await hanna.command(room, f"!ergebnis {held} Vierter Punkt")
     assert says(full.body, "sessions_results_error_full", session_id=held, max=3)
     removed = await mod.command(room, f"!ergebnis {held} löschen 4")  # moderators may, too
-    assert says(removed.body, "sessions_results_cleared", session_id=held, count=3)
+    assert says(
+        removed.body,
+        "sessions_results_cleared",
+        session_id=held,
+        entries=body("sessions_entries_count_other", count=3),
+    )
     gone = await hanna.command(room, f"!ergebnis {held} löschen 9")
     assert says(gone.body, "sessions_results_error_unknown_entry", session_id=held, index=9, count=3)
 
@@ -169,7 +184,12 @@ async def test_crowded_session_repeat_offer_yes_and_seat_by_reaction(
     assert says(unclear.body, "sessions_repeat_error_answer", session_id=popular)
     yes = await lena.say(offer.room_id, "ja", extra=reply_to(offer.event_id))
     created = await lena.next_message(room_id=offer.room_id, reply_to=yes)
-    assert says(created.body, "sessions_repeat_created", session_id=popular, offered=1)
+    assert says(
+        created.body,
+        "sessions_repeat_created",
+        session_id=popular,
+        offered=body("sessions_people_count_one", count=1),
+    )
     numbers = [int(n) for n in re.findall(r"(?:Nr|no)\. (\d+)", created.body)]
     assert popular in numbers
     repeat = next(n for n in numbers if n != popular)

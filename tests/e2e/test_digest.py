@@ -7,17 +7,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, update
 from sqlalchemy.orm import Session
 
 from bot.devserver import Synapse
+from commands.digest.feature import INSTALLED_KEY
 from storage.bingo import BingoCard, BingoGame
 from storage.db import upgrade_database
 from storage.digest import DigestNews
-from storage.models import RoomMembership, RoomSetting
+from storage.models import BotState, RoomMembership, RoomSetting
 from storage.networking import Meeting, NetworkingBlock, NetworkingRound
 from storage.sessions import BarcampSession, SessionEvent, SessionSignup, SessionSlot
-from tests.catalog import says
+from tests.catalog import body, says, stable
 from tests.e2e.harness import BotProcess, Member, Received, module_bot
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -58,7 +59,8 @@ async def files_after(
 
 def digests_in(member: Member, room_id: str, sender: str) -> list[Received]:
     """The digests themselves (their title), not the replies that mention them."""
-    return [r for r in member.messages_from(sender, room_id) if re.search(r"NExT[- ][Dd]igest", r.body)]
+    titles = re.compile(r"NExT([- ][Dd]igest|-Monatsrückblick)")
+    return [r for r in member.messages_from(sender, room_id) if titles.search(r.body)]
 
 
 async def restart(process: BotProcess, member: Member) -> None:
@@ -69,7 +71,7 @@ async def restart(process: BotProcess, member: Member) -> None:
 
 
 def news_id(reply: Received) -> int:
-    match = re.search(r"#(\d+)", reply.body)
+    match = re.search(r"(?:#|Nr\. |no\. )(\d+)", reply.body)
     assert match, reply.body
     return int(match.group(1))
 
@@ -138,12 +140,12 @@ async def test_news_submitted_approved_edited_rejected(digest_bot: BotProcess, m
     assert says(refused.body, "core_permission_moderator")
 
     listed = await owner.command(room, "!neuigkeiten")
-    assert f"#{first}" in listed.body
+    assert f"Nr. {first}" in listed.body
     assert "Warten auf Freigabe (1)" in listed.body
     assert "Open Source" in listed.body
 
     approved = await owner.command(room, f"!neuigkeit ok {first}")
-    assert f"#{first}** ist freigegeben" in approved.body or f"#{first} ist freigegeben" in approved.body
+    assert says(approved.body, "digest_news_approved", id=first)
     dm = await nina.next_message(sender=digest_bot.user_id, contains="wurde freigegeben")
     assert dm.room_id != room
 
@@ -159,14 +161,14 @@ async def test_news_submitted_approved_edited_rejected(digest_bot: BotProcess, m
     rejected = await owner.command(room, f"!news reject {second} Bitte mit Quelle einreichen")
     assert says(rejected.body, "digest_news_rejected", "en")
     told = await nina.next_message(
-        sender=digest_bot.user_id, contains="nicht für den Digest freigegeben", after=before
+        sender=digest_bot.user_id, contains=stable("digest_news_rejected_dm_reason"), after=before
     )
     assert "Begründung: Bitte mit Quelle einreichen" in told.body
     assert "Something that will not make it" in told.body
 
     english_list = await owner.command(room, "!news list")
     assert "Approved for the next digests (1)" in english_list.body
-    assert f"#{second}" not in english_list.body
+    assert f"no. {second}" not in english_list.body
 
     # The approved (edited) news is in this month's digest, escaped.
     month = datetime.now(BERLIN).strftime("%Y-%m")
@@ -189,7 +191,7 @@ async def test_preview_only_for_moderators(digest_bot: BotProcess, member_factor
     assert says(refused.body, "core_permission_moderator")
     refused_now = await otto.command(room, "!digest jetzt")
     assert says(refused_now.body, "core_permission_moderator")
-    help_text = await otto.command(room, "!hilfe")
+    help_text = await otto.command(room, "!hilfe neuigkeiten")
     assert "!digest" not in help_text.body
     assert "!neuigkeit" in help_text.body
 
@@ -295,15 +297,15 @@ async def test_digest_of_seeded_month(digest_bot: BotProcess, member_factory) ->
 
     before = len(owner.received)
     sent = await owner.command(room, f"!digest vorschau {SEEDED_MONTH}")
-    assert "Die Vorschau des Digests März 2025 ist in deinem Direktchat" in sent.body
+    assert says(sent.body, "digest_preview_sent", month="März 2025")
     digest = await owner.next_message(
-        sender=digest_bot.user_id, contains="NExT-Digest März 2025", after=before
+        sender=digest_bot.user_id, contains="NExT-Monatsrückblick März 2025", after=before
     )
     dm = digest.room_id
     assert dm != room
     html = digest.formatted_body
     assert html is not None
-    assert "<h1>NExT-Digest März 2025: NExT-Netzwerk</h1>" in html
+    assert "<h1>NExT-Monatsrückblick März 2025: NExT-Netzwerk</h1>" in html
     # Coming up in April: the event and its session with free seats and how to sign up.
     assert "Demnächst im April 2025" in html
     assert "<strong>NExTcamp &lt;April&gt;</strong> · Mi, 09.04.2025, 11:15" in html
@@ -313,7 +315,7 @@ async def test_digest_of_seeded_month(digest_bot: BotProcess, member_factory) ->
         "<strong>2</strong> Veranstaltungen mit <strong>3</strong> Sessions und <strong>7</strong> Teilnahmen"
         in html
     )
-    assert "<strong>2</strong> Networking-Runden mit <strong>3</strong> neuen Kontakten" in html
+    assert "<strong>2</strong> Netzwerkrunden mit <strong>3</strong> neuen Kontakten" in html
     assert "<strong>2</strong> Runden Verwaltungsbingo, gewonnen von bingokoenigin und bingokoenig" in html
     assert "<strong>3</strong> neue Mitglieder in den Räumen" in html
     # News: approved items of March, escaped.
@@ -329,8 +331,8 @@ async def test_digest_of_seeded_month(digest_bot: BotProcess, member_factory) ->
     by_name = {f.content["filename"]: f for f in files}
     assert set(by_name) == {"next-digest-2025-03.md", "next-digest-2025-03.html"}
     markdown = (await owner.download(by_name["next-digest-2025-03.md"].content)).decode()
-    assert markdown.startswith("# NExT-Digest März 2025: NExT\\-Netzwerk")  # Markdown escapes the scope
-    assert "**2** Networking-Runden mit **3** neuen Kontakten" in markdown
+    assert markdown.startswith("# NExT-Monatsrückblick März 2025: NExT\\-Netzwerk")  # escaped scope
+    assert "**2** Netzwerkrunden mit **3** neuen Kontakten" in markdown
     assert "\\<b\\>fett\\</b\\>" in markdown
     page = (await owner.download(by_name["next-digest-2025-03.html"].content)).decode()
     assert page.startswith("<!DOCTYPE html>")
@@ -349,7 +351,7 @@ async def test_post_now_asks_before_posting_twice(digest_bot: BotProcess, member
     posted = await owner.command(room, "!digest jetzt")
     assert says(posted.body, "digest_now_posted")
     digest = await owner.next_message(
-        room_id=room, sender=digest_bot.user_id, contains="NExT-Digest", after=before
+        room_id=room, sender=digest_bot.user_id, contains="NExT-Monatsrückblick", after=before
     )
     assert says(digest.body, "digest_numbers_heading")
     files = await files_after(owner, room, digest_bot.user_id, before)
@@ -368,6 +370,19 @@ async def test_post_now_asks_before_posting_twice(digest_bot: BotProcess, member
 
 
 # --- the schedule -----------------------------------------------------------------------------------------
+
+
+def installed_before(process: BotProcess, moment: datetime) -> None:
+    """Make the bot's database look as if it had been installed at ``moment``."""
+    upgrade_database(database_url(process))
+    engine = create_engine(f"sqlite:///{process.workdir / 'bot.db'}")
+    with engine.begin() as connection:
+        connection.execute(
+            update(BotState)
+            .where(BotState.key == INSTALLED_KEY)
+            .values(value=moment.astimezone(UTC).isoformat())
+        )
+    engine.dispose()
 
 
 async def scheduled_bot(
@@ -402,7 +417,7 @@ async def test_scheduled_digest_posts_once_even_after_restart(
         await owner.wait_for_member(room, process.user_id)
         assert digests_in(owner, room, process.user_id) == []
         digest = await owner.next_message(
-            room_id=room, sender=process.user_id, contains="NExT-Digest", timeout=60
+            room_id=room, sender=process.user_id, contains="NExT-Monatsrückblick", timeout=60
         )
         assert "verspätet" not in digest.body
         await files_after(owner, room, process.user_id, 0)
@@ -428,6 +443,7 @@ async def test_missed_digest_is_posted_late_at_start_in_the_rooms_language(
     process, room, owner = await scheduled_bot(
         synapse, workdir, member_factory, "digestlate", config, english=True
     )
+    installed_before(process, missed - timedelta(hours=1))
     process.start()
     try:
         digest = await owner.next_message(room_id=room, sender=process.user_id, contains="NExT digest")
@@ -438,5 +454,39 @@ async def test_missed_digest_is_posted_late_at_start_in_the_rooms_language(
         marker = await owner.command(room, "!help")
         assert marker.sender == process.user_id
         assert len(digests_in(owner, room, process.user_id)) == 1
+    finally:
+        process.stop()
+
+
+async def test_a_fresh_installation_posts_no_late_digest_and_says_which_month_it_posts(
+    synapse: Synapse, workdir: Path, member_factory
+) -> None:  # type: ignore[no-untyped-def]
+    """Installed after this month's scheduled time: nothing is posted at start (the digest was due before the
+    bot existed); `!digest jetzt` then names the month it posts, and `!digest jetzt <Monat>` another one."""
+    zone = stable_zone(datetime.now(UTC))
+    missed = datetime.now(zone).replace(microsecond=0) - timedelta(minutes=10)
+    config = (
+        f'\n[bot]\ntimezone = "{zone.key}"\n\n[scheduler]\nmisfire_grace_minutes = 1\n\n'
+        f'[digest]\nschedule = "{at_cron(missed)}"\nrooms = ["ROOM"]\n'
+    )
+    process, room, owner = await scheduled_bot(synapse, workdir, member_factory, "digestfresh", config)
+    process.start()
+    try:
+        await owner.wait_for_member(room, process.user_id)
+        marker = await owner.command(room, "!hilfe")
+        assert marker.sender == process.user_id
+        assert digests_in(owner, room, process.user_id) == []
+        today = datetime.now(zone).date()
+        last = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        label = body("digest_month_label", month_name=body(f"digest_month_{last.month}"), year=last.year)
+        posted = await owner.command(room, "!digest jetzt")
+        assert says(posted.body, "digest_now_posted", month=label), posted.body
+        chosen = await owner.command(room, f"!digest jetzt 11/{today.year - 1}")
+        november = body("digest_month_label", month_name=body("digest_month_11"), year=today.year - 1)
+        assert says(chosen.body, "digest_now_posted", month=november), chosen.body
+        again = await owner.command(room, f"!digest jetzt 11/{today.year - 1}")
+        assert says(again.body, "digest_now_confirm", month=november), again.body
+        assert f"!digest jetzt 11/{today.year - 1} bestätigen" in again.body
+        await owner.wait_until(lambda: len(digests_in(owner, room, process.user_id)) == 2)
     finally:
         process.stop()

@@ -21,7 +21,7 @@ import icalendar
 import pytest
 from nio import AsyncClient, AsyncClientConfig, RoomSendResponse
 
-from tests.catalog import says, stable
+from tests.catalog import body, says, stable
 from tests.e2e.harness import BotProcess, Member, Received, module_bot
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -116,11 +116,11 @@ async def soon(soon_bot: BotProcess, member_factory) -> Soon:
     # drops the reminder, and signing up there is still possible (a round that is over takes no sign-ups).
     other = (time(0, 0), start.time()) if start.time() >= time(0, 5) else (time(23, 0), time(23, 30))
     reply = await moderator.command(room, f'!veranstaltung runde {event} "Jetzt" {start:%H:%M}-{end:%H:%M}')
-    assert "Sessionrunde **1**" in reply.body, reply.body
+    assert "Zeitfenster **1**" in reply.body, reply.body
     reply = await moderator.command(
         room, f'!veranstaltung runde {event} "Anders" {other[0]:%H:%M}-{other[1]:%H:%M}'
     )
-    assert "Sessionrunde **2**" in reply.body, reply.body
+    assert "Zeitfenster **2**" in reply.body, reply.body
     first = number(
         r"Session (?:Nr|no)\. (\d+)", (await moderator.command(room, '!session vorschlagen "Sofort"')).body
     )
@@ -191,11 +191,11 @@ async def test_propose_schedule_publish_signup_waitlist_promotion_switch_cancel(
     await mod.command(room, f'!veranstaltung programm {event} 09:30 "Begrüßung"')
     await mod.command(room, f'!veranstaltung programm {event} 12:00 "Mittagspause"')
     assert (
-        "Sessionrunde **1**"
+        "Zeitfenster **1**"
         in (await mod.command(room, f'!veranstaltung runde {event} "Sessionrunde 1" 11:15-12:00')).body
     )
     assert (
-        "Sessionrunde **2**"
+        "Zeitfenster **2**"
         in (await mod.command(room, f'!veranstaltung runde {event} "Sessionrunde 2" 13:05-13:50')).body
     )
     overlap = await mod.command(room, f'!veranstaltung runde {event} "Doppelt" 11:30-12:30')
@@ -213,7 +213,8 @@ async def test_propose_schedule_publish_signup_waitlist_promotion_switch_cancel(
     assert says(failed.body, "sessions_import_failed")
     good = await upload_file(mod, room, "programm.csv", b"zeit;punkt\n16:40;Get-together\n")
     imported = await mod.command(room, f"!veranstaltung import {event}", extra=reply_to(good))
-    assert "1 Programmpunkte und 0 Sessionrunden" in imported.body
+    items, slots = body("sessions_items_count_one"), body("sessions_slots_count_other", count=0)
+    assert body("sessions_import_summary", items=items, slots=slots) in imported.body
     missing = await mod.command(room, f"!veranstaltung import {event}")
     assert says(missing.body, "sessions_error_no_attachment")
     assert says((await mod.command(room, f"!veranstaltung öffnen {event}")).body, "sessions_event_opened")
@@ -301,7 +302,9 @@ async def test_propose_schedule_publish_signup_waitlist_promotion_switch_cancel(
     # ✅ on a session's announcement signs up; removing the reaction withdraws.
     before = len(dora.received)
     reaction = await dora.react(room, announcement.event_id, "✅")
-    conflict_dm = await dora.next_message(sender=bot.user_id, contains="pro Runde", after=before)
+    conflict_dm = await dora.next_message(
+        sender=bot.user_id, contains=stable("sessions_signup_slot_conflict"), after=before
+    )
     assert says(conflict_dm.body, "sessions_signup_slot_conflict")
     await dora.redact(room, reaction)
     before = len(anna.received)
@@ -459,9 +462,9 @@ async def test_moderators_remove_program_items_and_rounds(bot: BotProcess, membe
     assert says(in_use.body, "sessions_error_slot_in_use", sessions=session)
     unknown = await mod.command(room, f"!veranstaltung runde-entfernen {event} 7")
     assert "Runde 2" in unknown.body
-    assert f"!veranstaltung runde-entfernen {event} 1" in unknown.body
+    assert f"!veranstaltung zeitfenster-entfernen {event} 1" in unknown.body
     removed = await mod.command(room, f"!veranstaltung runde-entfernen {event} runde 2")
-    assert "Sessionrunde **2**" in removed.body
+    assert "Zeitfenster **2**" in removed.body
     assert "entfernt" in removed.body
     gone = await mod.command(room, f"!session einplanen {session} 2")
     assert "gibt es nicht" in gone.body

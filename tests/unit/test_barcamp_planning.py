@@ -18,6 +18,7 @@ from commands.sessions.feature import sessions_settings
 from commands.sessions.suggestions import accept_suggestion, suggested_ids
 from storage.models import OutboxMessage
 from storage.sessions import BarcampSession, SessionSignup, SessionSuggestion
+from tests.catalog import body as rendered
 from tests.catalog import says
 from tests.inprocess import all_commands, invoke, make_app, prepare
 
@@ -38,7 +39,11 @@ async def app(tmp_path: Path) -> AsyncIterator[App]:
 
 def command(app: App, *words: str) -> Command:
     found = next(
-        c for c in all_commands(app) if c.de == words[-1] and (c.parent is None) == (len(words) == 1)
+        c
+        for c in all_commands(app)
+        if words[-1] in c.names
+        and (c.parent is None) == (len(words) == 1)
+        and (len(words) == 1 or (c.parent is not None and c.parent.de == words[0]))
     )
     assert len(words) == 1 or (found.parent is not None and found.parent.de == words[0])
     return found
@@ -100,7 +105,13 @@ async def test_locations_and_availability_refuse_bad_input(app: App) -> None:
     assert says(body, "sessions_location_error_capacity", event_id=1, capacity=0)
     assert says(await run(app, ("veranstaltung", "orte"), "1"), "sessions_location_error_none", event_id=1)
     body = await run(app, ("veranstaltung", "ort"), '1 "Online" 50 https://meet.example.org/camp')
-    assert says(body, "sessions_location_added", event_id=1, number=1, capacity=50)
+    assert says(
+        body,
+        "sessions_location_added",
+        event_id=1,
+        number=1,
+        seats=rendered("sessions_seats_count_other", count=50),
+    )
     assert says(
         await run(app, ("veranstaltung", "ort"), '1 "online" 60'), "sessions_location_updated", number=1
     )

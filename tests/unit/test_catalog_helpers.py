@@ -28,11 +28,11 @@ def test_every_message_is_recognised_with_any_arguments() -> None:
 
 
 def test_a_different_message_is_not_taken_for_it() -> None:
-    assert not says(body("privacy_forget_done", count=3), "privacy_forget_no_request")
+    assert not says(body("privacy_forget_done", entries="3 Einträge"), "privacy_forget_no_request")
     assert not says(body("reminders_fire", people="x", text="y"), "reminders_missed")
 
 
 def test_known_arguments_must_match() -> None:
-    sent = body("privacy_forget_done", count=3)
-    assert says(sent, "privacy_forget_done", count=3)
-    assert not says(sent, "privacy_forget_done", count=4)
+    sent = body("privacy_forget_done", entries="3 Einträge")
+    assert says(sent, "privacy_forget_done", entries="3 Einträge")
+    assert not says(sent, "privacy_forget_done", entries="4 Einträge")

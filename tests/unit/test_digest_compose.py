@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.format import to_html
-from bot.i18n import Catalog, Translate
+from bot.i18n import Catalog, Translate, with_defaults
 from commands.digest.compose import (
     DigestData,
     NewsItem,
@@ -33,7 +33,7 @@ CATALOG = Catalog.from_files([CATALOG_PATH])
 
 
 def translator(language: str) -> Translate:
-    return CATALOG.translator(language)
+    return with_defaults(CATALOG.translator(language), p="!")
 
 
 def fake_format_datetime(moment: datetime, language: str) -> str:
@@ -126,7 +126,7 @@ def full_data() -> DigestData:
 
 
 EXPECTED_FULL_DE = """\
-# NExT-Digest November 2026: Community KI \\& Ethik
+# NExT-Monatsrückblick November 2026: Community KI \\& Ethik
 
 Hallo zusammen! Hier ist euer Überblick: was im Dezember 2026 ansteht, was im November 2026 los war und \
 was es Neues gibt.
@@ -145,7 +145,7 @@ anmelden mit `!anmelden 12`
 ## Der November 2026 in Zahlen
 
 - **2** Veranstaltungen mit **5** Sessions und **1.234** Teilnahmen
-- **3** Networking-Runden mit **1** neuen Kontakt
+- **3** Netzwerkrunden mit **1** neuen Kontakt
 - **1** Runde Verwaltungsbingo, gewonnen von Anna, Bert und Clara
 - **1** neues Mitglied in den Räumen
 
@@ -156,9 +156,10 @@ anmelden mit `!anmelden 12`
 
 ## Mitmachen
 
-Du hast ein Thema, über das du mit anderen sprechen möchtest? Schlag eine Session vor mit \
-`!session vorschlagen`. Noch in keiner Community? Im Raumverzeichnis findest du die Communities des \
-Netzwerks: Tritt einfach bei und vernetz dich mit Kolleginnen und Kollegen aus Bund, Ländern und Kommunen.
+Ihr habt ein Thema, über das ihr mit anderen sprechen möchtet? Schlagt eine Session vor mit \
+`!session vorschlagen`. Noch in keiner Community? Im Raumverzeichnis findet ihr die Communities des \
+Netzwerks: Tretet einfach bei und vernetzt euch mit Kolleginnen und Kollegen aus Bund, Ländern, Kommunen \
+und Wissenschaft.
 """
 
 EXPECTED_FULL_EN = """\
@@ -172,7 +173,7 @@ and what is new.
 **NExTcamp 2026** · en:07.12.2026 09:00
 
 - Open Source in der Verwaltung · en:07.12.2026 11:15 · 1 of 1,500 seats free · sign up with `!signup 12`
-- KI\\-Verordnung umsetzen · en:07.12.2026 11:15 · fully booked · join the wait list with `!signup 13`
+- KI\\-Verordnung umsetzen · en:07.12.2026 11:15 · fully booked · join the waiting list with `!signup 13`
 - Agiles Arbeiten · en:07.12.2026 13:00 · open to all · sign up with `!signup 14`
 
 **NExT\\-to\\-meet\\-you** · en:10.12.2026 14:00
@@ -193,11 +194,11 @@ and what is new.
 
 Is there a topic you would like to discuss with others? Propose a session with `!session propose`. \
 Not in a community yet? The room directory lists the network's communities: join one and connect with \
-colleagues from federal, state and local government.
+colleagues from federal, state and local government and from research.
 """
 
 EXPECTED_EMPTY_DE = """\
-# NExT-Digest November 2026: NExT Netzwerk
+# NExT-Monatsrückblick November 2026: NExT Netzwerk
 
 Hallo zusammen! Hier ist euer Überblick: was im Dezember 2026 ansteht, was im November 2026 los war und \
 was es Neues gibt.
@@ -212,13 +213,14 @@ Im November 2026 gab es hier nichts zu zählen.
 
 ## Neuigkeiten
 
-Diesmal gibt es keine Neuigkeiten. Teile deine mit `!neuigkeit <Text>`.
+Diesmal gibt es keine Neuigkeiten. Teilt eure mit `!neuigkeit <Text>`.
 
 ## Mitmachen
 
-Du hast ein Thema, über das du mit anderen sprechen möchtest? Schlag eine Session vor mit \
-`!session vorschlagen`. Noch in keiner Community? Im Raumverzeichnis findest du die Communities des \
-Netzwerks: Tritt einfach bei und vernetz dich mit Kolleginnen und Kollegen aus Bund, Ländern und Kommunen.
+Ihr habt ein Thema, über das ihr mit anderen sprechen möchtet? Schlagt eine Session vor mit \
+`!session vorschlagen`. Noch in keiner Community? Im Raumverzeichnis findet ihr die Communities des \
+Netzwerks: Tretet einfach bei und vernetzt euch mit Kolleginnen und Kollegen aus Bund, Ländern, Kommunen \
+und Wissenschaft.
 """
 
 EXPECTED_EMPTY_EN_MIDDLE = """\
@@ -273,11 +275,11 @@ def test_partial_numbers_show_only_what_exists() -> None:
 def test_late_note_follows_the_title_only_when_late() -> None:
     on_time = compose_digest(empty_data(), translator("de"), format_datetime=fake_format_datetime)
     late = compose_digest(empty_data(), translator("de"), format_datetime=fake_format_datetime, late=True)
-    note = "_Dieser Digest kommt verspätet: Der Bot war zum geplanten Zeitpunkt nicht erreichbar._"
+    note = "_Dieser Monatsrückblick kommt verspätet: Der Bot war zum geplanten Zeitpunkt nicht erreichbar._"
     assert note not in on_time
     assert late == on_time.replace(
-        "# NExT-Digest November 2026: NExT Netzwerk\n\n",
-        f"# NExT-Digest November 2026: NExT Netzwerk\n\n{note}\n\n",
+        "# NExT-Monatsrückblick November 2026: NExT Netzwerk\n\n",
+        f"# NExT-Monatsrückblick November 2026: NExT Netzwerk\n\n{note}\n\n",
     )
     late_en = compose_digest(empty_data(), translator("en"), format_datetime=fake_format_datetime, late=True)
     assert "\n\n_This digest is late: the bot was not running at the scheduled time._\n\n" in late_en
@@ -391,7 +393,8 @@ def test_month_name_and_title() -> None:
     assert month_name(date(2026, 3, 1), translator("de")) == "März 2026"
     assert month_name(date(2026, 3, 1), translator("en")) == "March 2026"
     # The plain title is not Markdown: no escaping, suitable for <title> and file names.
-    assert digest_title(full_data(), translator("de")) == "NExT-Digest November 2026: Community KI & Ethik"
+    title = digest_title(full_data(), translator("de"))
+    assert title == "NExT-Monatsrückblick November 2026: Community KI & Ethik"
 
 
 def test_catalog_languages_have_the_same_keys() -> None:

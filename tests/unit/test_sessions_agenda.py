@@ -80,7 +80,7 @@ def test_agenda_exact_markdown_german(de: Translate) -> None:
         "\n"
         "**16:40** Get\\-together\n"
         "\n"
-        "**Vorschläge ohne Sessionrunde**\n"
+        "**Vorschläge ohne Zeitfenster**\n"
         "- **Idee** (Nr. 15) – 0/10 Plätze · mit Eva"
     ]
 
@@ -89,7 +89,7 @@ def test_agenda_english_uses_english_date_and_words(en: Translate) -> None:
     page = agenda_pages(EVENT, ITEMS, SLOTS, [OZG], en)[0]
 
     assert page.splitlines()[0] == "## NExTcamp 2025 – Thu, 15 May 2025"
-    assert "- **OZG\\-Umsetzung** (no. 12) – 12/20 seats · Wait list: 3 · Room: Raum A · with Anna" in page
+    assert "- **OZG\\-Umsetzung** (no. 12) – 12/20 seats · Waiting list: 3 · Room: Raum A · with Anna" in page
 
 
 def test_agenda_accepts_a_date_formatter(de: Translate) -> None:
@@ -109,7 +109,7 @@ def test_empty_agenda_says_what_to_type(de: Translate) -> None:
     assert agenda_pages(EVENT, [], [], [], de) == [
         "## NExTcamp 2025 – Do, 15.05.2025\n\nNoch kein Programm. Moderation: "
         '`!veranstaltung programm <id> <HH:MM> "<Punkt>"` und '
-        '`!veranstaltung runde <id> "<Name>" <HH:MM>-<HH:MM>`'
+        '`!veranstaltung zeitfenster <id> "<Name>" <HH:MM>-<HH:MM>`'
     ]
 
 
@@ -254,7 +254,7 @@ def test_session_details_exact(de: Translate) -> None:
 
 def test_session_details_of_proposal_and_cancelled_session(de: Translate) -> None:
     assert session_details(PROPOSAL, None, de) == (
-        "**Idee** (Nr. 15)\nNoch keiner Sessionrunde zugeordnet.\nLeitung: Eva\n0/10 Plätze"
+        "**Idee** (Nr. 15)\nNoch keinem Zeitfenster zugeordnet.\nLeitung: Eva\n0/10 Plätze"
     )
     assert session_details(CANCELLED, ROUND_1, de) == (
         "**Abgesagt** (Nr. 14)\nDiese Session wurde abgesagt.\nLeitung: Dora"
@@ -276,7 +276,7 @@ def test_my_sessions_in_time_order(de: Translate) -> None:
         "- **11:15–12:00** OZG\\-Umsetzung (Nr. 12) – angemeldet · Raum: Raum A\n"
         "- **11:15–12:00** Agil führen (Nr. 13) – Warteliste, Platz 2 · Raum: <https://meet.example.org/agil>\n"
         "- **13:05–13:50** Nachmittag (Nr. 16) – du leitest diese Session\n"
-        "- **ohne Runde** Idee (Nr. 15) – du leitest diese Session"
+        "- **ohne Zeitfenster** Idee (Nr. 15) – du leitest diese Session"
     )
 
 

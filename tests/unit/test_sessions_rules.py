@@ -265,8 +265,8 @@ def test_same_slot_conflict_needs_switch(de: Translate) -> None:
         None,
     )
     assert render(refused, de) == (
-        "In dieser Sessionrunde bist du schon für Session Nr. 8 angemeldet – pro Runde geht eine Session. "
-        "Zum Wechseln: `!anmelden 7 --wechseln`"
+        "In diesem Zeitfenster bist du schon für Session Nr. 8 angemeldet – pro Zeitfenster geht eine "
+        "Session. Zum Wechseln: `!anmelden 7 wechseln`"
     )
     assert (switched.kind, switched.withdraw_from_session_id) == ("confirmed", 8)
     assert render(switched, de) == (
@@ -594,7 +594,7 @@ bis = "12:30"
     result = parse_program(text.encode(), "programm.toml")
 
     assert [render(problem, de) for problem in result.problems] == [
-        "Zeile 1: Unbekannter Abschnitt pause. Erlaubt sind [[programm]] und [[runde]].",
+        "Zeile 1: Unbekannter Abschnitt pause. Erlaubt sind [[programm]] und [[zeitfenster]].",
         "Zeile 10: B überschneidet sich mit A (11:00–12:00).",
     ]
 
@@ -604,7 +604,8 @@ def test_import_csv_errors(de: Translate) -> None:
     bad_rows = parse_program(b"zeit,punkt\n09:30,Start\nmittags,Essen\n13:00,\n", "programm.csv")
 
     assert [render(problem, de) for problem in bad_header.problems] == [
-        "Zeile 1: Die erste Zeile muss die Spalten zeit,punkt oder von,bis,runde nennen (gefunden: wann,was)."
+        "Zeile 1: Die erste Zeile muss die Spalten zeit,punkt oder von,bis,zeitfenster nennen "
+        "(gefunden: wann,was)."
     ]
     assert [render(problem, de) for problem in bad_rows.problems] == [
         "Zeile 3: „mittags“ ist keine Uhrzeit. Erwartet wird HH:MM, z. B. 09:30.",

@@ -151,7 +151,7 @@ async def test_same_slot_needs_switch_and_switching_frees_the_seat(app: Any) -> 
     conflict = await service.sign_up(app, second, "@a:x", switch=False, t=T)
     assert conflict.decision is not None
     assert conflict.decision.kind == "slot_conflict"
-    assert "--wechseln" in conflict.text
+    assert "wechseln`" in conflict.text
     switched = await service.sign_up(app, second, "@a:x", switch=True, t=T)
     assert switched.decision is not None
     assert switched.decision.kind == "confirmed"

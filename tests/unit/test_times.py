@@ -16,6 +16,7 @@ from timephrases import (
     format_date,
     format_datetime,
     format_time,
+    format_when,
     parse_clock,
     parse_date,
     parse_duration,
@@ -497,6 +498,9 @@ def test_formatting() -> None:
     assert format_datetime(moment, "en") == "Mon, 12 May 2025, 09:30"
     assert format_datetime(moment.astimezone(ZoneInfo("UTC")), "de", BERLIN) == "Mo, 12.05.2025, 09:30"
     assert format_datetime(moment.astimezone(ZoneInfo("UTC")), "de") == "Mo, 12.05.2025, 07:30"
+    # Inside a sentence, with the prepositions ("ich erinnere dich am …, um … an").
+    assert format_when(moment, "de") == "am Mo, 12.05.2025, um 09:30"
+    assert format_when(moment.astimezone(ZoneInfo("UTC")), "en", BERLIN) == "on Mon, 12 May 2025, at 09:30"
     assert format_date(date(2025, 5, 4), "de") == "So, 04.05.2025"
     assert format_date(date(2025, 5, 4), "en") == "Sun, 4 May 2025"
     assert format_date(date(2025, 12, 31), "fr") == "Mi, 31.12.2025"  # unknown language falls back to German

@@ -1,0 +1,57 @@
+"""Members by their display name in lists (leaderboards, hosts, contacts): from the member state nio keeps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.names import display_name, display_names, named_pill
+from bot.sender import message_content
+from commands.bingo.scoring import PlayerStanding
+from commands.bingo.texts import ranking_lines
+from tests.catalog import catalog
+
+
+def room(**names: str | None) -> Any:
+    return SimpleNamespace(users={user: SimpleNamespace(display_name=name) for user, name in names.items()})
+
+
+def app_with(**rooms: Any) -> Any:
+    return SimpleNamespace(matrix=SimpleNamespace(client=SimpleNamespace(rooms=rooms)))
+
+
+ANNA = "@anna:example.org"
+BERT = "@bert:example.org"
+
+
+def test_the_rooms_own_name_first_then_any_shared_room() -> None:
+    app = app_with(**{"!a": room(**{ANNA: "Anna (Stadt X)"}), "!b": room(**{ANNA: "Anna", BERT: None})})
+    assert display_name(app, ANNA, "!b") == "Anna"
+    assert display_name(app, ANNA, "!a") == "Anna (Stadt X)"
+    assert display_name(app, ANNA) in ("Anna", "Anna (Stadt X)")
+    assert display_name(app, BERT) is None  # no display name set: the caller shows the Matrix ID
+    assert display_names(app, [BERT, ANNA], "!b") == (BERT, "Anna")
+
+
+def test_a_named_pill_shows_the_name_and_stays_clickable() -> None:
+    app = app_with(**{"!a": room(**{ANNA: "Anna *Schmidt*"})})
+    content = message_content(named_pill(app, ANNA, "!a"))
+    assert "Anna \\*Schmidt\\*" not in content["body"]
+    assert "Anna *Schmidt*" in content["body"]
+    assert f'href="https://matrix.to/#/{ANNA}"' in content["formatted_body"]
+
+
+def test_the_leaderboard_names_players() -> None:
+    t = catalog().translator("de")
+    players = [
+        PlayerStanding(
+            ANNA, lines=1, fields=5, first_line_at=datetime(2026, 5, 1, 10, tzinfo=ZoneInfo("UTC"))
+        )
+    ]
+    with_names = ranking_lines(t, players, ZoneInfo("Europe/Berlin"), {ANNA: "Anna"})
+    assert "[Anna](https://matrix.to/#/@anna:example.org)" in with_names[0]
+    without = ranking_lines(t, players, ZoneInfo("Europe/Berlin"))
+    assert "](https://matrix.to/#/@anna:example.org)" in without[0]
+    assert "[Anna]" not in without[0]
