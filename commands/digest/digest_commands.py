@@ -23,6 +23,13 @@ from .publishing import publish_digest, render_digest, room_language, upload_fil
 digest_group = feature.group(de="digest", en="digest", help="digest_group", permission=Permission.MODERATOR)
 
 
+def require_network_admin(ctx: CommandContext) -> None:
+    """A network-wide digest (``[digest] scope = "network"``) shows and posts every room's news: only the
+    bot's operators (``[bot] admins``) may; a room's moderators act on their room's things only."""
+    if digest_settings(ctx.app).scope == "network" and not ctx.is_admin:
+        raise CommandError("digest_error_network_admins")
+
+
 def default_preview_month(app: App, now: datetime) -> date:
     """The month the next scheduled digest will review."""
     tz = app.settings.bot.tz
@@ -37,6 +44,7 @@ def default_preview_month(app: App, now: datetime) -> date:
     args=[Arg("month", Text(max_length=40, allow_empty=True), required=False)],
 )  # fmt: skip
 async def preview_digest(ctx: CommandContext, month: str | None = None) -> None:
+    require_network_admin(ctx)
     app = ctx.app
     now = app_now(ctx)
     if month:
@@ -64,6 +72,7 @@ async def preview_digest(ctx: CommandContext, month: str | None = None) -> None:
     args=[Arg("confirm", Choice(CONFIRM_WORDS), required=False)],
 )  # fmt: skip
 async def post_digest_now(ctx: CommandContext, confirm: str | None = None) -> None:
+    require_network_admin(ctx)
     if ctx.is_direct:
         raise CommandError("digest_error_direct")
     month = previous_month(app_now(ctx).date())
