@@ -54,6 +54,7 @@ class App:
         # Settings built in code (tests, tools) get the defaults of feature sections they do not name.
         self.settings = with_sections(self.settings, feature_sections(self.features))
         from bot.matrix import MatrixBot
+        from bot.membership import RoomMembership
         from bot.router import Router
         from bot.sender import Sender
         from bot.web import WebServer
@@ -62,6 +63,7 @@ class App:
         self.db = Database(self.settings.storage.database_url)
         self.sender = Sender(self)
         self.matrix = MatrixBot(self)
+        self.membership = RoomMembership(self)  # who is in which room (cross-room lookups), cached briefly
         self.router = Router(self)
         self.job_store = job_store_engine(self.settings.storage.database_url)
         self.scheduler = create_scheduler(self, self.job_store)

@@ -60,6 +60,13 @@ class CommandContext:
                 "core_permission_moderator" if permission is Permission.MODERATOR else "core_permission_admin"
             )
 
+    async def is_member_of(self, room_id: str) -> bool:
+        """Whether the member may see things of ``room_id`` (an event, its sessions): the command comes
+        from that room, or they have joined it (asked of the homeserver, cached briefly)."""
+        if room_id == self.room_id:
+            return True
+        return await self.app.membership.is_member(room_id, self.sender)
+
     async def reply(
         self,
         markdown: str,

@@ -870,6 +870,7 @@ class MatrixBot:
         await self.app.router.on_redaction(room, event)
 
     async def _on_member(self, room: MatrixRoom, event: RoomMemberEvent) -> None:
+        self.app.membership.forget(room.room_id, event.state_key)
         if event.membership == "join" and event.prev_membership != "join":
             await self.app.router.on_member_joined(room, event)
         elif (

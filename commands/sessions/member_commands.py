@@ -23,7 +23,7 @@ from timephrases import format_date
 
 from .agenda import agenda_pages, my_sessions
 from .feature import feature, sessions_settings, tr
-from .lookups import events_for
+from .lookups import check_session_visible, events_for
 from .queries import load_event_data, signup_view
 from .rules import (
     SessionStatus,
@@ -72,6 +72,7 @@ async def agenda(ctx: CommandContext, event_id: int | None) -> None:
     flags=[Flag("switch", ("wechseln", "switch", "tauschen"))],
 )
 async def signup(ctx: CommandContext, session_id: int, switch: bool) -> None:
+    await check_session_visible(ctx, session_id)
     change = await sign_up(ctx.app, session_id, ctx.sender, switch=switch, t=tr(ctx))
     if change.decision is None:
         raise CommandError("sessions_error_unknown_session", session_id=session_id)

@@ -41,6 +41,7 @@ from .lookups import (
     is_event_moderator,
     require_manager,
     require_not_over,
+    require_visible_session,
     room_event,
     slot_of,
 )
@@ -67,6 +68,7 @@ log = logging.getLogger(__name__)
 async def show_session(ctx: CommandContext, session_id: int) -> None:
     async with ctx.app.db.session() as db:
         row = await get_session(db, session_id)
+        await require_visible_session(ctx, db, row)
         view = (await session_views(db, [row]))[0]
         slot = await slot_of(db, row)
     await ctx.reply(
