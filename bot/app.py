@@ -13,6 +13,7 @@ from typing import Any
 from bot.config import Settings, with_sections
 from bot.features import discover_features, feature_sections
 from bot.framework import Feature
+from bot.housekeeping import housekeeping
 from bot.i18n import Catalog
 from bot.scheduler import JobRegistry, Jobs, create_scheduler, job_store_engine, migrate_job_store
 from storage.db import Database
@@ -67,7 +68,8 @@ class App:
         self.router = Router(self)
         self.job_store = job_store_engine(self.settings.storage.database_url)
         self.scheduler = create_scheduler(self, self.job_store)
-        self.jobs = Jobs(self, self.scheduler, JobRegistry(self.features))
+        # The bot's own jobs (bot/housekeeping.py) are registered like a feature's.
+        self.jobs = Jobs(self, self.scheduler, JobRegistry([*self.features, housekeeping]))
         self.web = WebServer(self)  # /healthz, /readyz, /metrics, feeds, agenda pages ([web], docs/web.md)
         self._tasks: list[asyncio.Task[None]] = []
         self._sync_task: asyncio.Task[None] | None = None
@@ -137,7 +139,7 @@ class App:
         # Before the scheduler reads its store: jobs stored by Python path get their stable names.
         await asyncio.to_thread(migrate_job_store, self.job_store)
         self.scheduler.start()
-        for feature in self.features:
+        for feature in [*self.features, housekeeping]:
             for hook in feature.start_hooks:
                 try:
                     await hook(self)

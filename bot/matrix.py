@@ -577,9 +577,16 @@ class MatrixBot:
         return str(room_id)
 
     async def create_room(
-        self, name: str, invite: list[str], *, topic: str | None = None, space_id: str | None = None
+        self,
+        name: str,
+        invite: list[str],
+        *,
+        topic: str | None = None,
+        space_id: str | None = None,
+        purpose_ends: datetime | None = None,
     ) -> str:
-        """A private room for people (session rooms, networking pairs); encrypted unless disabled."""
+        """A private room for people (session rooms, networking pairs); encrypted unless disabled. The bot
+        leaves it ``[bot] leave_created_rooms_after_hours`` after ``purpose_ends`` (default: now)."""
         initial_state: list[dict[str, Any]] = (
             [ENCRYPTION_STATE] if self.app.settings.matrix.encryption else []
         )
@@ -595,6 +602,9 @@ class MatrixBot:
             raise MatrixError(f"could not create room {name!r}: {response.message}")
         self._expected_members[response.room_id] = set(invite)
         await self._record_join(response.room_id)
+        from bot.housekeeping import remember_created_room
+
+        await remember_created_room(self.app, response.room_id, purpose_ends)
         return str(response.room_id)
 
     async def invite(self, room_id: str, user_id: str) -> None:

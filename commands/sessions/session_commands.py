@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.context import CommandContext
 from bot.format import esc
@@ -19,6 +21,7 @@ from bot.framework import (
 from bot.i18n import Translate
 from storage.sessions import (
     BarcampSession,
+    SessionEvent,
     SessionHost,
 )
 
@@ -173,9 +176,18 @@ async def _create_session_room(
     ctx: CommandContext, session_id: int, title: str, people: list[str], space_id: str | None
 ) -> None:
     app = ctx.app
+    async with app.db.session() as db:
+        session_row = await db.get(BarcampSession, session_id)
+        event = await db.get(SessionEvent, session_row.event_id) if session_row is not None else None
+    # The bot leaves the room a while after the event's day (bot/housekeeping.py).
+    day_after = (
+        datetime.combine(event.day + timedelta(days=1), time(), tzinfo=ZoneInfo(event.timezone))
+        if event is not None
+        else None
+    )
     try:
         room_id = await app.matrix.create_room(
-            title, [p for p in people if p != app.matrix.user_id], space_id=space_id
+            title, [p for p in people if p != app.matrix.user_id], space_id=space_id, purpose_ends=day_after
         )
     except Exception as exc:
         log.warning("could not create a room for session %s: %s", session_id, exc)
