@@ -7,15 +7,20 @@ import asyncio
 import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from nio import UploadResponse
 
 from tests.catalog import says
 from tests.conftest import MemberFactory
 from tests.e2e.harness import BotProcess, Member, Received, module_bot
 
-# Small caps, intro rooms left ~15 s after they were made, housekeeping every 3 s.
+# Small caps, intro rooms left ~15 s after they were made, housekeeping every 3 s; files up to 6 MB (so that
+# parsing one takes seconds, test_a_member_is_answered_while_a_large_upload_is_parsed).
 limitbot = module_bot(
     "limitbot",
     "\n[bot]\nmoderators = []\nleave_created_rooms_after_hours = 0.004\nhousekeeping_minutes = 0.05\n"
+    "max_file_kb = 6144\n"
     "\n[reminders]\nmax_open_per_member = 2\n"
     "\n[digest]\nmax_pending_news_per_member = 2\n"
     "\n[networking]\nwait_seconds = 4\nprivate_rooms = true\n",
@@ -135,3 +140,53 @@ async def test_pruning_keeps_what_exactly_once_needs_and_a_restart_runs_nothing_
     assert marker.msgtype == "m.notice"
     answers = [r for r in member.received if r.in_reply_to == command]
     assert answers == [answer]
+
+
+async def upload_csv(member: Member, room_id: str, data: bytes) -> str:
+    response, _ = await member.client.upload(
+        lambda *_: data, content_type="text/csv", filename="programm.csv", filesize=len(data)
+    )
+    assert isinstance(response, UploadResponse), response
+    content: dict[str, Any] = {
+        "msgtype": "m.file",
+        "body": "programm.csv",
+        "filename": "programm.csv",
+        "url": response.content_uri,
+        "info": {"size": len(data), "mimetype": "text/csv"},
+    }
+    return await member.say(room_id, "programm.csv", extra=content)
+
+
+async def test_a_member_is_answered_while_a_large_upload_is_parsed(
+    limitbot: BotProcess, member_factory: MemberFactory
+) -> None:
+    moderator, other = await member_factory("bigimport"), await member_factory("meanwhile")
+    room = await moderator.room_with(limitbot.user_id, name="Import-Raum")
+    elsewhere = await other.room_with(limitbot.user_id, name="Anderer Raum")
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%d.%m.%Y")
+    event = number(await moderator.command(room, f'!veranstaltung neu "Großimport" {tomorrow}'))
+    rows = [
+        f"{(i // 60) % 24:02d}:{i % 60:02d},Programmpunkt {i} mit etwas Text dazu" for i in range(120_000)
+    ]
+    data = ("zeit,punkt\n" + "\n".join(rows)).encode()
+    assert 4_000_000 < len(data) < 6144 * 1024, "large, but within the configured limit"
+    file_event = await upload_csv(moderator, room, data)
+    started = asyncio.get_running_loop().time()
+    imported = await moderator.say(
+        room,
+        f"!veranstaltung import {event}",
+        extra={"m.relates_to": {"m.in_reply_to": {"event_id": file_event}}},
+    )
+    # While the bot parses the file (seconds for this size), another member's commands are answered at once.
+    delays = []
+    for offset in (0.8, 1.4, 2.0):
+        await asyncio.sleep(max(0.0, started + offset - asyncio.get_running_loop().time()))
+        sent_at = asyncio.get_running_loop().time()
+        ping = await other.say(elsewhere, "!hilfe")
+        await other.next_message(room_id=elsewhere, reply_to=ping, timeout=60)
+        delays.append(asyncio.get_running_loop().time() - sent_at)
+    result = await moderator.next_message(room_id=room, reply_to=imported, timeout=120)
+    parse_seconds = asyncio.get_running_loop().time() - started
+    assert parse_seconds > max(delays), "the import took longer than the answers meanwhile"
+    assert max(delays) < 1.5, delays
+    assert result.msgtype == "m.notice"
