@@ -85,6 +85,19 @@ class CommandContext:
             thread_root=self.thread_root if in_thread or self.thread_root else None,
         )
 
+    async def send_file(
+        self, data: bytes, *, filename: str, mimetype: str, image_size: tuple[int, int] | None = None
+    ) -> int:
+        """A file that answers the command, in the command's room — and in its thread, if it came in one."""
+        return await self.app.sender.send_file(
+            data,
+            filename=filename,
+            mimetype=mimetype,
+            room_id=self.room_id,
+            image_size=image_size,
+            thread_root=self.thread_root,
+        )
+
     async def answer(self, key: str, /, **params: Any) -> int:
         """Reply with a catalog message in the member's language."""
         return await self.reply(self.t(key, p=self.prefix, **params))

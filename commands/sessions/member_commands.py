@@ -157,9 +157,7 @@ async def calendar(ctx: CommandContext, scope: str, event_id: int | None) -> Non
     to_room = everything or ctx.is_direct
     for filename, ics in files:
         if to_room:
-            await ctx.app.sender.send_file(
-                ics, filename=filename, mimetype="text/calendar", room_id=ctx.room_id
-            )
+            await ctx.send_file(ics, filename=filename, mimetype="text/calendar")
         else:
             await ctx.app.sender.send_file(
                 ics, filename=filename, mimetype="text/calendar", to_user=ctx.sender

@@ -58,3 +58,46 @@ async def test_events_of_other_rooms_are_seen_and_joined_only_by_their_members(
     assert "Geheimcamp" in agenda.body
     shown = await outsider.command(elsewhere, f"!session {session}")
     assert "Interna" in shown.body
+
+
+def in_thread(root: str) -> dict[str, object]:
+    return {
+        "m.relates_to": {
+            "rel_type": "m.thread",
+            "event_id": root,
+            "is_falling_back": True,
+            "m.in_reply_to": {"event_id": root},
+        }
+    }
+
+
+async def test_answers_to_a_command_in_a_thread_go_into_the_thread_files_too(
+    bot: BotProcess, member_factory: MemberFactory
+) -> None:
+    host = await member_factory("threader")
+    room = await host.create_room(invite=[bot.user_id], name="Thread-Raum")
+    await host.wait_for_member(room, bot.user_id)
+    tomorrow = (datetime.now(BERLIN) + timedelta(days=1)).strftime("%d.%m.%Y")
+    event = number(
+        r"Veranstaltung Nr\. (\d+)",
+        (await host.command(room, f'!veranstaltung neu "Fadencamp" {tomorrow}')).body,
+    )
+    await host.command(room, f'!veranstaltung runde {event} "Morgens" 10:00-11:00')
+    session = number(
+        r"Session (?:Nr|no)\. (\d+)", (await host.command(room, '!session vorschlagen "Fäden"')).body
+    )
+    await host.command(room, f"!session einplanen {session} 1")
+    root = await host.say(room, "Fragen zum Fadencamp")
+
+    # A text answer goes into the thread (this worked before) …
+    answer = await host.command(room, "!programm", extra=in_thread(root))
+    assert answer.content["m.relates_to"]["rel_type"] == "m.thread"
+    assert answer.content["m.relates_to"]["event_id"] == root
+    # … and so does a file that answers the command.
+    mark = len(host.received)
+    await host.say(room, "!kalender alle", extra=in_thread(root))
+    ics = await host.next_message(room_id=room, sender=bot.user_id, contains=".ics", after=mark)
+    assert ics.msgtype == "m.file"
+    relation = ics.content.get("m.relates_to") or {}
+    assert relation.get("rel_type") == "m.thread", ics.content
+    assert relation.get("event_id") == root
