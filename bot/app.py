@@ -15,6 +15,7 @@ from bot.features import discover_features, feature_sections
 from bot.framework import Feature
 from bot.housekeeping import housekeeping
 from bot.i18n import Catalog
+from bot.room_upgrades import catch_up as catch_up_upgrades
 from bot.scheduler import JobRegistry, Jobs, create_scheduler, job_store_engine, migrate_job_store
 from storage.db import Database
 
@@ -138,6 +139,8 @@ class App:
         await self.matrix.ready.wait()
         # Before the scheduler reads its store: jobs stored by Python path get their stable names.
         await asyncio.to_thread(migrate_job_store, self.job_store)
+        # Upgrades that happened while the bot was down: followed, their data moved, before any job runs.
+        await catch_up_upgrades(self)
         self.scheduler.start()
         for feature in [*self.features, housekeeping]:
             for hook in feature.start_hooks:

@@ -923,19 +923,16 @@ class MatrixBot:
         return {*bot.admins, *bot.moderators}
 
     async def _on_tombstone(self, room: MatrixRoom, event: RoomUpgradeEvent) -> None:
-        # An upgrade is followed when it comes from someone who may invite the bot, or from a moderator of
-        # the old room (who could have invited it there anyway).
-        cfg = self.app.settings.matrix
+        """Follow the upgrade and move the room's data to the successor (bot/room_upgrades.py)."""
         if not event.replacement_room:
             return
-        if not is_allowed_inviter(event.sender, cfg.allowed_inviters, self._trusted_people()) and (
-            await self.power_level(room.room_id, event.sender) < self.app.settings.bot.moderator_power_level
-        ):
-            return
-        response = await self.client.join(event.replacement_room)
-        if not isinstance(response, JoinError):
-            log.info("followed room upgrade %s → %s", room.room_id, event.replacement_room)
-            await self._record_join(event.replacement_room)
+        from bot.room_upgrades import follow
+
+        await follow(self.app, room.room_id, event.replacement_room, event.sender)
+
+    async def joined_successor(self, old: str, new: str) -> None:
+        """The bot joined ``new``, the successor of ``old``: a direct chat if ``old`` was one."""
+        await self._record_join(new, direct=old in self._direct_rooms)
 
     async def _on_undecryptable(self, room: MatrixRoom, event: MegolmEvent) -> None:
         if event.sender == self.client.user_id or not self.is_fresh(
