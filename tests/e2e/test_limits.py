@@ -190,3 +190,28 @@ async def test_a_member_is_answered_while_a_large_upload_is_parsed(
     assert parse_seconds > max(delays), "the import took longer than the answers meanwhile"
     assert max(delays) < 1.5, delays
     assert result.msgtype == "m.notice"
+
+
+# A room queue of one waiting command: a burst overflows it.
+queuebot = module_bot("queuebot", "\n[bot]\nmax_queued_commands_per_room = 1\n")
+
+
+async def test_a_full_room_queue_refuses_with_a_notice_and_loses_nothing_it_accepted(
+    queuebot: BotProcess, member_factory: MemberFactory
+) -> None:
+    member = await member_factory("flooder")
+    room = await member.room_with(queuebot.user_id)
+    sent = await asyncio.gather(*(member.say(room, "!hilfe") for _ in range(30)))
+
+    def replies_to(event_id: str) -> list[Received]:
+        return [r for r in member.received if r.room_id == room and r.in_reply_to == event_id]
+
+    # Every command gets exactly one message: its answer, or the notice to send it again.
+    await member.wait_until(lambda: all(replies_to(e) for e in sent), timeout=90)
+    await asyncio.sleep(2)
+    answers = [replies_to(e) for e in sent]
+    assert all(len(found) == 1 for found in answers), [len(found) for found in answers]
+    busy = [found[0] for found in answers if says(found[0].body, "core_room_busy")]
+    assert busy, "the burst overflowed the queue of one"
+    assert len(busy) < len(sent)
+    assert "command queue of" in queuebot.log()
