@@ -182,6 +182,7 @@ class MatrixBot:
         self._pending_undecryptable: dict[str, list[MegolmEvent]] = {}
         self._told_undecryptable: set[str] = set()
         self._creators: dict[str, set[str]] = {}
+        self._room_versions: dict[str, str] = {}  # when nio could not read the create event (power_level)
         self._direct_rooms: set[str] = set()
         self._refused_direct: set[str] = set()
         self._joined_at: dict[str, int | None] = {}
@@ -642,7 +643,13 @@ class MatrixBot:
         if room is None:
             return 0
         # Since room version 12 the creators hold unlimited power and are not listed in m.room.power_levels.
-        if _creators_are_privileged(room.room_version) and user_id in await self.room_creators(room_id):
+        # nio keeps its default "1" when its schema rejects the create event (an upgrade to version 12 names
+        # the predecessor without an event id): the version then comes from the homeserver with the creators.
+        version = room.room_version
+        if version == "1":
+            await self.room_creators(room_id)
+            version = self._room_versions.get(room_id, version)
+        if _creators_are_privileged(version) and user_id in await self.room_creators(room_id):
             return CREATOR_POWER_LEVEL
         return int(room.power_levels.get_user_level(user_id))
 
@@ -659,6 +666,7 @@ class MatrixBot:
                 if event.get("type") == "m.room.create":
                     creators.add(event.get("sender", ""))
                     creators.update(event.get("content", {}).get("additional_creators", []))
+                    self._room_versions[room_id] = str(event.get("content", {}).get("room_version", "1"))
             self._creators[room_id] = creators
         return creators
 
