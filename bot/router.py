@@ -294,13 +294,17 @@ class Router:
     async def _tell(
         self, room: MatrixRoom, event: Any, key: str, preferences: Preferences | None = None
     ) -> None:
-        """A notice about a member's message, in their language, mentioning them (rate limit, unreadable)."""
+        """A notice about a member's message, in their language, mentioning them (rate limit, unreadable,
+        busy) — in the message's thread if it was sent in one."""
         ctx = await self.context_for(room, event.sender, event.event_id, hint=None, preferences=preferences)
+        content = (getattr(event, "source", None) or {}).get("content") or {}
+        relates = content.get("m.relates_to") or {}
         await self.app.sender.send(
             ctx.t(key, user=pill(event.sender)),
             room_id=room.room_id,
             reply_to=event.event_id,
             mentions=(event.sender,),
+            thread_root=relates.get("event_id") if relates.get("rel_type") == "m.thread" else None,
         )
 
     async def _claim(self, event_id: str, room_id: str, sender: str) -> Preferences | None:

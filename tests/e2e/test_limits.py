@@ -201,7 +201,10 @@ async def test_a_full_room_queue_refuses_with_a_notice_and_loses_nothing_it_acce
 ) -> None:
     member = await member_factory("flooder")
     room = await member.room_with(queuebot.user_id)
-    sent = await asyncio.gather(*(member.say(room, "!hilfe") for _ in range(30)))
+    # In a thread: the notices belong to the commands and go into the thread as the answers do.
+    root = await member.say(room, "Viele Fragen")
+    thread = {"m.relates_to": {"rel_type": "m.thread", "event_id": root, "m.in_reply_to": {"event_id": root}}}
+    sent = await asyncio.gather(*(member.say(room, "!hilfe", extra=thread) for _ in range(30)))
 
     def replies_to(event_id: str) -> list[Received]:
         return [r for r in member.received if r.room_id == room and r.in_reply_to == event_id]
@@ -214,4 +217,5 @@ async def test_a_full_room_queue_refuses_with_a_notice_and_loses_nothing_it_acce
     busy = [found[0] for found in answers if says(found[0].body, "core_room_busy")]
     assert busy, "the burst overflowed the queue of one"
     assert len(busy) < len(sent)
+    assert all(found[0].content["m.relates_to"].get("event_id") == root for found in answers)
     assert "command queue of" in queuebot.log()
