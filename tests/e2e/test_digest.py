@@ -126,8 +126,8 @@ async def community(
     return room_id, owner
 
 
-async def test_news_text_starting_with_a_subcommand_word_is_news(  # type: ignore[no-untyped-def]
-    digest_bot: BotProcess, member_factory, digest_admin: Member
+async def test_news_text_starting_with_a_subcommand_word_is_news(
+    digest_bot: BotProcess, member_factory: MemberFactory
 ) -> None:
     nina = await member_factory("nina")
     room, owner = await community(digest_bot, await member_factory("dmod"), member_factory, nina)
