@@ -14,7 +14,9 @@ from typing import Any
 from bot.config import Settings, with_sections
 from bot.features import discover_features, feature_sections
 from bot.framework import Feature
+from bot.housekeeping import housekeeping
 from bot.i18n import Catalog
+from bot.room_upgrades import catch_up as catch_up_upgrades
 from bot.scheduler import JobRegistry, Jobs, create_scheduler, job_store_engine, migrate_job_store
 from storage.db import Database
 
@@ -72,6 +74,7 @@ class App:
         # Settings built in code (tests, tools) get the defaults of feature sections they do not name.
         self.settings = with_sections(self.settings, feature_sections(self.features))
         from bot.matrix import MatrixBot
+        from bot.membership import RoomMembership
         from bot.router import Router
         from bot.sender import Sender
         from bot.web import WebServer
@@ -80,10 +83,12 @@ class App:
         self.db = Database(self.settings.storage.database_url)
         self.sender = Sender(self)
         self.matrix = MatrixBot(self)
+        self.membership = RoomMembership(self)  # who is in which room (cross-room lookups), cached briefly
         self.router = Router(self)
         self.job_store = job_store_engine(self.settings.storage.database_url)
         self.scheduler = create_scheduler(self, self.job_store)
-        self.jobs = Jobs(self, self.scheduler, JobRegistry(self.features))
+        # The bot's own jobs (bot/housekeeping.py) are registered like a feature's.
+        self.jobs = Jobs(self, self.scheduler, JobRegistry([*self.features, housekeeping]))
         self.web = WebServer(self)  # /healthz, /readyz, /metrics, feeds, agenda pages ([web], docs/web.md)
         self._tasks: list[asyncio.Task[None]] = []
         self._sync_task: asyncio.Task[None] | None = None
@@ -153,8 +158,10 @@ class App:
         await self.matrix.ready.wait()
         # Before the scheduler reads its store: jobs stored by Python path get their stable names.
         await asyncio.to_thread(migrate_job_store, self.job_store)
+        # Upgrades that happened while the bot was down: followed, their data moved, before any job runs.
+        await catch_up_upgrades(self)
         self.scheduler.start()
-        for feature in self.features:
+        for feature in [*self.features, housekeeping]:
             for hook in feature.start_hooks:
                 try:
                     await hook(self)

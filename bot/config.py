@@ -96,6 +96,14 @@ class BotConfig(Section):
     commands_per_minute: float = Field(default=60.0, gt=0)
     # Files members send the bot (program imports, bingo prompts): larger ones are refused unread.
     max_file_kb: int = Field(default=1024, ge=1)
+    # Commands waiting in one room's queue; beyond this a command is refused with a notice ("send it again in
+    # a moment") and logged — never accepted and then dropped.
+    max_queued_commands_per_room: int = Field(default=500, ge=1)
+    # Rooms the bot created for particular people (intro and partner rooms; session rooms counted from the
+    # event's day) are left this long after they were made for.
+    leave_created_rooms_after_hours: float = Field(default=14 * 24, ge=0)
+    # How often the housekeeping jobs run (leaving rooms whose purpose is over, pruning old records).
+    housekeeping_minutes: float = Field(default=60, gt=0)
 
     @field_validator("timezone")
     @classmethod
@@ -125,6 +133,15 @@ class BotConfig(Section):
 
 class StorageConfig(Section):
     database_url: str = "sqlite+aiosqlite:///data/bot.db"
+    # Retention (docs/operations.md "Pruning"). Handled commands are remembered at least as long as a command
+    # can still be answered after a restart ([bot] command_max_age_minutes) plus a day: older events are never
+    # acted on anyway, so forgetting them cannot make a command run twice.
+    keep_processed_events_days: float = Field(default=7, ge=1)
+    # Sent messages (files that erasure must redact are kept), and messages the homeserver refused for good.
+    keep_sent_messages_days: float = Field(default=7, ge=1)
+    keep_failed_messages_days: float = Field(default=30, ge=1)
+    # The bot's messages that take reactions (✅ sign-ups, 👍 reminders), with the reactions to them.
+    keep_bot_messages_days: float = Field(default=180, ge=1)
 
     @field_validator("database_url")
     @classmethod

@@ -60,6 +60,13 @@ class CommandContext:
                 "core_permission_moderator" if permission is Permission.MODERATOR else "core_permission_admin"
             )
 
+    async def is_member_of(self, room_id: str) -> bool:
+        """Whether the member may see things of ``room_id`` (an event, its sessions): the command comes
+        from that room, or they have joined it (asked of the homeserver, cached briefly)."""
+        if room_id == self.room_id:
+            return True
+        return await self.app.membership.is_member(room_id, self.sender)
+
     async def reply(
         self,
         markdown: str,
@@ -76,6 +83,19 @@ class CommandContext:
             mentions=mentions,
             track=track,
             thread_root=self.thread_root if in_thread or self.thread_root else None,
+        )
+
+    async def send_file(
+        self, data: bytes, *, filename: str, mimetype: str, image_size: tuple[int, int] | None = None
+    ) -> int:
+        """A file that answers the command, in the command's room — and in its thread, if it came in one."""
+        return await self.app.sender.send_file(
+            data,
+            filename=filename,
+            mimetype=mimetype,
+            room_id=self.room_id,
+            image_size=image_size,
+            thread_root=self.thread_root,
         )
 
     async def answer(self, key: str, /, **params: Any) -> int:

@@ -183,6 +183,7 @@ class MatrixBot:
         self._pending_undecryptable: dict[str, list[MegolmEvent]] = {}
         self._told_undecryptable: set[str] = set()
         self._creators: dict[str, set[str]] = {}
+        self._room_versions: dict[str, str] = {}  # when nio could not read the create event (power_level)
         self._direct_rooms: set[str] = set()
         self._refused_direct: set[str] = set()
         self._joined_at: dict[str, int | None] = {}
@@ -578,9 +579,16 @@ class MatrixBot:
         return str(room_id)
 
     async def create_room(
-        self, name: str, invite: list[str], *, topic: str | None = None, space_id: str | None = None
+        self,
+        name: str,
+        invite: list[str],
+        *,
+        topic: str | None = None,
+        space_id: str | None = None,
+        purpose_ends: datetime | None = None,
     ) -> str:
-        """A private room for people (session rooms, networking pairs); encrypted unless disabled."""
+        """A private room for people (session rooms, networking pairs); encrypted unless disabled. The bot
+        leaves it ``[bot] leave_created_rooms_after_hours`` after ``purpose_ends`` (default: now)."""
         initial_state: list[dict[str, Any]] = (
             [ENCRYPTION_STATE] if self.app.settings.matrix.encryption else []
         )
@@ -596,6 +604,9 @@ class MatrixBot:
             raise MatrixError(f"could not create room {name!r}: {response.message}")
         self._expected_members[response.room_id] = set(invite)
         await self._record_join(response.room_id)
+        from bot.housekeeping import remember_created_room
+
+        await remember_created_room(self.app, response.room_id, purpose_ends)
         return str(response.room_id)
 
     async def invite(self, room_id: str, user_id: str) -> None:
@@ -633,7 +644,13 @@ class MatrixBot:
         if room is None:
             return 0
         # Since room version 12 the creators hold unlimited power and are not listed in m.room.power_levels.
-        if _creators_are_privileged(room.room_version) and user_id in await self.room_creators(room_id):
+        # nio keeps its default "1" when its schema rejects the create event (an upgrade to version 12 names
+        # the predecessor without an event id): the version then comes from the homeserver with the creators.
+        version = room.room_version
+        if version == "1":
+            await self.room_creators(room_id)
+            version = self._room_versions.get(room_id, version)
+        if _creators_are_privileged(version) and user_id in await self.room_creators(room_id):
             return CREATOR_POWER_LEVEL
         return int(room.power_levels.get_user_level(user_id))
 
@@ -650,6 +667,7 @@ class MatrixBot:
                 if event.get("type") == "m.room.create":
                     creators.add(event.get("sender", ""))
                     creators.update(event.get("content", {}).get("additional_creators", []))
+                    self._room_versions[room_id] = str(event.get("content", {}).get("room_version", "1"))
             self._creators[room_id] = creators
         return creators
 
@@ -879,6 +897,7 @@ class MatrixBot:
             await self.app.router.on_related_event(room, event)
 
     async def _on_member(self, room: MatrixRoom, event: RoomMemberEvent) -> None:
+        self.app.membership.forget(room.room_id, event.state_key)
         if event.membership == "join" and event.prev_membership != "join":
             await self.app.router.on_member_joined(room, event)
         elif (
@@ -921,19 +940,16 @@ class MatrixBot:
         return {*bot.admins, *bot.moderators}
 
     async def _on_tombstone(self, room: MatrixRoom, event: RoomUpgradeEvent) -> None:
-        # An upgrade is followed when it comes from someone who may invite the bot, or from a moderator of
-        # the old room (who could have invited it there anyway).
-        cfg = self.app.settings.matrix
+        """Follow the upgrade and move the room's data to the successor (bot/room_upgrades.py)."""
         if not event.replacement_room:
             return
-        if not is_allowed_inviter(event.sender, cfg.allowed_inviters, self._trusted_people()) and (
-            await self.power_level(room.room_id, event.sender) < self.app.settings.bot.moderator_power_level
-        ):
-            return
-        response = await self.client.join(event.replacement_room)
-        if not isinstance(response, JoinError):
-            log.info("followed room upgrade %s → %s", room.room_id, event.replacement_room)
-            await self._record_join(event.replacement_room)
+        from bot.room_upgrades import follow
+
+        await follow(self.app, room.room_id, event.replacement_room, event.sender)
+
+    async def joined_successor(self, old: str, new: str) -> None:
+        """The bot joined ``new``, the successor of ``old``: a direct chat if ``old`` was one."""
+        await self._record_join(new, direct=old in self._direct_rooms)
 
     async def _on_undecryptable(self, room: MatrixRoom, event: MegolmEvent) -> None:
         if event.sender == self.client.user_id or not self.is_fresh(

@@ -133,16 +133,36 @@ class Router:
 
     def _submit(
         self, room_id: str, job: Callable[[], Awaitable[None]], *, claim: tuple[str, str] | None = None
-    ) -> None:
+    ) -> bool:
         """Queue ``job`` behind the room's earlier ones. ``claim`` ("command"/"reaction", event id) is the
-        record that marks the event handled: it is taken back if the job never starts (shutdown)."""
+        record that marks the event handled: it is taken back if the job never starts (shutdown).
+
+        False when the room's queue is full (``[bot] max_queued_commands_per_room``): nothing was queued,
+        and the caller takes the claim back and tells the member. What was accepted is never dropped."""
         queue = self._queues.get(room_id)
         if queue is None:
-            queue = self._queues[room_id] = asyncio.Queue()
+            queue = self._queues[room_id] = asyncio.Queue(self.app.settings.bot.max_queued_commands_per_room)
             self._workers[room_id] = asyncio.create_task(self._work(queue), name=f"room-worker {room_id}")
+        if queue.full():
+            return False
         item = QueuedJob(job, claim)
         self._not_started.add(item)
         queue.put_nowait(item)
+        return True
+
+    async def _refuse_busy(self, room: MatrixRoom, event: Any, claim: tuple[str, str]) -> None:
+        """The room's queue is full: the command is not taken (its claim goes back) and the member is told at
+        once, outside the queue, to send it again in a moment."""
+        log.warning("the command queue of %s is full; a %s was refused", room.room_id, claim[0])
+        kind, event_id = claim
+        table = ProcessedEvent if kind == "command" else Reaction
+        try:
+            async with self.app.db.transaction() as connection:
+                await connection.execute(delete(table).where(table.event_id == event_id))
+        except Exception:
+            log.exception("could not take back a refused %s", kind)
+        if kind == "command":
+            await self._tell(room, event, "core_room_busy")
 
     async def _work(self, queue: asyncio.Queue[QueuedJob]) -> None:
         while True:
@@ -230,11 +250,11 @@ class Router:
                 log.info("%s is over the command limit; ignoring their commands for a moment", event.sender)
                 self._submit(room.room_id, lambda: self._tell(room, event, "core_rate_limited", preferences))
             return
-        self._submit(
-            room.room_id,
-            lambda: self.dispatch(room, event, invocation, preferences),
-            claim=("command", event.event_id),
-        )
+        claim = ("command", event.event_id)
+        if not self._submit(
+            room.room_id, lambda: self.dispatch(room, event, invocation, preferences), claim=claim
+        ):
+            await self._refuse_busy(room, event, claim)
 
     async def _on_edit(self, room: MatrixRoom, event: Any, original_id: str) -> None:
         """An edit (Element's "Bearbeiten") of a command that was refused as typed runs the corrected command
@@ -267,22 +287,25 @@ class Router:
         preferences = await self._claim(f"{original_id}:edit", room.room_id, event.sender)
         if preferences is None:
             return
-        self._submit(
-            room.room_id,
-            lambda: self.dispatch(room, edited, invocation, preferences),
-            claim=("command", f"{original_id}:edit"),
-        )
+        claim = ("command", f"{original_id}:edit")
+        run = lambda: self.dispatch(room, edited, invocation, preferences)  # noqa: E731
+        if not self._submit(room.room_id, run, claim=claim):
+            await self._refuse_busy(room, event, claim)
 
     async def _tell(
         self, room: MatrixRoom, event: Any, key: str, preferences: Preferences | None = None
     ) -> None:
-        """A notice about a member's message, in their language, mentioning them (rate limit, unreadable)."""
+        """A notice about a member's message, in their language, mentioning them (rate limit, unreadable,
+        busy) — in the message's thread if it was sent in one."""
         ctx = await self.context_for(room, event.sender, event.event_id, hint=None, preferences=preferences)
+        content = (getattr(event, "source", None) or {}).get("content") or {}
+        relates = content.get("m.relates_to") or {}
         await self.app.sender.send(
             ctx.t(key, user=pill(event.sender)),
             room_id=room.room_id,
             reply_to=event.event_id,
             mentions=(event.sender,),
+            thread_root=relates.get("event_id") if relates.get("rel_type") == "m.thread" else None,
         )
 
     async def _claim(self, event_id: str, room_id: str, sender: str) -> Preferences | None:
@@ -548,11 +571,13 @@ class Router:
                 )
             )
             kind, ref_id = target.kind, target.ref_id
-        self._submit(
+        claim = ("reaction", event.event_id)
+        if not self._submit(
             room.room_id,
             lambda: self._react(room, event.sender, event.key, True, kind, ref_id, event.reacts_to),
-            claim=("reaction", event.event_id),
-        )
+            claim=claim,
+        ):
+            await self._refuse_busy(room, event, claim)
 
     async def on_redaction(self, room: MatrixRoom, event: RedactionEvent) -> None:
         async with self.app.db.session() as session:
@@ -564,9 +589,10 @@ class Router:
             if target is None:
                 return
             kind, ref_id, key = target.kind, target.ref_id, reaction.key
-        self._submit(
+        if not self._submit(
             room.room_id, lambda: self._react(room, event.sender, key, False, kind, ref_id, target.event_id)
-        )
+        ):
+            log.warning("the command queue of %s is full; a removed reaction was not acted on", room.room_id)
 
     async def _react(
         self, room: MatrixRoom, sender: str, key: str, added: bool, kind: str, ref_id: int | None, target: str

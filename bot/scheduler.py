@@ -32,6 +32,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
@@ -224,6 +225,16 @@ class Jobs:
         trigger = CronTrigger(**cron, timezone=ZoneInfo(timezone))
         self.scheduler.add_job(
             dispatch, trigger, args=[self.registry.name_of(func), *args], id=job_id, replace_existing=True
+        )
+
+    def every(self, job_id: str, func: JobFunction, interval: timedelta, *args: Any) -> None:
+        """Run ``func`` every ``interval`` (first run one interval from now)."""
+        self.scheduler.add_job(
+            dispatch,
+            IntervalTrigger(seconds=max(1.0, interval.total_seconds())),
+            args=[self.registry.name_of(func), *args],
+            id=job_id,
+            replace_existing=True,
         )
 
     def cancel(self, job_id: str) -> None:

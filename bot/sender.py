@@ -215,8 +215,10 @@ class Sender:
         caption: str | None = None,
         image_size: tuple[int, int] | None = None,
         reply_to: str | None = None,
+        thread_root: str | None = None,
     ) -> int:
-        """Upload (encrypted for encrypted rooms) and queue an m.file / m.image message."""
+        """Upload (encrypted for encrypted rooms) and queue an m.file / m.image message (in ``thread_root``'s
+        thread when given, as the answer to a command sent in a thread)."""
         target_room = room_id or await self.app.matrix.direct_room(to_user or "")
         content = await self.app.matrix.upload_content(
             target_room, data, filename=filename, mimetype=mimetype, image_size=image_size
@@ -224,7 +226,14 @@ class Sender:
         if caption:
             content["body"] = caption
             content["filename"] = filename
-        if reply_to:
+        if thread_root and room_id:
+            content["m.relates_to"] = {
+                "rel_type": "m.thread",
+                "event_id": thread_root,
+                "is_falling_back": reply_to is None,
+                "m.in_reply_to": {"event_id": reply_to or thread_root},
+            }
+        elif reply_to:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
         return await self.enqueue(content, room_id=target_room)
 

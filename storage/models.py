@@ -40,6 +40,8 @@ class RoomSetting(Base):
     joined_at: Mapped[datetime | None] = mapped_column()
     # A direct chat with one member (created by the bot, or an invite marked is_direct).
     direct: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A room the bot created for particular people: left after this time (bot/housekeeping.py).
+    leave_after: Mapped[datetime | None] = mapped_column()
 
 
 class RoomMembership(Base):

@@ -169,12 +169,8 @@ async def show_card(ctx: CommandContext) -> None:
     png = await asyncio.to_thread(
         render_card_png, card, confirmed, pending, language=ctx.language, title=title
     )
-    await ctx.app.sender.send_file(
-        png,
-        filename=t("bingo_card_filename"),
-        mimetype="image/png",
-        room_id=ctx.room_id,
-        image_size=png_size(card.size),
+    await ctx.send_file(
+        png, filename=t("bingo_card_filename"), mimetype="image/png", image_size=png_size(card.size)
     )
 
 

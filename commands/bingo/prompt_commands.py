@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.context import CommandContext
 from bot.format import esc
 from bot.framework import Arg, Choice, CommandError, Permission
@@ -73,7 +75,8 @@ async def _uploaded_prompts(ctx: CommandContext) -> tuple[str, list[Prompt]]:
         raise CommandError("bingo_error_no_attachment")
     filename, data = attachment
     try:
-        return filename, parse_prompts(data, filename)
+        # Off the event loop: a file of up to [bot] max_file_kb takes a while to parse (docs/decisions.md).
+        return filename, await asyncio.to_thread(parse_prompts, data, filename)
     except BingoError as error:
         raise command_error(error) from None
 

@@ -19,6 +19,8 @@ class DigestConfig(Section):
     rooms: list[str] = Field(default_factory=list)
     # "room": each room gets the digest of that room; "network": every room gets the network-wide digest.
     scope: Literal["room", "network"] = "network"
+    # News one member may have waiting for approval at a time.
+    max_pending_news_per_member: int = Field(default=5, ge=1)
 
     @field_validator("schedule")
     @classmethod

@@ -25,6 +25,13 @@ CONFIRM_FOLDED = frozenset(fold(word) for key, words in CONFIRM_WORDS.items() fo
 digest_group = feature.group(de="digest", en="digest", help="digest_group", permission=Permission.MODERATOR)
 
 
+def require_network_admin(ctx: CommandContext) -> None:
+    """A network-wide digest (``[digest] scope = "network"``) shows and posts every room's news: only the
+    bot's operators (``[bot] admins``) may; a room's moderators act on their room's things only."""
+    if digest_settings(ctx.app).scope == "network" and not ctx.is_admin:
+        raise CommandError("digest_error_network_admins")
+
+
 def default_preview_month(app: App, now: datetime) -> date:
     """The month the next scheduled digest will review."""
     tz = app.settings.bot.tz
@@ -39,6 +46,7 @@ def default_preview_month(app: App, now: datetime) -> date:
     args=[Arg("month", Text(max_length=40, allow_empty=True), required=False)],
 )  # fmt: skip
 async def preview_digest(ctx: CommandContext, month: str | None = None) -> None:
+    require_network_admin(ctx)
     app = ctx.app
     now = app_now(ctx)
     if month:
@@ -67,6 +75,7 @@ async def preview_digest(ctx: CommandContext, month: str | None = None) -> None:
 )  # fmt: skip
 async def post_digest_now(ctx: CommandContext, rest: str | None = None) -> None:
     """``!digest jetzt [Monat] [bestätigen]``: without a month the last complete one."""
+    require_network_admin(ctx)
     if ctx.is_direct:
         raise CommandError("digest_error_direct")
     words = (rest or "").split()

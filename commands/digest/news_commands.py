@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, true
+from sqlalchemy import func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import CommandContext
@@ -23,7 +23,7 @@ from timephrases import format_date
 
 if TYPE_CHECKING:
     from bot.app import App
-from .feature import LIST_LIMIT, MAX_NEWS_TEXT, app_now, feature
+from .feature import LIST_LIMIT, MAX_NEWS_TEXT, app_now, digest_settings, feature
 from .status import NewsStatus
 
 # --- member news --------------------------------------------------------------------------------------------
@@ -37,7 +37,15 @@ async def submit_news(ctx: CommandContext, text: str) -> None:
     text = text.strip()
     if not text:
         raise CommandError("core_arg_missing", show_usage=True)
-    async with ctx.app.db.session() as session:
+    cap = digest_settings(ctx.app).max_pending_news_per_member
+    async with ctx.app.locks.for_key("digest-author", ctx.sender), ctx.app.db.session() as session:
+        pending = await session.scalar(
+            select(func.count(DigestNews.id)).where(
+                DigestNews.author_id == ctx.sender, DigestNews.status == NewsStatus.PENDING
+            )
+        )
+        if (pending or 0) >= cap:
+            raise CommandError("digest_error_news_cap", max=cap)
         item = DigestNews(author_id=ctx.sender, room_id=ctx.room_id, text=text, status=NewsStatus.PENDING)
         session.add(item)
         await session.flush()

@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, or_, select, update
+from pydantic import Field
+from sqlalchemy import delete, func, or_, select, update
 
+from bot.config import Section, section
 from bot.context import CommandContext, ReactionContext
 from bot.format import esc
 from bot.framework import Arg, CommandError, Feature, Int, Permission, Text
@@ -26,8 +28,18 @@ from timephrases import (
 if TYPE_CHECKING:
     from bot.app import App
 
+
+class RemindersConfig(Section):
+    # Open (scheduled) reminders one member may own at a time; moderators' room reminders count too.
+    max_open_per_member: int = Field(default=25, ge=1)
+
+
 feature = Feature(
-    "reminders", messages=Path(__file__).with_name("messages.toml"), title_key="reminders_title", order=20
+    "reminders",
+    messages=Path(__file__).with_name("messages.toml"),
+    title_key="reminders_title",
+    order=20,
+    settings=RemindersConfig,
 )
 
 MAX_TEXT = 1000
@@ -92,7 +104,15 @@ async def _create(
     if len(text) > MAX_TEXT:
         raise CommandError("reminders_error_long", max=MAX_TEXT)
     cron = {**recurrence.cron, "_kind": recurrence.kind} if recurrence else None
-    async with ctx.app.db.session() as session:
+    cap = section(ctx.app.settings, "reminders", RemindersConfig).max_open_per_member
+    async with ctx.app.locks.for_key("reminders-owner", ctx.sender), ctx.app.db.session() as session:
+        open_count = await session.scalar(
+            select(func.count(Reminder.id)).where(
+                Reminder.owner_id == ctx.sender, Reminder.status == "scheduled"
+            )
+        )
+        if (open_count or 0) >= cap:
+            raise CommandError("reminders_error_cap", max=cap)
         reminder = Reminder(
             owner_id=ctx.sender,
             room_id=ctx.room_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -304,7 +305,8 @@ async def import_program(ctx: CommandContext, event_id: int) -> None:
     if attachment is None:
         raise CommandError("sessions_error_no_attachment", event_id=event_id)
     filename, data = attachment
-    parsed = parse_program(data, filename)
+    # Off the event loop: parsing a file of up to [bot] max_file_kb takes up to a second (docs/decisions.md).
+    parsed = await asyncio.to_thread(parse_program, data, filename)
     problems = list(parsed.problems)
     async with ctx.app.db.session() as db:
         event = await get_event(db, event_id)

@@ -56,10 +56,33 @@ async def get_session(db: AsyncSession, session_id: int) -> BarcampSession:
     return row
 
 
+async def require_visible_event(ctx: CommandContext, event: SessionEvent) -> None:
+    """Events belong to their room: from elsewhere (another room, a direct chat) only its members see them."""
+    if not await ctx.is_member_of(event.room_id):
+        raise CommandError("sessions_error_other_room_event", event_id=event.id)
+
+
+async def require_visible_session(ctx: CommandContext, db: AsyncSession, row: BarcampSession) -> None:
+    event = await get_event(db, row.event_id)
+    if not await ctx.is_member_of(event.room_id):
+        raise CommandError("sessions_error_other_room_session", session_id=row.id)
+
+
+async def check_session_visible(ctx: CommandContext, session_id: int) -> None:
+    """Refuse a session of a room the member is not in (an unknown one is left to the caller)."""
+    async with ctx.app.db.session() as db:
+        row = await db.get(BarcampSession, session_id)
+        if row is not None:
+            await require_visible_session(ctx, db, row)
+
+
 async def events_for(ctx: CommandContext, db: AsyncSession, event_id: int | None) -> list[SessionEvent]:
-    """The events a member command is about: the given one, the room's, or (in a direct chat) the member's."""
+    """The events a member command is about: the given one, the room's, or (in a direct chat) the member's
+    — only events of rooms the member is in."""
     if event_id is not None:
-        return [await get_event(db, event_id)]
+        event = await get_event(db, event_id)
+        await require_visible_event(ctx, event)
+        return [event]
     here = await room_event(db, ctx.room_id)
     if here is not None:
         return [here]
@@ -81,6 +104,7 @@ async def events_for(ctx: CommandContext, db: AsyncSession, event_id: int | None
     mine = [e for e in active if e.id in mine_ids]
     if mine:
         return mine
+    active = [e for e in active if await ctx.is_member_of(e.room_id)]
     if len(active) == 1:
         return active
     if not active:

@@ -25,7 +25,7 @@ from timephrases import format_date
 
 from .agenda import agenda_pages, my_sessions
 from .feature import feature, sessions_settings, tr
-from .lookups import events_for, with_host_names
+from .lookups import check_session_visible, events_for, with_host_names
 from .queries import load_event_data, signup_view
 from .rules import (
     SessionStatus,
@@ -74,6 +74,7 @@ async def agenda(ctx: CommandContext, event_id: int | None) -> None:
     flags=[Flag("switch", ("wechseln", "switch", "tauschen"))],
 )
 async def signup(ctx: CommandContext, session_id: int, switch: bool) -> None:
+    await check_session_visible(ctx, session_id)
     change = await sign_up(ctx.app, session_id, ctx.sender, switch=switch, t=tr(ctx))
     if change.decision is None:
         raise CommandError("sessions_error_unknown_session", session_id=session_id)
@@ -177,9 +178,7 @@ async def calendar(ctx: CommandContext, scope: str, event_id: int | None) -> Non
     to_room = everything or ctx.is_direct
     for filename, ics in files:
         if to_room:
-            await ctx.app.sender.send_file(
-                ics, filename=filename, mimetype="text/calendar", room_id=ctx.room_id
-            )
+            await ctx.send_file(ics, filename=filename, mimetype="text/calendar")
         else:
             await ctx.app.sender.send_file(
                 ics, filename=filename, mimetype="text/calendar", to_user=ctx.sender

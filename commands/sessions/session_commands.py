@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.context import CommandContext
 from bot.format import esc
@@ -43,6 +45,7 @@ from .lookups import (
     is_event_moderator,
     require_manager,
     require_not_over,
+    require_visible_session,
     room_event,
     slot_of,
     with_host_names,
@@ -75,6 +78,7 @@ log = logging.getLogger(__name__)
 async def show_session(ctx: CommandContext, session_id: int) -> None:
     async with ctx.app.db.session() as db:
         row = await get_session(db, session_id)
+        await require_visible_session(ctx, db, row)
         view = (await session_views(db, [row]))[0]
         slot = await slot_of(db, row)
         results = results_block((await load_results(db, [session_id])).get(session_id, []), tr(ctx))
@@ -187,9 +191,18 @@ async def _create_session_room(
     ctx: CommandContext, session_id: int, title: str, people: list[str], space_id: str | None
 ) -> None:
     app = ctx.app
+    async with app.db.session() as db:
+        session_row = await db.get(BarcampSession, session_id)
+        event = await db.get(SessionEvent, session_row.event_id) if session_row is not None else None
+    # The bot leaves the room a while after the event's day (bot/housekeeping.py).
+    day_after = (
+        datetime.combine(event.day + timedelta(days=1), time(), tzinfo=ZoneInfo(event.timezone))
+        if event is not None
+        else None
+    )
     try:
         room_id = await app.matrix.create_room(
-            title, [p for p in people if p != app.matrix.user_id], space_id=space_id
+            title, [p for p in people if p != app.matrix.user_id], space_id=space_id, purpose_ends=day_after
         )
     except Exception as exc:
         log.warning("could not create a room for session %s: %s", session_id, exc)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import create_engine, update
 from sqlalchemy.orm import Session
 
@@ -19,6 +21,7 @@ from storage.models import BotState, RoomMembership, RoomSetting
 from storage.networking import Meeting, NetworkingBlock, NetworkingRound
 from storage.sessions import BarcampSession, SessionEvent, SessionSignup, SessionSlot
 from tests.catalog import body, says, stable
+from tests.conftest import MemberFactory
 from tests.e2e.harness import BotProcess, Member, Received, module_bot
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -94,11 +97,27 @@ def at_cron(moment: datetime) -> str:
 # --- the bot for news, preview and posting (no schedule) ---------------------------------------------------
 
 
-digest_bot = module_bot("digestbot", '\n[bot]\nmoderators = []\n\n[digest]\nscope = "network"\n')
+# The network-wide digest is previewed and posted by the bot's operators only ([bot] admins): one fixed
+# member is that operator; room moderators are refused (test_room_moderators_may_not_preview_or_post_...).
+DIGEST_ADMIN = "digestchef"
+digest_bot = module_bot(
+    "digestbot",
+    f'\n[bot]\nmoderators = []\nadmins = ["@{DIGEST_ADMIN}:localhost"]\n\n[digest]\nscope = "network"\n',
+)
 
 
-async def community(digest_bot: BotProcess, member_factory, *others: Member) -> tuple[str, Member]:  # type: ignore[no-untyped-def]
-    owner = await member_factory("dmod")
+@pytest.fixture(scope="module")
+async def digest_admin(synapse: Synapse, workdir: Path) -> AsyncIterator[Member]:
+    member = Member(synapse, DIGEST_ADMIN, workdir)
+    await member.start()
+    yield member
+    await member.stop()
+
+
+async def community(
+    digest_bot: BotProcess, owner: Member, member_factory: MemberFactory, *others: Member
+) -> tuple[str, Member]:
+    """A community room that ``owner`` created (a moderator there) with the bot and ``others``."""
     if not others:
         # With only the bot and one person a room counts as a direct chat, where power levels grant nothing.
         others = (await member_factory("dguest"),)
@@ -109,11 +128,11 @@ async def community(digest_bot: BotProcess, member_factory, *others: Member) -> 
     return room_id, owner
 
 
-async def test_news_text_starting_with_a_subcommand_word_is_news(  # type: ignore[no-untyped-def]
-    digest_bot: BotProcess, member_factory
+async def test_news_text_starting_with_a_subcommand_word_is_news(
+    digest_bot: BotProcess, member_factory: MemberFactory
 ) -> None:
     nina = await member_factory("nina")
-    room, owner = await community(digest_bot, member_factory, nina)
+    room, owner = await community(digest_bot, await member_factory("dmod"), member_factory, nina)
     # "liste" takes no arguments: these words are news.
     by_member = await nina.command(room, "!neuigkeit Liste der Gewinner des Ideenwettbewerbs ist online")
     assert says(by_member.body, "digest_news_submitted")
@@ -129,9 +148,13 @@ async def test_news_text_starting_with_a_subcommand_word_is_news(  # type: ignor
     assert "Ok das Protokoll vom Barcamp" in listed.body
 
 
-async def test_news_submitted_approved_edited_rejected(digest_bot: BotProcess, member_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_news_submitted_approved_edited_rejected(
+    digest_bot: BotProcess, member_factory: MemberFactory, digest_admin: Member
+) -> None:
     nina = await member_factory("nina")
-    room, owner = await community(digest_bot, member_factory, nina)
+    # A room's moderator approves its news; the network's operator previews the digest.
+    moderator = await member_factory("dmod")
+    room, owner = await community(digest_bot, moderator, member_factory, nina, digest_admin)
 
     submitted = await nina.command(room, "!neuigkeit Die Ergebnisse der Session zu Open Source sind online")
     assert says(submitted.body, "digest_news_submitted")
@@ -172,10 +195,10 @@ async def test_news_submitted_approved_edited_rejected(digest_bot: BotProcess, m
 
     # The approved (edited) news is in this month's digest, escaped.
     month = datetime.now(BERLIN).strftime("%Y-%m")
-    before = len(owner.received)
-    sent = await owner.command(room, f"!digest vorschau {month}")
+    before = len(digest_admin.received)
+    sent = await digest_admin.command(room, f"!digest vorschau {month}")
     assert says(sent.body, "digest_preview_sent")
-    preview = await owner.next_message(sender=digest_bot.user_id, contains="Neuigkeiten", after=before)
+    preview = await digest_admin.next_message(sender=digest_bot.user_id, contains="Neuigkeiten", after=before)
     assert "Ergebnisse der Open-Source-Session" in preview.body
     assert "Something that will not make it" not in preview.body
     assert preview.formatted_body is not None
@@ -184,9 +207,11 @@ async def test_news_submitted_approved_edited_rejected(digest_bot: BotProcess, m
     assert preview.content["m.mentions"] == {"user_ids": []}
 
 
-async def test_preview_only_for_moderators(digest_bot: BotProcess, member_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_preview_only_for_moderators(
+    digest_bot: BotProcess, member_factory: MemberFactory, digest_admin: Member
+) -> None:
     otto = await member_factory("otto")
-    room, _owner = await community(digest_bot, member_factory, otto)
+    room, _owner = await community(digest_bot, digest_admin, member_factory, otto)
     refused = await otto.command(room, "!digest vorschau")
     assert says(refused.body, "core_permission_moderator")
     refused_now = await otto.command(room, "!digest jetzt")
@@ -194,6 +219,23 @@ async def test_preview_only_for_moderators(digest_bot: BotProcess, member_factor
     help_text = await otto.command(room, "!hilfe neuigkeiten")
     assert "!digest" not in help_text.body
     assert "!neuigkeit" in help_text.body
+
+
+async def test_room_moderators_may_not_preview_or_post_the_network_digest(  # type: ignore[no-untyped-def]
+    digest_bot: BotProcess, member_factory, digest_admin: Member
+) -> None:
+    # Whoever invites the bot into a room of their own is its moderator there; the network-wide digest is
+    # still the operators' ([bot] admins).
+    moderator = await member_factory("dmod")
+    room, _owner = await community(digest_bot, moderator, member_factory, digest_admin)
+    refused = await moderator.command(room, "!digest vorschau")
+    assert says(refused.body, "digest_error_network_admins")
+    refused_now = await moderator.command(room, "!digest jetzt")
+    assert says(refused_now.body, "digest_error_network_admins")
+    assert digests_in(moderator, room, digest_bot.user_id) == []
+    # The operator may, in the same room.
+    allowed = await digest_admin.command(room, "!digest vorschau")
+    assert says(allowed.body, "digest_preview_sent")
 
 
 def seed_march(session: Session, room_a: str, room_b: str) -> None:
@@ -288,8 +330,8 @@ def seed_march(session: Session, room_a: str, room_b: str) -> None:
     )  # fmt: skip
 
 
-async def test_digest_of_seeded_month(digest_bot: BotProcess, member_factory) -> None:  # type: ignore[no-untyped-def]
-    room, owner = await community(digest_bot, member_factory)
+async def test_digest_of_seeded_month(digest_bot: BotProcess, member_factory, digest_admin: Member) -> None:  # type: ignore[no-untyped-def]
+    room, owner = await community(digest_bot, digest_admin, member_factory)
     engine = create_engine(f"sqlite:///{digest_bot.workdir / 'bot.db'}", connect_args={"timeout": 30})
     with Session(engine) as session, session.begin():
         seed_march(session, room, "!otherroom:localhost")
@@ -345,8 +387,10 @@ async def test_digest_of_seeded_month(digest_bot: BotProcess, member_factory) ->
     assert says(unknown.body, "digest_error_month")
 
 
-async def test_post_now_asks_before_posting_twice(digest_bot: BotProcess, member_factory) -> None:  # type: ignore[no-untyped-def]
-    room, owner = await community(digest_bot, member_factory)
+async def test_post_now_asks_before_posting_twice(
+    digest_bot: BotProcess, member_factory: MemberFactory, digest_admin: Member
+) -> None:
+    room, owner = await community(digest_bot, digest_admin, member_factory)
     before = len(owner.received)
     posted = await owner.command(room, "!digest jetzt")
     assert says(posted.body, "digest_now_posted")

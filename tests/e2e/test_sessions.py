@@ -475,8 +475,9 @@ async def test_fifty_concurrent_signups_fill_exactly_ten_seats(bot: BotProcess, 
     rooms_count, per_room, capacity = 10, 5, 10
     mod = await member_factory("crowdmod")
     crowd = list(await asyncio.gather(*(light_client(bot) for _ in range(rooms_count * per_room))))
-    # The first of the crowd is invited too: a room of only the bot and one person counts as a direct chat.
-    home = await mod.create_room(invite=[bot.user_id, crowd[0].user_id], name="Crowd-Camp")
+    # The crowd are members of the event's room (only they may sign up from their other rooms, issue 14).
+    home = await mod.create_room(invite=[bot.user_id, *(c.user_id for c in crowd)], name="Crowd-Camp")
+    await asyncio.gather(*(c.join(home) for c in crowd))
     home_room = mod.client.rooms[home]
     await mod.wait_until(
         lambda: bot.user_id in home_room.users and bot.user_id not in home_room.invited_users

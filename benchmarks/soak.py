@@ -1,0 +1,280 @@
+"""Soak: many rooms and members, mixed traffic for a long time, with the faults of real rooms (issue 14).
+
+16 rooms × 300 members by default on a local Synapse; every room has a pending invite that is never accepted.
+Active members send commands (and react to the bot's answers) at a steady rate, others join and leave; one
+member is kicked, one room is upgraded (traffic moves to the successor), the bot is restarted once with
+SIGTERM and once with SIGKILL. At the end it prints commands sent / answered / lost, duplicate answers, the
+longest reply delay (overall and outside the restarts) and the bot's RSS at start and end.
+
+Not part of ``make test``: the full run takes ``--minutes`` (30) plus set-up. For a quick check on a small
+machine: ``python -m benchmarks.soak --minutes 2 --rooms 3 --members 20``.
+Goal of the full run: 0 lost, 0 duplicates, longest delay ≤ 10 s outside the restarts, RSS growth ≤ 10 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.common import Http, Token, _q, banner, homeserver, our_bot, rss_mib, table, verdict
+from tests.e2e.harness import BotProcess
+
+COMMANDS = ("!hilfe", "!erinnerungen", "!profil", "!help", "!reminders")
+ACTIVE_PER_ROOM = 6
+RESTART_GRACE = 5.0  # seconds after a restart's ready line that still count as "during the restart"
+
+
+@dataclass
+class Run:
+    sent: dict[str, float] = field(default_factory=dict)  # command event id → monotonic send time
+    answers: Counter[str] = field(default_factory=Counter)  # command event id → answers seen
+    answered_at: dict[str, float] = field(default_factory=dict)
+    replies: list[tuple[str, str]] = field(default_factory=list)  # (room, reply event id) to react to
+    restarts: list[tuple[float, float]] = field(default_factory=list)  # (from, until) monotonic
+    errors: list[str] = field(default_factory=list)
+
+
+async def observe(http: Http, watcher: Token, bot_id: str, run: Run, stop: asyncio.Event) -> None:
+    """A bare sync loop of a member who is in every room: the bot's answers and what they reply to."""
+    sync_filter = json.dumps(
+        {
+            "presence": {"not_types": ["*"]},
+            "account_data": {"not_types": ["*"]},
+            "room": {
+                "timeline": {"limit": 500, "senders": [bot_id], "types": ["m.room.message"]},
+                "state": {"lazy_load_members": True, "types": []},
+                "ephemeral": {"not_types": ["*"]},
+            },
+        }
+    )
+    since: str | None = None
+    while not stop.is_set():
+        path = f"/_matrix/client/v3/sync?timeout=5000&filter={_q(sync_filter)}"
+        if since:
+            path += f"&since={_q(since)}"
+        try:
+            data = await http.request("GET", path, watcher.access_token)
+        except Exception as exc:  # the homeserver is busy: try again
+            run.errors.append(f"sync: {exc}")
+            await asyncio.sleep(1)
+            continue
+        now = time.monotonic()
+        since = data.get("next_batch", since)
+        for room_id, info in (data.get("rooms", {}).get("join") or {}).items():
+            for event in info.get("timeline", {}).get("events", []):
+                relates = event.get("content", {}).get("m.relates_to") or {}
+                target = (relates.get("m.in_reply_to") or {}).get("event_id")
+                if target in run.sent:
+                    run.answers[target] += 1
+                    run.answered_at.setdefault(target, now)
+                    run.replies.append((room_id, event["event_id"]))
+
+
+@dataclass
+class Room:
+    room_id: str
+    active: list[Token]
+
+
+async def set_up(
+    http: Http, admin: Token, bot: BotProcess, rooms: int, members: int
+) -> tuple[list[Room], list[Token]]:
+    """Rooms with ``members`` members each (six of them active, with tokens), the bot, a pending invite."""
+    result = []
+    spare = await http.register_many([f"churn{i}" for i in range(rooms * 2)])
+    for index in range(rooms):
+        room_id = await http.create_room(admin, f"Soak {index}")
+        await http.request(
+            "POST",
+            f"/_matrix/client/v3/rooms/{_q(room_id)}/invite",
+            admin.access_token,
+            {"user_id": bot.user_id},
+        )
+        active = await http.register_many([f"r{index}a{i}" for i in range(ACTIVE_PER_ROOM)])
+        for token in active:
+            await http.join(token, room_id)
+        for number in range(members - ACTIVE_PER_ROOM):
+            user_id = await http.create_user(admin, f"r{index}m{number}")
+            await http.force_join(admin, room_id, user_id)
+        ghost = await http.create_user(admin, f"r{index}ghost")
+        await http.request(
+            "POST", f"/_matrix/client/v3/rooms/{_q(room_id)}/invite", admin.access_token, {"user_id": ghost}
+        )
+        result.append(Room(room_id, active))
+    for room in result:  # the bot has joined every room
+        for _ in range(120):
+            joined = await http.request(
+                "GET", f"/_matrix/client/v3/rooms/{_q(room.room_id)}/joined_members", admin.access_token
+            )
+            if bot.user_id in joined.get("joined", {}):
+                break
+            await asyncio.sleep(0.5)
+    return result, spare
+
+
+async def traffic(
+    http: Http, rooms: list[Room], spare: list[Token], run: Run, rate: float, until: float
+) -> None:
+    """Commands at ``rate`` per second, with reactions and joins/leaves in between."""
+    rng = random.Random(14)
+    while time.monotonic() < until:
+        await asyncio.sleep(rng.expovariate(rate))
+        room = rng.choice(rooms)
+        roll = rng.random()
+        try:
+            if roll < 0.8 and room.active:
+                member = rng.choice(room.active)
+                event_id = await http.send_text(member, room.room_id, rng.choice(COMMANDS))
+                run.sent[event_id] = time.monotonic()
+            elif roll < 0.9 and run.replies and room.active:
+                reply_room, reply = rng.choice(run.replies[-50:])
+                content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": reply, "key": "👍"}}
+                path = f"/_matrix/client/v3/rooms/{_q(reply_room)}/send/m.reaction/{rng.getrandbits(64):x}"
+                await http.request("PUT", path, rng.choice(room.active).access_token, content)
+            elif spare:
+                churn = rng.choice(spare)
+                if rng.random() < 0.5:
+                    await http.join(churn, room.room_id)
+                else:
+                    path = f"/_matrix/client/v3/rooms/{_q(room.room_id)}/leave"
+                    await http.request("POST", path, churn.access_token, {})
+        except Exception as exc:  # a leave of someone not in the room, a busy homeserver
+            run.errors.append(str(exc)[:200])
+
+
+async def faults(
+    http: Http, admin: Token, bot: BotProcess, rooms: list[Room], run: Run, start: float, seconds: float
+) -> None:
+    """One kick, one room upgrade, a SIGTERM restart and a SIGKILL restart, spread over the run."""
+
+    async def at(fraction: float) -> None:
+        await asyncio.sleep(max(0.0, start + fraction * seconds - time.monotonic()))
+
+    await at(0.2)
+    kicked = rooms[-1].active.pop()
+    await http.request(
+        "POST",
+        f"/_matrix/client/v3/rooms/{_q(rooms[-1].room_id)}/kick",
+        admin.access_token,
+        {"user_id": kicked.user_id, "reason": "soak"},
+    )
+    await at(0.35)
+    upgraded = await http.request(
+        "POST",
+        f"/_matrix/client/v3/rooms/{_q(rooms[0].room_id)}/upgrade",
+        admin.access_token,
+        {"new_version": "10"},
+    )
+    successor = str(upgraded["replacement_room"])
+    for member in rooms[0].active:
+        await http.join(member, successor)
+    for _ in range(120):  # the bot follows the upgrade
+        joined = await http.request(
+            "GET", f"/_matrix/client/v3/rooms/{_q(successor)}/joined_members", admin.access_token
+        )
+        if bot.user_id in joined.get("joined", {}):
+            break
+        await asyncio.sleep(0.5)
+    rooms[0].room_id = successor
+    for fraction, how in ((0.5, "SIGTERM"), (0.75, "SIGKILL")):
+        await at(fraction)
+        began = time.monotonic()
+        await asyncio.to_thread(bot.stop if how == "SIGTERM" else bot.kill)
+        await asyncio.to_thread(bot.start, 120.0)
+        run.restarts.append((began, time.monotonic() + RESTART_GRACE))
+
+
+def report(run: Run, rss_start: float, rss_end: float, minutes: float, rooms: int, members: int) -> bool:
+    sent = len(run.sent)
+    answered = sum(1 for event_id in run.sent if run.answers[event_id] > 0)
+    duplicates = sum(count - 1 for count in run.answers.values() if count > 1)
+    delays = {e: run.answered_at[e] - t for e, t in run.sent.items() if e in run.answered_at}
+
+    def during_restart(sent_at: float) -> bool:
+        return any(began - 30 <= sent_at <= until for began, until in run.restarts)
+
+    outside = [d for e, d in delays.items() if not during_restart(run.sent[e])]
+    longest = max(delays.values(), default=0.0)
+    longest_outside = max(outside, default=0.0)
+    growth = (rss_end - rss_start) / rss_start * 100 if rss_start else float("nan")
+    banner(f"Soak: {rooms} rooms × {members} members, {minutes:g} minutes")
+    print(
+        table(
+            ["measure", "value", "goal"],
+            [
+                ["commands sent", sent, ""],
+                ["answered", answered, sent],
+                ["lost", sent - answered, 0],
+                ["duplicate answers", duplicates, 0],
+                ["longest delay (s)", f"{longest:.1f}", ""],
+                ["longest delay outside restarts (s)", f"{longest_outside:.1f}", "≤ 10"],
+                ["RSS start / end (MiB)", f"{rss_start:.0f} / {rss_end:.0f} ({growth:+.0f} %)", "≤ +10 %"],
+                ["restarts (SIGTERM, SIGKILL)", len(run.restarts), 2],
+                ["client errors (joins/leaves/429)", len(run.errors), ""],
+            ],
+        )
+    )
+    ok = sent - answered == 0 and duplicates == 0 and longest_outside <= 10
+    print(verdict(ok))
+    return ok
+
+
+async def soak(minutes: float, rooms: int, members: int, rate: float, workdir: Path) -> bool:
+    with homeserver(workdir) as synapse:
+        http = Http(synapse)
+        try:
+            admin = await http.register("soakadmin", admin=True)
+            bot = our_bot(synapse, workdir, encryption=False)
+            bot.start()
+            try:
+                room_list, spare = await set_up(http, admin, bot, rooms, members)
+                run, stop = Run(), asyncio.Event()
+                watcher = asyncio.create_task(observe(http, admin, bot.user_id, run, stop))
+                assert bot.process is not None
+                rss_start = rss_mib(bot.process.pid)[0]
+                start = time.monotonic()
+                seconds = minutes * 60
+                await asyncio.gather(
+                    traffic(http, room_list, spare, run, rate, start + seconds),
+                    faults(http, admin, bot, room_list, run, start, seconds),
+                )
+                for _ in range(90):  # stragglers after the last restart
+                    if all(run.answers[e] for e in run.sent):
+                        break
+                    await asyncio.sleep(1)
+                await asyncio.sleep(3)  # a late duplicate would show up now
+                assert bot.process is not None
+                rss_end = rss_mib(bot.process.pid)[0]
+                stop.set()
+                await watcher
+                return report(run, rss_start, rss_end, minutes, rooms, members)
+            finally:
+                bot.stop()
+        finally:
+            await http.close()
+
+
+def main(argv: list[str] | None = None) -> bool:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--minutes", type=float, default=30.0)
+    parser.add_argument("--rooms", type=int, default=16)
+    parser.add_argument("--members", type=int, default=300)
+    parser.add_argument("--rate", type=float, default=2.0, help="commands and other actions per second")
+    args = parser.parse_args(argv)
+    if args.members <= ACTIVE_PER_ROOM:
+        parser.error(f"--members must be more than {ACTIVE_PER_ROOM}")
+    with tempfile.TemporaryDirectory(prefix="soak-") as directory:
+        return asyncio.run(soak(args.minutes, args.rooms, args.members, args.rate, Path(directory)))
+
+
+if __name__ == "__main__":
+    raise SystemExit(0 if main() else 1)
