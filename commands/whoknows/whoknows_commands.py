@@ -1,12 +1,14 @@
-"""Handlers: ``!profil auffindbar``, ``!wer-kennt``, ``!wer-kennt synonym``, ``!vorstellen`` (+ ja/nein)."""
+"""Handlers: ``!profil auffindbar``, ``!wer-kennt``, ``!wer-kennt synonym``, ``!vorstellen`` (+ ja/nein), and
+the found person's answer to the question by reaction or by a plain reply ("ja", "lieber nicht")."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.answers import YesNo, classify_answer
 from bot.context import CommandContext, ReactionContext
 from bot.format import esc
-from bot.framework import Arg, Choice, Int, Permission, Text
+from bot.framework import Arg, Choice, CommandError, Int, Permission, Text
 from commands.profile import show_profile
 
 from .feature import NO_KEYS, REQUEST_KIND, YES_KEYS, feature
@@ -105,3 +107,16 @@ async def answered_by_reaction(reaction: ReactionContext) -> None:
     if reaction.added and reaction.ref_id is not None:
         yes = reaction.key in {key.replace("\ufe0f", "") for key in YES_KEYS}
         await answer_by_reaction(reaction.app, reaction.ref_id, reaction.sender, accept=yes)
+
+
+@feature.on_reply(REQUEST_KIND)
+async def answered_by_reply(ctx: CommandContext, request_id: int | None, text: str) -> None:
+    """A plain reply to the question ("Ja, gerne!", "ok", "lieber nicht", "no thanks"); only the asked person's
+    own answer counts (``answer`` looks for an open request to the sender); anything unclear is told what to
+    reply."""
+    meaning = classify_answer(text)
+    if meaning not in (YesNo.YES, YesNo.NO):
+        raise CommandError("whoknows_reply_unclear", number=request_id or "")
+    accept = meaning is YesNo.YES
+    name = await answer(ctx.app, ctx.sender, request_id, accept=accept)
+    await ctx.answer("whoknows_accept_done" if accept else "whoknows_decline_done", name=esc(name))
