@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from bot.app import App
 from bot.config import Settings
 from bot.framework import Command
-from storage.models import OutboxMessage
+from storage.models import BotMessage, OutboxMessage
 
 BOT = "@bot:example.org"
 
@@ -73,6 +74,9 @@ class RecordingMatrix:
     async def joined_at_ms(self, room_id: str) -> int | None:
         return None
 
+    def is_fresh(self, event: Any, joined_at_ms: int | None) -> bool:
+        return True
+
     async def wait_for_invitees(self, room_id: str, *, since: Any, limit: Any, for_user: Any = None) -> bool:
         return False
 
@@ -129,6 +133,34 @@ async def invoke(
     ctx.command = command
     ctx.body = rest
     await asyncio.wait_for(app.router.run_command(ctx, command, rest), 30)
+    async with app.db.session() as session:
+        rows = (await session.scalars(select(OutboxMessage).where(OutboxMessage.id > before))).all()
+    return [dict(row.content["content"]) for row in rows]
+
+
+async def reply_to_tracked(
+    app: App, kind: str, ref_id: int | None, text: str, *, sender: str, room_id: str = "!dm:example.org"
+) -> list[dict[str, Any]]:
+    """A member's plain reply (no prefix, ``m.in_reply_to``) to the bot's message tracked as
+    ``(kind, ref_id)``, through the router as from the homeserver; returns the message contents it queued."""
+    target = f"$tracked-{kind}-{ref_id}-{room_id}"
+    async with app.db.session() as session:
+        before = (
+            await session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id.desc()).limit(1))
+        ) or 0
+        if await session.get(BotMessage, target) is None:
+            session.add(BotMessage(event_id=target, room_id=room_id, kind=kind, ref_id=ref_id))
+    content = {"msgtype": "m.text", "body": text, "m.relates_to": {"m.in_reply_to": {"event_id": target}}}
+    event = SimpleNamespace(
+        event_id=f"$reply{next(_event_ids)}",
+        sender=sender,
+        body=text,
+        source={"content": content},
+        server_timestamp=int(time.time() * 1000),
+    )
+    await app.router.on_message(SimpleNamespace(room_id=room_id), event)  # type: ignore[arg-type]
+    # The answer runs in the room's queue; wait until it has (a private detail of the router, tests only).
+    await asyncio.wait_for(asyncio.gather(*(q.join() for q in app.router._queues.values())), 30)
     async with app.db.session() as session:
         rows = (await session.scalars(select(OutboxMessage).where(OutboxMessage.id > before))).all()
     return [dict(row.content["content"]) for row in rows]

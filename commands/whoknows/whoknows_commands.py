@@ -9,11 +9,12 @@ from bot.answers import YesNo, classify_answer
 from bot.context import CommandContext, ReactionContext
 from bot.format import esc
 from bot.framework import Arg, Choice, CommandError, Int, Permission, Text
+from commands.profile import feature as profile_feature
 from commands.profile import show_profile
 
 from .feature import NO_KEYS, REQUEST_KIND, YES_KEYS, feature
 from .introductions import answer, answer_by_reaction, request_introduction
-from .service import Found, add_synonym, parse_synonym, search, set_findable
+from .service import Found, add_synonym, is_findable, parse_synonym, search, set_findable
 
 YES_NO = {"ja": ("yes", "an", "on", "y", "j"), "nein": ("no", "aus", "off", "n")}
 
@@ -24,6 +25,16 @@ YES_NO = {"ja": ("yes", "an", "on", "y", "j"), "nein": ("no", "aus", "off", "n")
 async def findable(ctx: CommandContext, value: str) -> None:
     await set_findable(ctx.app, ctx.sender, value == "ja")
     await ctx.answer("whoknows_findable_on" if value == "ja" else "whoknows_findable_off")
+
+
+@profile_feature.profile_line
+async def findable_line(ctx: CommandContext) -> str:
+    """``!profil`` says whether the member can be found with ``!wer-kennt``, and how to change it."""
+    async with ctx.app.db.session() as session:
+        findable_now = await is_findable(session, ctx.sender)
+    return ctx.t(
+        "whoknows_profile_findable" if findable_now else "whoknows_profile_not_findable", p=ctx.prefix
+    )
 
 
 def _result_line(ctx: CommandContext, found: Found) -> str:
@@ -111,9 +122,9 @@ async def answered_by_reaction(reaction: ReactionContext) -> None:
 
 @feature.on_reply(REQUEST_KIND)
 async def answered_by_reply(ctx: CommandContext, request_id: int | None, text: str) -> None:
-    """A plain reply to the question ("Ja, gerne!", "ok", "lieber nicht", "no thanks"); only the asked person's
-    own answer counts (``answer`` looks for an open request to the sender); anything unclear is told what to
-    reply."""
+    """A plain reply to the question ("Ja, gerne!", "ok", "lieber nicht", "no thanks"); only the asked
+    person's own answer counts (``answer`` looks for an open request to the sender); anything unclear is told
+    what to reply."""
     meaning = classify_answer(text)
     if meaning not in (YesNo.YES, YesNo.NO):
         raise CommandError("whoknows_reply_unclear", number=request_id or "")
