@@ -22,6 +22,9 @@ class YesNo(StrEnum):
 # Only the start of a message is read: a long message that merely contains "ja" somewhere is chat, not an
 # answer, unless a signal comes early.
 WORDS_READ = 10
+# A message that is not a reply to the question counts as an answer only when it is this short ("ja",
+# "nein danke", "Ja, gerne!"): "Ja, ich wollte nach dem Barcamp fragen" is something else.
+SHORT_ANSWER_WORDS = 3
 
 # Phrases by what they mean, spelled after fold() (casefolded, ä → ae …). At each word the longest phrase
 # that starts there wins, so "haben wir nicht" is a no although "haben wir" is a yes, and "warum nicht" a yes
@@ -94,3 +97,9 @@ def classify_answer(text: str) -> YesNo | None:
     if YesNo.NOT_YET in found:
         return YesNo.NOT_YET
     return found[0] if found else None
+
+
+def classify_short_answer(text: str) -> YesNo | None:
+    """:func:`classify_answer` for a message that is not a reply: None unless it has at most
+    ``SHORT_ANSWER_WORDS`` words."""
+    return classify_answer(text) if len(words_of(text)) <= SHORT_ANSWER_WORDS else None

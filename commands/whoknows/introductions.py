@@ -134,6 +134,17 @@ async def pending_for(session: AsyncSession, target: str, number: int | None) ->
     return found
 
 
+async def open_requests(app: App, target: str) -> list[int]:
+    """The ids of the requests to ``target`` that wait for their answer."""
+    async with app.db.session() as session:
+        found = await session.scalars(
+            select(IntroductionRequest.id).where(
+                IntroductionRequest.target_id == target, IntroductionRequest.status == RequestStatus.PENDING
+            )
+        )
+        return list(found.all())
+
+
 async def answer(app: App, target: str, number: int | None, *, accept: bool) -> str:
     """The found person's yes or no; returns the asker's display name for the confirmation."""
     async with app.db.session() as session:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.answers import YesNo, classify_answer
+from bot.answers import YesNo, classify_answer, classify_short_answer
 from bot.context import CommandContext, ReactionContext
 from bot.format import esc
 from bot.framework import Arg, Choice, CommandError, Int, Permission, Text
@@ -13,7 +13,7 @@ from commands.profile import feature as profile_feature
 from commands.profile import show_profile
 
 from .feature import NO_KEYS, REQUEST_KIND, YES_KEYS, feature
-from .introductions import answer, answer_by_reaction, request_introduction
+from .introductions import answer, answer_by_reaction, open_requests, request_introduction
 from .service import Found, add_synonym, is_findable, parse_synonym, search, set_findable
 
 YES_NO = {"ja": ("yes", "an", "on", "y", "j"), "nein": ("no", "aus", "off", "n")}
@@ -131,3 +131,21 @@ async def answered_by_reply(ctx: CommandContext, request_id: int | None, text: s
     accept = meaning is YesNo.YES
     name = await answer(ctx.app, ctx.sender, request_id, accept=accept)
     await ctx.answer("whoknows_accept_done" if accept else "whoknows_decline_done", name=esc(name))
+
+
+@feature.on_direct_text
+async def answered_in_direct_chat(ctx: CommandContext, text: str) -> bool:
+    """A short "ja" / "nein" in the direct chat without replying to the question: the answer when exactly
+    one request waits for this person; with several, they are told how to say which one."""
+    meaning = classify_short_answer(text)
+    if meaning not in (YesNo.YES, YesNo.NO):
+        return False
+    waiting = await open_requests(ctx.app, ctx.sender)
+    if not waiting:
+        return False
+    if len(waiting) > 1:
+        raise CommandError("whoknows_reply_which", count=len(waiting))
+    accept = meaning is YesNo.YES
+    name = await answer(ctx.app, ctx.sender, waiting[0], accept=accept)
+    await ctx.answer("whoknows_accept_done" if accept else "whoknows_decline_done", name=esc(name))
+    return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answers import WORDS_READ, YesNo, classify_answer, words_of
+from bot.answers import WORDS_READ, YesNo, classify_answer, classify_short_answer, words_of
 
 YES = [
     "ja", "Ja", "JA", "ja.", "Ja!", "Ja, gerne!", "ja gerne", "Ja gern", "jo", "Jap", "jep", "jawohl", "ok",
@@ -62,3 +62,11 @@ def test_only_the_start_of_a_long_message_is_read() -> None:
     chat = " ".join(["bla"] * WORDS_READ) + " ja"
     assert classify_answer(chat) is None
     assert classify_answer("ja " + " ".join(["bla"] * 30)) is YesNo.YES
+
+
+def test_a_message_that_is_no_reply_counts_only_when_short() -> None:
+    assert classify_short_answer("Ja, gerne!") is YesNo.YES
+    assert classify_short_answer("nein danke") is YesNo.NO
+    assert classify_short_answer("ok 👍") is YesNo.YES
+    assert classify_short_answer("Ja, ich wollte nach dem Barcamp fragen") is None
+    assert classify_short_answer("Hallo") is None

@@ -23,7 +23,7 @@ from storage.models import Member, OutboxMessage
 from storage.whoknows import Findable, IntroductionRequest, Search, Synonym
 from tests.catalog import says
 from tests.fakes import FakeJobs
-from tests.inprocess import all_commands, invoke, make_app, prepare, reply_to_tracked
+from tests.inprocess import all_commands, invoke, make_app, prepare, reply_to_tracked, say_plainly
 
 ROOM = "!room:example.org"
 ASKER, ANNA, BERND, CARLA = (f"@{name}:example.org" for name in ("asker", "anna", "bernd", "carla"))
@@ -369,3 +369,33 @@ async def test_profile_says_whether_the_member_is_findable(app: App) -> None:
     shown = await run(app, "profil", sender=ANNA)
     assert said(shown, "whoknows_profile_findable")
     assert not said(shown, "whoknows_profile_not_findable")
+
+
+async def test_a_plain_yes_in_the_direct_chat_answers_the_one_open_request(app: App) -> None:
+    dm = "!dm-bernd:example.org"
+    assert await say_plainly(app, "ja", sender=BERND, room_id=dm) == []  # nothing asked: not our business
+    request = await asked_request(app, BERND)
+    assert await say_plainly(app, "Ja, ich wollte nach dem Barcamp fragen", sender=BERND, room_id=dm) == []
+    assert await say_plainly(app, "ja", sender=BERND, room_id="!room:example.org", direct=False) == []
+    assert [r.status for r in await requests(app)] == ["pending"]
+    accepted = await say_plainly(app, "Ja gerne", sender=BERND, room_id=dm)
+    assert said(accepted, "whoknows_accept_done", name="Asker Person")
+    assert [(r.id, r.status) for r in await requests(app)] == [(request.id, "accepted")]
+
+
+async def test_with_several_open_requests_a_plain_no_asks_which_one(app: App) -> None:
+    await findable(app, ANNA)
+    await run(app, "wer-kennt", "OZG")
+    await run(app, "vorstellen", "1")
+    await run(app, "wer-kennt", "Onlinezugangsgesetz", sender=BERND)
+    await run(app, "vorstellen", "1", sender=BERND)
+    dm = "!dm-anna:example.org"
+    which = await say_plainly(app, "nein", sender=ANNA, room_id=dm)
+    assert said(which, "whoknows_reply_which", count=2)
+    assert [r.status for r in await requests(app)] == ["pending", "pending"]
+    first, _ = await requests(app)
+    declined = await reply_to_tracked(app, REQUEST_KIND, first.id, "nein", sender=ANNA, room_id=dm)
+    assert said(declined, "whoknows_decline_done", name="Asker Person")
+    accepted = await say_plainly(app, "ok", sender=ANNA, room_id=dm)  # now only one is open
+    assert said(accepted, "whoknows_accept_done", name="Bernd Bund")
+    assert [r.status for r in await requests(app)] == ["declined", "accepted"]
