@@ -115,6 +115,25 @@ def schedule_ask_again(app: App, group: CoffeeGroup, answered_at: datetime) -> N
         app.jobs.at(ask_again_job(group.id), ask_again, max(when, datetime.now(UTC)), group.id)
 
 
+async def reschedule_ask_again(app: App) -> None:
+    """At start: the second question for groups asked once whose first "noch nicht" has no job (lost in a
+    crash); due at once if its time has passed, never after the group closes."""
+    async with app.db.session() as session:
+        rows = (
+            await session.execute(
+                select(CoffeeGroup, CoffeeAnswer.answered_at)
+                .join(CoffeeAnswer, CoffeeAnswer.group_id == CoffeeGroup.id)
+                .where(CoffeeGroup.status == GroupStatus.ASKED, CoffeeAnswer.answer == Answer.LATER)
+                .order_by(CoffeeAnswer.answered_at)
+            )
+        ).all()
+    first: dict[int, tuple[CoffeeGroup, datetime]] = {}
+    for group, answered_at in rows:
+        first.setdefault(group.id, (group, answered_at))
+    for group, answered_at in first.values():
+        schedule_ask_again(app, group, answered_at if answered_at.tzinfo else answered_at.replace(tzinfo=UTC))
+
+
 async def _group_of(app: App, user_id: str, *, group_id: int | None, room_id: str | None) -> int:
     """The group an answer is about: the reacted-to follow-up, the chat it is typed in, or the latest one."""
     async with app.db.session() as session:

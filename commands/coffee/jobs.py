@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from commands.coffee.rules import due_run, is_run_week
-from commands.coffee.status import Answer, GroupStatus, RunTrigger
+from commands.coffee.status import GroupStatus, RunTrigger
 from commands.digest.timing import cron_fields
-from storage.coffee import CoffeeAnswer, CoffeeGroup
+from storage.coffee import CoffeeGroup
 
 if TYPE_CHECKING:
     from bot.app import App
 from .feature import RUN_JOB_ID, coffee_settings, feature, follow_up_job, log
-from .follow_up import follow_up, schedule_ask_again
+from .follow_up import follow_up, reschedule_ask_again
 from .introductions import introduce
 from .runs import NewGroup, RunResult, start_run
 
@@ -80,27 +80,14 @@ async def catch_up(app: App) -> None:
 
 @feature.on_start
 async def schedule_coffee(app: App) -> None:
-    """Register the weekly job (stable id; config changes apply at start), re-create follow-up jobs that a
-    crash lost, and catch up on a missed run."""
+    """Register the weekly job (stable id; config changes apply at start), re-create follow-up and ask-again
+    jobs that a crash lost, and catch up on a missed run."""
     config = coffee_settings(app)
     app.jobs.cron(RUN_JOB_ID, scheduled_run, cron_fields(config.schedule), app.settings.bot.timezone)
     async with app.db.session() as session:
         groups = (
             await session.scalars(select(CoffeeGroup).where(CoffeeGroup.status != GroupStatus.CLOSED))
         ).all()
-        # The first "noch nicht" of each group still asked once: when its second question is due.
-        not_yet = dict(
-            (
-                await session.execute(
-                    select(CoffeeAnswer.group_id, CoffeeAnswer.answered_at)
-                    .join(CoffeeGroup, CoffeeGroup.id == CoffeeAnswer.group_id)
-                    .where(CoffeeGroup.status == GroupStatus.ASKED, CoffeeAnswer.answer == Answer.LATER)
-                    .order_by(CoffeeAnswer.answered_at.desc())
-                )
-            )
-            .tuples()
-            .all()
-        )
     close_after = timedelta(seconds=config.close_after_seconds)
     pending = [
         NewGroup(g.id, tuple(g.members), g.language, g.room_id) for g in groups if g.introduced_at is None
@@ -112,11 +99,7 @@ async def schedule_coffee(app: App) -> None:
             asked = group.asked_at or datetime.now(UTC)
             when = group.follow_up_at if group.status == GroupStatus.OPEN else asked + close_after
             app.jobs.at(follow_up_job(group.id), follow_up, max(when, datetime.now(UTC)), group.id)
-        if group.id in not_yet:
-            answered_at = not_yet[group.id]
-            schedule_ask_again(
-                app, group, answered_at if answered_at.tzinfo else answered_at.replace(tzinfo=UTC)
-            )
+    await reschedule_ask_again(app)
     missing = [room for room in config.rooms if room not in app.matrix.client.rooms]
     if missing:
         log.warning("the bot is not (yet) in these [coffee] rooms; invite it: %s", ", ".join(missing))

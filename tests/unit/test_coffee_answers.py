@@ -14,7 +14,13 @@ from sqlalchemy import select
 
 from bot.app import App
 from commands.coffee.feature import FOLLOW_UP_KIND, ask_again_job, coffee_settings, follow_up_job
-from commands.coffee.follow_up import ask, ask_again, record_answer, schedule_ask_again
+from commands.coffee.follow_up import (
+    ask,
+    ask_again,
+    record_answer,
+    reschedule_ask_again,
+    schedule_ask_again,
+)
 from commands.coffee.status import Answer, GroupStatus
 from storage.coffee import CoffeeAnswer, CoffeeGroup, CoffeeRun
 from storage.models import OutboxMessage
@@ -122,4 +128,26 @@ async def test_no_second_question_when_the_not_yet_was_taken_back_or_it_would_be
     jobs.cancel(ask_again_job(1))
     close_after = timedelta(seconds=coffee_settings(app).close_after_seconds)
     schedule_ask_again(app, await group(app), datetime.now(UTC) + close_after)
+    assert ask_again_job(1) not in jobs.scheduled
+
+
+async def test_a_lost_ask_again_job_is_recreated_at_start_from_the_first_not_yet(app: App) -> None:
+    jobs: FakeJobs = app.jobs  # type: ignore[assignment]
+    await reschedule_ask_again(app)
+    assert ask_again_job(1) not in jobs.scheduled  # nobody said "noch nicht"
+    await record_answer(app, BEN, Answer.LATER, group_id=1)
+    first_when = jobs.scheduled[ask_again_job(1)][1]
+    await record_answer(app, ANNA, Answer.LATER, group_id=1)
+    async with app.db.session() as session:  # Anna's "noch nicht" came a day after Ben's
+        row = await session.scalar(select(CoffeeAnswer).where(CoffeeAnswer.user_id == ANNA))
+        assert row is not None
+        row.answered_at = datetime.now(UTC) + timedelta(days=1)
+    jobs.scheduled.clear()  # the crash
+    await reschedule_ask_again(app)
+    _, when, args = jobs.scheduled[ask_again_job(1)]
+    assert args == (1,)
+    assert abs(when - first_when) < timedelta(minutes=5)  # from Ben's (the first) answer
+    await ask_again(app, 1, scheduled_for=when)
+    jobs.scheduled.clear()
+    await reschedule_ask_again(app)  # asked once more already: nothing to re-create
     assert ask_again_job(1) not in jobs.scheduled
