@@ -1,7 +1,8 @@
 """``!vorstellen``: ask the found person first; only on their yes a chat for both, otherwise a neutral note.
 
-The found person answers with a reaction (👍/✅ or 👎/❌) on the question or with ``!vorstellen ja|nein``; no
-answer within ``answer_days`` counts like a no. The asker never learns which of the two it was.
+The found person answers with a plain reply to the question ("ja", "lieber nicht"), a reaction (👍/✅ or
+👎/❌) on it, a short "ja"/"nein" in the direct chat, or ``!vorstellen ja|nein``; no answer within
+``answer_days`` counts like a no. The asker never learns which of the two it was.
 """
 
 from __future__ import annotations
