@@ -295,6 +295,9 @@ ReactionHandler = Callable[["ReactionContext"], Awaitable[None]]
 # An answer to a tracked bot message: ``async def handler(ctx, ref_id, text) -> None`` (see Feature.on_reply).
 ReplyHandler = Callable[["CommandContext", "int | None", str], Awaitable[None]]
 RelationHandler = Callable[["RelationContext"], Awaitable[None]]
+# A plain message in a member's direct chat with the bot (no prefix, no reply): ``async def handler(ctx, text)
+# -> bool``, True when it was the feature's business (see Feature.on_direct_text).
+DirectTextHandler = Callable[["CommandContext", str], Awaitable[bool]]
 PrivacyExport = Callable[["App", str], Awaitable[dict[str, Any]]]
 PrivacyErase = Callable[["App", str], Awaitable[int]]
 StartHook = Callable[["App"], Awaitable[None]]
@@ -400,6 +403,7 @@ class Feature:
     erasers: list[PrivacyErase] = field(default_factory=list)
     jobs: dict[str, JobFunction] = field(default_factory=dict)
     replies: list[ReplySubscription] = field(default_factory=list)
+    direct_texts: list[DirectTextHandler] = field(default_factory=list)
 
     def command(
         self,
@@ -476,6 +480,14 @@ class Feature:
             return handler
 
         return register
+
+    def on_direct_text(self, handler: DirectTextHandler) -> DirectTextHandler:
+        """Subscribe to plain messages in a member's direct chat with the bot that are neither commands nor
+        replies ("ja" when the bot asked them one thing). The handler returns False when the text is not its
+        business (then the next feature's handler is asked; nobody answering is the normal case) and must
+        stay silent then. Errors are CommandErrors, as in commands."""
+        self.direct_texts.append(handler)
+        return handler
 
     def on_start(self, hook: StartHook) -> StartHook:
         self.start_hooks.append(hook)

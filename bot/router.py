@@ -511,7 +511,10 @@ class Router:
     async def _on_answer(self, room: MatrixRoom, event: Any, text: str, relates: dict[str, Any]) -> None:
         """A message without the prefix that replies to a tracked bot message whose kind a feature answers."""
         target_id = (relates.get("m.in_reply_to") or {}).get("event_id")
-        if not target_id or not text.strip() or event.sender == self.app.matrix.user_id:
+        if not text.strip() or event.sender == self.app.matrix.user_id:
+            return
+        if not target_id:
+            await self._on_direct_text(room, event, text)
             return
         kinds = {reply.kind for feature in self.app.features for reply in feature.replies}
         if not kinds:
@@ -539,16 +542,43 @@ class Router:
         ctx.body = text
         for feature in self.app.features:
             for reply in feature.replies:
-                if reply.kind != kind:
-                    continue
-                try:
-                    await reply.handler(ctx, ref_id, text)
-                except CommandError as error:
-                    await ctx.reply(ctx.t(error.key, p=ctx.prefix, command="", **_escaped(error.params)))
-                except Exception:
-                    error_id = uuid.uuid4().hex[:8]
-                    log.exception("answer handler for %s failed (error id %s)", kind, error_id)
-                    await ctx.reply(ctx.t("core_internal_error", error_id=error_id))
+                if reply.kind == kind:
+                    await self._run_answer(ctx, kind, reply.handler(ctx, ref_id, text))
+
+    async def _run_answer(self, ctx: CommandContext, what: str, call: Awaitable[Any]) -> Any:
+        """Run an answer handler; a CommandError is replied from the catalog, a crash as an internal error
+        (both count as handled: True)."""
+        try:
+            return await call
+        except CommandError as error:
+            await ctx.reply(ctx.t(error.key, p=ctx.prefix, command="", **_escaped(error.params)))
+        except Exception:
+            error_id = uuid.uuid4().hex[:8]
+            log.exception("answer handler for %s failed (error id %s)", what, error_id)
+            await ctx.reply(ctx.t("core_internal_error", error_id=error_id))
+        return True
+
+    async def _on_direct_text(self, room: MatrixRoom, event: Any, text: str) -> None:
+        """A plain message in a direct chat with the bot, for features that read one
+        (Feature.on_direct_text); the first handler that takes it ends the search."""
+        if not any(f.direct_texts for f in self.app.features) or not self.app.matrix.is_direct_room(room):
+            return
+        if not self.app.matrix.is_fresh(event, await self.app.matrix.joined_at_ms(room.room_id)):
+            return
+        preferences = await self._claim(event.event_id, room.room_id, event.sender)
+        if preferences is None or self.limiter.take(event.sender) is not Verdict.ALLOW:
+            return
+
+        async def offer() -> None:
+            ctx = await self.context_for(
+                room, event.sender, event.event_id, hint=None, preferences=preferences
+            )
+            ctx.body = text
+            for handler in (h for feature in self.app.features for h in feature.direct_texts):
+                if await self._run_answer(ctx, "a direct message", handler(ctx, text)):
+                    return
+
+        self._submit(room.room_id, offer, claim=("command", event.event_id))
 
     # --- reactions ----------------------------------------------------------------------------------------
 

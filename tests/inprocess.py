@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from bot.app import App
 from bot.config import Settings
 from bot.framework import Command
-from storage.models import OutboxMessage
+from storage.models import BotMessage, OutboxMessage
 
 BOT = "@bot:example.org"
 
@@ -30,6 +31,8 @@ class RecordingMatrix:
         # (room, user) → power level; the router's moderator check reads it like a room's power levels.
         self.power_levels: dict[tuple[str, str], int] = {}
         self.client = SimpleNamespace(rooms={}, user_id=BOT)
+        # Rooms that count as a member's direct chat with the bot (none unless a test says so).
+        self.direct_rooms: set[str] = set()
 
     async def room_members(self, room_id: str) -> list[str]:
         return self.members.get(room_id, [BOT])
@@ -56,7 +59,7 @@ class RecordingMatrix:
         return None
 
     def is_direct_room(self, room: Any) -> bool:
-        return False
+        return getattr(room, "room_id", None) in self.direct_rooms
 
     def direct_chat_refused(self, user_id: str) -> bool:
         return False
@@ -72,6 +75,9 @@ class RecordingMatrix:
 
     async def joined_at_ms(self, room_id: str) -> int | None:
         return None
+
+    def is_fresh(self, event: Any, joined_at_ms: int | None) -> bool:
+        return True
 
     async def wait_for_invitees(self, room_id: str, *, since: Any, limit: Any, for_user: Any = None) -> bool:
         return False
@@ -129,6 +135,60 @@ async def invoke(
     ctx.command = command
     ctx.body = rest
     await asyncio.wait_for(app.router.run_command(ctx, command, rest), 30)
+    async with app.db.session() as session:
+        rows = (await session.scalars(select(OutboxMessage).where(OutboxMessage.id > before))).all()
+    return [dict(row.content["content"]) for row in rows]
+
+
+async def reply_to_tracked(
+    app: App, kind: str, ref_id: int | None, text: str, *, sender: str, room_id: str = "!dm:example.org"
+) -> list[dict[str, Any]]:
+    """A member's plain reply (no prefix, ``m.in_reply_to``) to the bot's message tracked as
+    ``(kind, ref_id)``, through the router as from the homeserver; returns the message contents it queued."""
+    target = f"$tracked-{kind}-{ref_id}-{room_id}"
+    async with app.db.session() as session:
+        before = (
+            await session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id.desc()).limit(1))
+        ) or 0
+        if await session.get(BotMessage, target) is None:
+            session.add(BotMessage(event_id=target, room_id=room_id, kind=kind, ref_id=ref_id))
+    content = {"msgtype": "m.text", "body": text, "m.relates_to": {"m.in_reply_to": {"event_id": target}}}
+    event = SimpleNamespace(
+        event_id=f"$reply{next(_event_ids)}",
+        sender=sender,
+        body=text,
+        source={"content": content},
+        server_timestamp=int(time.time() * 1000),
+    )
+    await app.router.on_message(SimpleNamespace(room_id=room_id), event)  # type: ignore[arg-type]
+    # The answer runs in the room's queue; wait until it has (a private detail of the router, tests only).
+    await asyncio.wait_for(asyncio.gather(*(q.join() for q in app.router._queues.values())), 30)
+    async with app.db.session() as session:
+        rows = (await session.scalars(select(OutboxMessage).where(OutboxMessage.id > before))).all()
+    return [dict(row.content["content"]) for row in rows]
+
+
+async def say_plainly(
+    app: App, text: str, *, sender: str, room_id: str, direct: bool = True
+) -> list[dict[str, Any]]:
+    """A member's plain message (no prefix, no reply) in a room, by default their direct chat with the bot,
+    through the router; returns the message contents it queued."""
+    matrix: RecordingMatrix = app.matrix  # type: ignore[assignment]
+    if direct:
+        matrix.direct_rooms.add(room_id)
+    async with app.db.session() as session:
+        before = (
+            await session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id.desc()).limit(1))
+        ) or 0
+    event = SimpleNamespace(
+        event_id=f"$plain{next(_event_ids)}",
+        sender=sender,
+        body=text,
+        source={"content": {"msgtype": "m.text", "body": text}},
+        server_timestamp=int(time.time() * 1000),
+    )
+    await app.router.on_message(SimpleNamespace(room_id=room_id), event)  # type: ignore[arg-type]
+    await asyncio.wait_for(asyncio.gather(*(q.join() for q in app.router._queues.values())), 30)
     async with app.db.session() as session:
         rows = (await session.scalars(select(OutboxMessage).where(OutboxMessage.id > before))).all()
     return [dict(row.content["content"]) for row in rows]

@@ -27,6 +27,11 @@ class CoffeeConfig(Section):
     close_days: int = Field(default=7, ge=1)
     # Overrides close_days with seconds (demos and tests).
     close_seconds: int | None = Field(default=None, ge=1)
+    # A group where someone answered "noch nicht" (⏳) is asked once more this many days after that answer
+    # (only if that is before the group closes).
+    ask_again_days: int = Field(default=3, ge=1)
+    # Overrides ask_again_days with seconds (demos and tests).
+    ask_again_seconds: int | None = Field(default=None, ge=1)
     # A missed run (the bot was down) is caught up at start only if it is at most this many days late.
     catch_up_days: int = Field(default=3, ge=0)
 
@@ -49,6 +54,10 @@ class CoffeeConfig(Section):
     @property
     def follow_up_after_seconds(self) -> int:
         return self.follow_up_seconds or self.follow_up_days * 86400
+
+    @property
+    def ask_again_after_seconds(self) -> int:
+        return self.ask_again_seconds or self.ask_again_days * 86400
 
     @property
     def close_after_seconds(self) -> int:

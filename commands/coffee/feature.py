@@ -42,3 +42,7 @@ INTRO_JOIN_WAIT_SECONDS = 60.0
 
 def follow_up_job(group_id: int) -> str:
     return f"coffee:follow_up:{group_id}"
+
+
+def ask_again_job(group_id: int) -> str:
+    return f"coffee:ask_again:{group_id}"

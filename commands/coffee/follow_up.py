@@ -1,6 +1,6 @@
-"""After the follow-up delay: "Habt ihr euch getroffen?" in the pair's chat; answers (👍 / 👎 / ⏳ or
-``!kaffee getroffen …``); closing the group (answered by everyone, or after ``close_days``), leaving
-the chat.
+"""After the follow-up delay: "Habt ihr euch getroffen?" in the pair's chat; answers (👍 / 👎 / ⏳, a plain
+reply, or ``!kaffee getroffen …``); once more ``ask_again_days`` after a "noch nicht"; closing the group
+(answered by everyone, or after ``close_days``), leaving the chat.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.framework import CommandError
 from bot.sender import pill
@@ -21,7 +22,7 @@ from storage.models import OutboxMessage
 
 if TYPE_CHECKING:
     from bot.app import App
-from .feature import FOLLOW_UP_KIND, coffee_settings, feature, follow_up_job, log
+from .feature import FOLLOW_UP_KIND, ask_again_job, coffee_settings, feature, follow_up_job, log
 
 LEAVE_WAIT_SECONDS = 60.0
 
@@ -34,7 +35,7 @@ async def follow_up(app: App, group_id: int, *, scheduled_for: datetime) -> None
         status = group.status if group else None
     if status == GroupStatus.OPEN:
         await ask(app, group_id)
-    elif status == GroupStatus.ASKED:
+    elif status in (GroupStatus.ASKED, GroupStatus.REASKED):
         await close(app, group_id)
 
 
@@ -50,23 +51,87 @@ async def ask(app: App, group_id: int) -> None:
             return
         group = await session.get(CoffeeGroup, group_id)
         assert group is not None
-        t = app.catalog.translator(group.language)
-        people = tuple(group.members)
-        text = t("coffee_follow_up", p=app.settings.bot.command_prefix)
-        if group.room_id:
-            session.add(
-                app.sender.prepare(
-                    text, room_id=group.room_id, mentions=people, track=(FOLLOW_UP_KIND, group_id)
-                )
-            )
-        else:
-            for user in people:
-                others = ", ".join(pill(u) for u in people if u != user)
-                message = t("coffee_follow_up_direct", people=others, p=app.settings.bot.command_prefix)
-                session.add(app.sender.prepare(message, to_user=user, track=(FOLLOW_UP_KIND, group_id)))
+        _queue_question(app, session, group, "coffee_follow_up", "coffee_follow_up_direct")
     app.sender.wake()
     close_at = now + timedelta(seconds=coffee_settings(app).close_after_seconds)
     app.jobs.at(follow_up_job(group_id), follow_up, close_at, group_id)
+
+
+def _queue_question(app: App, session: AsyncSession, group: CoffeeGroup, key: str, direct_key: str) -> None:
+    """The question in the group's chat (or, without one, to each member by direct message), tracked so that
+    reactions and plain replies to it are answers."""
+    t = app.catalog.translator(group.language)
+    people = tuple(group.members)
+    prefix = app.settings.bot.command_prefix
+    if group.room_id:
+        text = t(key, p=prefix)
+        session.add(
+            app.sender.prepare(text, room_id=group.room_id, mentions=people, track=(FOLLOW_UP_KIND, group.id))
+        )
+        return
+    for user in people:
+        others = ", ".join(pill(u) for u in people if u != user)
+        message = t(direct_key, people=others, p=prefix)
+        session.add(app.sender.prepare(message, to_user=user, track=(FOLLOW_UP_KIND, group.id)))
+
+
+@feature.job("coffee.ask_again")
+async def ask_again(app: App, group_id: int, *, scheduled_for: datetime) -> None:
+    """Once, ``ask_again_days`` after a "noch nicht": the question again, if someone's last answer is still
+    "noch nicht" and the group is open. The status flip (asked → reasked) makes it happen at most once."""
+    async with app.db.session() as session:
+        answers = (
+            await session.scalars(select(CoffeeAnswer.answer).where(CoffeeAnswer.group_id == group_id))
+        ).all()
+        if Answer.LATER not in answers:
+            return
+        if not await claimed(
+            session,
+            update(CoffeeGroup)
+            .where(CoffeeGroup.id == group_id, CoffeeGroup.status == GroupStatus.ASKED)
+            .values(status=GroupStatus.REASKED),
+        ):
+            return
+        group = await session.get(CoffeeGroup, group_id)
+        assert group is not None
+        _queue_question(app, session, group, "coffee_ask_again", "coffee_ask_again_direct")
+    app.sender.wake()
+    log.info("NExT-Kaffee group %s: asked once more", group_id)
+
+
+def schedule_ask_again(app: App, group: CoffeeGroup, answered_at: datetime) -> None:
+    """After a "noch nicht" to the first question: the second question, unless one is planned already or it
+    would come after the group closes."""
+    if (
+        group.status != GroupStatus.ASKED
+        or group.asked_at is None
+        or app.jobs.exists(ask_again_job(group.id))
+    ):
+        return
+    config = coffee_settings(app)
+    when = answered_at + timedelta(seconds=config.ask_again_after_seconds)
+    asked_at = group.asked_at if group.asked_at.tzinfo else group.asked_at.replace(tzinfo=UTC)
+    if when < asked_at + timedelta(seconds=config.close_after_seconds):
+        app.jobs.at(ask_again_job(group.id), ask_again, max(when, datetime.now(UTC)), group.id)
+
+
+async def reschedule_ask_again(app: App) -> None:
+    """At start: the second question for groups asked once whose first "noch nicht" has no job (lost in a
+    crash); due at once if its time has passed, never after the group closes."""
+    async with app.db.session() as session:
+        rows = (
+            await session.execute(
+                select(CoffeeGroup, CoffeeAnswer.answered_at)
+                .join(CoffeeAnswer, CoffeeAnswer.group_id == CoffeeGroup.id)
+                .where(CoffeeGroup.status == GroupStatus.ASKED, CoffeeAnswer.answer == Answer.LATER)
+                .order_by(CoffeeAnswer.answered_at)
+            )
+        ).all()
+    first: dict[int, tuple[CoffeeGroup, datetime]] = {}
+    for group, answered_at in rows:
+        first.setdefault(group.id, (group, answered_at))
+    for group, answered_at in first.values():
+        schedule_ask_again(app, group, answered_at if answered_at.tzinfo else answered_at.replace(tzinfo=UTC))
 
 
 async def _group_of(app: App, user_id: str, *, group_id: int | None, room_id: str | None) -> int:
@@ -109,6 +174,8 @@ async def record_answer(
     log.info("NExT-Kaffee group %s: an answer was recorded", found)
     if everyone:
         await close(app, found)
+    elif answer is Answer.LATER and group is not None:
+        schedule_ask_again(app, group, datetime.now(UTC))
     return everyone
 
 
@@ -147,6 +214,7 @@ async def close(app: App, group_id: int) -> None:
         room_id = group.room_id
     app.sender.wake()
     app.jobs.cancel(follow_up_job(group_id))
+    app.jobs.cancel(ask_again_job(group_id))
     if room_id and outbox is not None:
         app.in_background(_leave_after_sent(app, room_id, outbox.id), name=f"coffee leave {room_id}")
 

@@ -16,7 +16,7 @@ from storage.coffee import CoffeeGroup
 if TYPE_CHECKING:
     from bot.app import App
 from .feature import RUN_JOB_ID, coffee_settings, feature, follow_up_job, log
-from .follow_up import follow_up
+from .follow_up import follow_up, reschedule_ask_again
 from .introductions import introduce
 from .runs import NewGroup, RunResult, start_run
 
@@ -80,8 +80,8 @@ async def catch_up(app: App) -> None:
 
 @feature.on_start
 async def schedule_coffee(app: App) -> None:
-    """Register the weekly job (stable id; config changes apply at start), re-create follow-up jobs that a
-    crash lost, and catch up on a missed run."""
+    """Register the weekly job (stable id; config changes apply at start), re-create follow-up and ask-again
+    jobs that a crash lost, and catch up on a missed run."""
     config = coffee_settings(app)
     app.jobs.cron(RUN_JOB_ID, scheduled_run, cron_fields(config.schedule), app.settings.bot.timezone)
     async with app.db.session() as session:
@@ -99,6 +99,7 @@ async def schedule_coffee(app: App) -> None:
             asked = group.asked_at or datetime.now(UTC)
             when = group.follow_up_at if group.status == GroupStatus.OPEN else asked + close_after
             app.jobs.at(follow_up_job(group.id), follow_up, max(when, datetime.now(UTC)), group.id)
+    await reschedule_ask_again(app)
     missing = [room for room in config.rooms if room not in app.matrix.client.rooms]
     if missing:
         log.warning("the bot is not (yet) in these [coffee] rooms; invite it: %s", ", ".join(missing))

@@ -13,6 +13,7 @@ class ParticipantStatus(StrEnum):
 class GroupStatus(StrEnum):
     OPEN = "open"  # intro sent, follow-up not yet asked
     ASKED = "asked"  # "Habt ihr euch getroffen?" sent
+    REASKED = "reasked"  # asked once more after a "noch nicht" (ask_again_days later)
     CLOSED = "closed"  # answered by everyone or timed out; the bot left the chat
 
 

@@ -1,7 +1,12 @@
-"""Profile (organisation, level, topics) and personal settings (language, time zone, room language)."""
+"""Profile (organisation, level, topics) and personal settings (language, time zone, room language).
+
+Other features add lines of their own to ``!profil`` with ``@feature.profile_line`` (who-knows: whether the
+member is findable), so this feature names none of them."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,7 +22,22 @@ from storage.models import DirectRoom, Member, RoomMembership, RoomSetting
 if TYPE_CHECKING:
     from bot.app import App
 
-feature = Feature(
+# A line another feature adds to the member's ``!profil`` (in their language), or None for none.
+ProfileLine = Callable[[CommandContext], Awaitable[str | None]]
+
+
+@dataclass
+class ProfileFeature(Feature):
+    """The profile feature, with the lines other features contribute to ``!profil``."""
+
+    profile_lines: list[ProfileLine] = field(default_factory=list)
+
+    def profile_line(self, line: ProfileLine) -> ProfileLine:
+        self.profile_lines.append(line)
+        return line
+
+
+feature = ProfileFeature(
     "profile", messages=Path(__file__).with_name("messages.toml"), title_key="profile_title", order=60
 )
 
@@ -51,7 +71,8 @@ def profile_markdown(member: Member | None, ctx: CommandContext) -> str:
 async def show_profile(ctx: CommandContext) -> None:
     async with ctx.app.db.session() as session:
         member = await session.get(Member, ctx.sender)
-    await ctx.reply(profile_markdown(member, ctx))
+    contributed = [line for contribute in feature.profile_lines if (line := await contribute(ctx))]
+    await ctx.reply("\n\n".join([profile_markdown(member, ctx), *contributed]))
 
 
 @show_profile.subcommand(

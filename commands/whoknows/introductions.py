@@ -1,7 +1,8 @@
 """``!vorstellen``: ask the found person first; only on their yes a chat for both, otherwise a neutral note.
 
-The found person answers with a reaction (👍/✅ or 👎/❌) on the question or with ``!vorstellen ja|nein``; no
-answer within ``answer_days`` counts like a no. The asker never learns which of the two it was.
+The found person answers with a plain reply to the question ("ja", "lieber nicht"), a reaction (👍/✅ or
+👎/❌) on it, a short "ja"/"nein" in the direct chat, or ``!vorstellen ja|nein``; no answer within
+``answer_days`` counts like a no. The asker never learns which of the two it was.
 """
 
 from __future__ import annotations
@@ -132,6 +133,17 @@ async def pending_for(session: AsyncSession, target: str, number: int | None) ->
     if found is None:
         raise CommandError("whoknows_error_no_request")
     return found
+
+
+async def open_requests(app: App, target: str) -> list[int]:
+    """The ids of the requests to ``target`` that wait for their answer."""
+    async with app.db.session() as session:
+        found = await session.scalars(
+            select(IntroductionRequest.id).where(
+                IntroductionRequest.target_id == target, IntroductionRequest.status == RequestStatus.PENDING
+            )
+        )
+        return list(found.all())
 
 
 async def answer(app: App, target: str, number: int | None, *, accept: bool) -> str:

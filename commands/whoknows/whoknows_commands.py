@@ -1,17 +1,20 @@
-"""Handlers: ``!profil auffindbar``, ``!wer-kennt``, ``!wer-kennt synonym``, ``!vorstellen`` (+ ja/nein)."""
+"""Handlers: ``!profil auffindbar``, ``!wer-kennt``, ``!wer-kennt synonym``, ``!vorstellen`` (+ ja/nein), and
+the found person's answer to the question by reaction or by a plain reply ("ja", "lieber nicht")."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.answers import YesNo, classify_answer, classify_short_answer
 from bot.context import CommandContext, ReactionContext
 from bot.format import esc
-from bot.framework import Arg, Choice, Int, Permission, Text
+from bot.framework import Arg, Choice, CommandError, Int, Permission, Text
+from commands.profile import feature as profile_feature
 from commands.profile import show_profile
 
 from .feature import NO_KEYS, REQUEST_KIND, YES_KEYS, feature
-from .introductions import answer, answer_by_reaction, request_introduction
-from .service import Found, add_synonym, parse_synonym, search, set_findable
+from .introductions import answer, answer_by_reaction, open_requests, request_introduction
+from .service import Found, add_synonym, is_findable, parse_synonym, search, set_findable
 
 YES_NO = {"ja": ("yes", "an", "on", "y", "j"), "nein": ("no", "aus", "off", "n")}
 
@@ -22,6 +25,16 @@ YES_NO = {"ja": ("yes", "an", "on", "y", "j"), "nein": ("no", "aus", "off", "n")
 async def findable(ctx: CommandContext, value: str) -> None:
     await set_findable(ctx.app, ctx.sender, value == "ja")
     await ctx.answer("whoknows_findable_on" if value == "ja" else "whoknows_findable_off")
+
+
+@profile_feature.profile_line
+async def findable_line(ctx: CommandContext) -> str:
+    """``!profil`` says whether the member can be found with ``!wer-kennt``, and how to change it."""
+    async with ctx.app.db.session() as session:
+        findable_now = await is_findable(session, ctx.sender)
+    return ctx.t(
+        "whoknows_profile_findable" if findable_now else "whoknows_profile_not_findable", p=ctx.prefix
+    )
 
 
 def _result_line(ctx: CommandContext, found: Found) -> str:
@@ -105,3 +118,34 @@ async def answered_by_reaction(reaction: ReactionContext) -> None:
     if reaction.added and reaction.ref_id is not None:
         yes = reaction.key in {key.replace("\ufe0f", "") for key in YES_KEYS}
         await answer_by_reaction(reaction.app, reaction.ref_id, reaction.sender, accept=yes)
+
+
+@feature.on_reply(REQUEST_KIND)
+async def answered_by_reply(ctx: CommandContext, request_id: int | None, text: str) -> None:
+    """A plain reply to the question ("Ja, gerne!", "ok", "lieber nicht", "no thanks"); only the asked
+    person's own answer counts (``answer`` looks for an open request to the sender); anything unclear is told
+    what to reply."""
+    meaning = classify_answer(text)
+    if meaning not in (YesNo.YES, YesNo.NO):
+        raise CommandError("whoknows_reply_unclear", number=request_id or "")
+    accept = meaning is YesNo.YES
+    name = await answer(ctx.app, ctx.sender, request_id, accept=accept)
+    await ctx.answer("whoknows_accept_done" if accept else "whoknows_decline_done", name=esc(name))
+
+
+@feature.on_direct_text
+async def answered_in_direct_chat(ctx: CommandContext, text: str) -> bool:
+    """A short "ja" / "nein" in the direct chat without replying to the question: the answer when exactly
+    one request waits for this person; with several, they are told how to say which one."""
+    meaning = classify_short_answer(text)
+    if meaning not in (YesNo.YES, YesNo.NO):
+        return False
+    waiting = await open_requests(ctx.app, ctx.sender)
+    if not waiting:
+        return False
+    if len(waiting) > 1:
+        raise CommandError("whoknows_reply_which", count=len(waiting))
+    accept = meaning is YesNo.YES
+    name = await answer(ctx.app, ctx.sender, waiting[0], accept=accept)
+    await ctx.answer("whoknows_accept_done" if accept else "whoknows_decline_done", name=esc(name))
+    return True

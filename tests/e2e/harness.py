@@ -195,6 +195,18 @@ class Member:
         assert isinstance(response, RoomSendResponse), response
         return str(response.event_id)
 
+    async def reply_to(self, room_id: str, event_id: str, text: str) -> str:
+        """Answer a message with a plain Matrix reply (``m.in_reply_to``, no prefix), as Element's "Antworten"
+        does; returns the reply's event id."""
+        return await self.say(
+            room_id, text, extra={"m.relates_to": {"m.in_reply_to": {"event_id": event_id}}}
+        )
+
+    async def answer(self, message: Received, text: str, *, timeout: float = DEFAULT_TIMEOUT) -> Received:
+        """Reply to ``message`` with ``text`` and return the bot's reply to that answer."""
+        event_id = await self.reply_to(message.room_id, message.event_id, text)
+        return await self.next_message(room_id=message.room_id, reply_to=event_id, timeout=timeout)
+
     async def react(self, room_id: str, event_id: str, key: str) -> str:
         content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
         response = await self.client.room_send(room_id, "m.reaction", content, ignore_unverified_devices=True)

@@ -4,6 +4,7 @@ that pairs differently and respects a pause, and a scheduled run missed across a
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -60,7 +61,11 @@ async def test_coffee_runs_pair_across_rooms_follow_up_and_respect_blocks_and_pa
     admin = await member_factory("cadmin")
     anna, ben, cem, dana = [await member_factory(f"c{name}") for name in ("anna", "ben", "cem", "dana")]
     bot = coffee_bot(
-        synapse, workdir, "coffeebot", admin, "\n[coffee]\nfollow_up_seconds = 6\nclose_seconds = 600\n"
+        synapse,
+        workdir,
+        "coffeebot",
+        admin,
+        "\n[coffee]\nfollow_up_seconds = 6\nclose_seconds = 600\nask_again_seconds = 4\n",
     )
     bot.start()
     try:
@@ -132,9 +137,26 @@ async def test_coffee_runs_pair_across_rooms_follow_up_and_respect_blocks_and_pa
         other_pair = next(group for group in groups if anna.user_id not in group)
         someone = people[sorted(other_pair)[0]]
         other_chat = first_intros[someone.user_id].room_id
-        await someone.next_message(room_id=other_chat, contains=stable("coffee_follow_up"), timeout=60)
-        later = await someone.command(other_chat, "!kaffee getroffen noch-nicht")
+        question = await someone.next_message(
+            room_id=other_chat, contains=stable("coffee_follow_up"), timeout=60
+        )
+        # Plain replies to the question are answers: "noch nicht" brings the question once more, then "ja".
+        unclear = await someone.answer(question, "Mittwoch?")
+        assert says(unclear.body, "coffee_reply_unclear"), unclear.body
+        later = await someone.answer(question, "noch nicht")
         assert says(later.body, "coffee_answer_saved"), later.body
+        again = await someone.next_message(
+            room_id=other_chat, sender=bot.user_id, contains=stable("coffee_ask_again"), timeout=60
+        )
+        met = await someone.answer(again, "Ja, haben wir!")
+        assert says(met.body, "coffee_answer_saved"), met.body
+        with sqlite3.connect(bot.workdir / "bot.db") as connection:
+            answers = dict(connection.execute("SELECT user_id, answer FROM coffee_answers"))
+            reasked = [row[0] for row in connection.execute("SELECT status FROM coffee_groups")]
+        assert answers[someone.user_id] == "yes"
+        assert reasked.count("reasked") == 1
+        await asyncio.sleep(5)  # asked once more, and only once
+        assert len([r for r in someone.received if says(r.body, "coffee_ask_again")]) == 1
 
         # Dana pauses; the second run pairs nobody who met before, no blocked pair, and not Dana.
         until = datetime.now(UTC).date() + timedelta(days=30)

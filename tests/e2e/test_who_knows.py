@@ -1,6 +1,7 @@
 """Who knows about …? end to end on a real Synapse: findable members are found by a compound or synonym
-variant of their topic, the list comes by direct message, an introduction needs the found person's yes, a no
-gives the asker only a neutral note, searches are rate-limited, erasure removes findability."""
+variant of their topic, the list comes by direct message, an introduction needs the found person's yes (a
+plain reply "Ja, gerne!" in the direct chat), a reply "nein" gives the asker only a neutral note, searches
+are rate-limited, erasure removes findability."""
 
 from __future__ import annotations
 
@@ -83,7 +84,12 @@ async def test_who_knows_finds_the_findable_and_introduces_only_on_yes(
     assert asker.localpart in ask.body
     await direct_message(asker, whoknowsbot, "whoknows_asked", name=carla.localpart, topic="OZG-Leistung")
     assert shared_rooms(asker, carla) == before  # nothing before the yes
-    await carla.react(ask.room_id, ask.event_id, "👍")
+    # She answers by replying in the direct chat, as in any chat: unclear first, then "Ja, gerne!".
+    unclear = await carla.answer(ask, "vielleicht")
+    assert says(unclear.body, "whoknows_reply_unclear"), unclear.body
+    assert shared_rooms(asker, carla) == before
+    accepted = await carla.answer(ask, "Ja, gerne!")
+    assert says(accepted.body, "whoknows_accept_done", name=asker.localpart), accepted.body
     intro = await carla.next_message(
         sender=whoknowsbot.user_id, contains=stable("whoknows_intro", topic="OZG-Leistung"), timeout=90
     )
@@ -94,13 +100,16 @@ async def test_who_knows_finds_the_findable_and_introduces_only_on_yes(
     await asker.wait_for_member(intro.room_id, asker.user_id)
     await direct_message(asker, whoknowsbot, "whoknows_accepted", name=carla.localpart, topic="OZG-Leistung")
 
-    # Nr. 2 (Anna) says no by command: the asker gets the neutral note and there is no chat.
+    # Nr. 2 (Anna) replies "nein": the asker gets the neutral note and there is no chat; a later yes by
+    # command finds no open request.
     before = shared_rooms(asker, anna)
     mark = len(anna.received)
     await asker.command(room, "!vorstellen 2")
     ask = await direct_message(anna, whoknowsbot, "whoknows_ask", after=mark, topic="OZG-Leistung")
-    declined = await anna.command(ask.room_id, "!vorstellen nein")
-    assert says(declined.body, "whoknows_decline_done", name=asker.localpart)
+    declined = await anna.answer(ask, "nein")
+    assert says(declined.body, "whoknows_decline_done", name=asker.localpart), declined.body
+    late = await anna.command(ask.room_id, "!vorstellen ja")
+    assert says(late.body, "whoknows_error_no_request"), late.body
     await direct_message(
         asker, whoknowsbot, "whoknows_not_this_time", name=anna.localpart, topic="OZG-Leistung"
     )

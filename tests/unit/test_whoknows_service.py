@@ -16,14 +16,14 @@ from sqlalchemy import select
 from bot.app import App
 from bot.framework import Command
 from commands.privacy import collect_export, erase_everything
-from commands.whoknows.feature import request_job, whoknows_settings
+from commands.whoknows.feature import REQUEST_KIND, request_job, whoknows_settings
 from commands.whoknows.introductions import answer_by_reaction
 from commands.whoknows.jobs import request_expired, reschedule_missing
 from storage.models import Member, OutboxMessage
 from storage.whoknows import Findable, IntroductionRequest, Search, Synonym
 from tests.catalog import says
 from tests.fakes import FakeJobs
-from tests.inprocess import all_commands, invoke, make_app, prepare
+from tests.inprocess import all_commands, invoke, make_app, prepare, reply_to_tracked, say_plainly
 
 ROOM = "!room:example.org"
 ASKER, ANNA, BERND, CARLA = (f"@{name}:example.org" for name in ("asker", "anna", "bernd", "carla"))
@@ -319,3 +319,83 @@ async def test_open_requests_get_their_expiry_job_back_at_start(app: App) -> Non
     jobs.scheduled.clear()
     await reschedule_missing(app)  # answered requests need none
     assert jobs.scheduled == {}
+
+
+async def asked_request(app: App, person: str) -> IntroductionRequest:
+    await findable(app, person)
+    await run(app, "wer-kennt", "OZG")
+    async with app.db.session() as session:
+        order = await session.scalar(select(Search.results))
+    assert order is not None
+    await run(app, "vorstellen", str(order.index(person) + 1))
+    return (await requests(app))[-1]
+
+
+async def test_a_plain_reply_yes_to_the_question_introduces(app: App) -> None:
+    request = await asked_request(app, BERND)
+    unclear = await reply_to_tracked(app, REQUEST_KIND, request.id, "vielleicht", sender=BERND)
+    assert said(unclear, "whoknows_reply_unclear", number=request.id)
+    later = await reply_to_tracked(app, REQUEST_KIND, request.id, "später", sender=BERND)
+    assert said(later, "whoknows_reply_unclear", number=request.id)
+    assert (await requests(app))[0].status == "pending"
+    # Someone else's reply (a forwarded question) finds no request to them and changes nothing.
+    other = await reply_to_tracked(app, REQUEST_KIND, request.id, "ja", sender=ANNA)
+    assert said(other, "whoknows_error_no_request")
+    assert (await requests(app))[0].status == "pending"
+    accepted = await reply_to_tracked(app, REQUEST_KIND, request.id, "Ja, gerne!", sender=BERND)
+    assert said(accepted, "whoknows_accept_done", name="Asker Person")
+    (done,) = await requests(app)
+    assert (done.status, done.room_id) == ("accepted", "!created1:example.org")
+    assert says((await direct_messages(app, ASKER))[-1], "whoknows_accepted", name="Bernd Bund", topic="OZG")
+    again = await reply_to_tracked(app, REQUEST_KIND, request.id, "ja", sender=BERND)
+    assert said(again, "whoknows_error_no_request")
+
+
+@pytest.mark.parametrize("text", ["nein", "lieber nicht", "No thanks", "👎", "nö"])
+async def test_a_plain_reply_no_gives_the_neutral_note(app: App, text: str) -> None:
+    request = await asked_request(app, ANNA)
+    declined = await reply_to_tracked(app, REQUEST_KIND, request.id, text, sender=ANNA)
+    assert said(declined, "whoknows_decline_done", name="Asker Person")
+    assert [r.status for r in await requests(app)] == ["declined"]
+    note = (await direct_messages(app, ASKER))[-1]
+    assert says(note, "whoknows_not_this_time", name="Anna Amt", topic="OZG")
+
+
+async def test_profile_says_whether_the_member_is_findable(app: App) -> None:
+    shown = await run(app, "profil", sender=ANNA)
+    assert said(shown, "profile_show")
+    assert said(shown, "whoknows_profile_not_findable")
+    await findable(app, ANNA)
+    shown = await run(app, "profil", sender=ANNA)
+    assert said(shown, "whoknows_profile_findable")
+    assert not said(shown, "whoknows_profile_not_findable")
+
+
+async def test_a_plain_yes_in_the_direct_chat_answers_the_one_open_request(app: App) -> None:
+    dm = "!dm-bernd:example.org"
+    assert await say_plainly(app, "ja", sender=BERND, room_id=dm) == []  # nothing asked: not our business
+    request = await asked_request(app, BERND)
+    assert await say_plainly(app, "Ja, ich wollte nach dem Barcamp fragen", sender=BERND, room_id=dm) == []
+    assert await say_plainly(app, "ja", sender=BERND, room_id="!room:example.org", direct=False) == []
+    assert [r.status for r in await requests(app)] == ["pending"]
+    accepted = await say_plainly(app, "Ja gerne", sender=BERND, room_id=dm)
+    assert said(accepted, "whoknows_accept_done", name="Asker Person")
+    assert [(r.id, r.status) for r in await requests(app)] == [(request.id, "accepted")]
+
+
+async def test_with_several_open_requests_a_plain_no_asks_which_one(app: App) -> None:
+    await findable(app, ANNA)
+    await run(app, "wer-kennt", "OZG")
+    await run(app, "vorstellen", "1")
+    await run(app, "wer-kennt", "Onlinezugangsgesetz", sender=BERND)
+    await run(app, "vorstellen", "1", sender=BERND)
+    dm = "!dm-anna:example.org"
+    which = await say_plainly(app, "nein", sender=ANNA, room_id=dm)
+    assert said(which, "whoknows_reply_which", count=2)
+    assert [r.status for r in await requests(app)] == ["pending", "pending"]
+    first, _ = await requests(app)
+    declined = await reply_to_tracked(app, REQUEST_KIND, first.id, "nein", sender=ANNA, room_id=dm)
+    assert said(declined, "whoknows_decline_done", name="Asker Person")
+    accepted = await say_plainly(app, "ok", sender=ANNA, room_id=dm)  # now only one is open
+    assert said(accepted, "whoknows_accept_done", name="Bernd Bund")
+    assert [r.status for r in await requests(app)] == ["declined", "accepted"]
