@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from bot.context import CommandContext
 from bot.format import esc
 from bot.framework import (
@@ -45,7 +43,7 @@ from .lookups import (
     room_event,
     slot_of,
 )
-from .planning import location_of, schedule_session, tell_location_changed
+from .planning import create_session_room, location_of, schedule_session, tell_location_changed
 from .queries import (
     hosts_and_signed_up,
     session_views,
@@ -67,7 +65,6 @@ from .results_jobs import cancel_results, schedule_results
 from .results_service import load_results
 
 # --- sessions ---------------------------------------------------------------------------------------------
-log = logging.getLogger(__name__)
 
 
 async def show_session(ctx: CommandContext, session_id: int) -> None:
@@ -159,17 +156,19 @@ async def schedule(ctx: CommandContext, session_id: int, slot: str, location: st
     schedule_reminder(ctx.app, session_id, scheduled.reminder_due)
     await schedule_results(ctx.app, session_id)
     ctx.app.sender.wake()
-    if scheduled.room_members is not None:
-        await _create_session_room(
-            ctx, session_id, scheduled.title, scheduled.room_members, scheduled.space_id
-        )
+    await create_session_room(ctx.app, session_id, scheduled)
     key = "sessions_rescheduled" if scheduled.moved else "sessions_scheduled"
     seats = _seats(scheduled.view, t)
     await ctx.reply(
         t(key, session_id=session_id, title=esc(scheduled.title), when=scheduled.when, seats=seats)
+        + _clashes_text(scheduled.clashes, t)
         + _react_hint(ctx, SessionStatus.SCHEDULED),
         track=(SESSION_KIND, session_id),
     )
+
+
+def _clashes_text(clashes: int, t: Translate) -> str:
+    return "\n" + t("sessions_moved_clashes_told", count=clashes) if clashes else ""
 
 
 def _seats(view: SessionView, t: Translate) -> str:
@@ -177,23 +176,6 @@ def _seats(view: SessionView, t: Translate) -> str:
     if view.location:
         parts.append(t("sessions_location", location=location_markdown(view.location)))
     return " · ".join(parts)
-
-
-async def _create_session_room(
-    ctx: CommandContext, session_id: int, title: str, people: list[str], space_id: str | None
-) -> None:
-    app = ctx.app
-    try:
-        room_id = await app.matrix.create_room(
-            title, [p for p in people if p != app.matrix.user_id], space_id=space_id
-        )
-    except Exception as exc:
-        log.warning("could not create a room for session %s: %s", session_id, exc)
-        return
-    async with app.db.session() as db:
-        row = await db.get(BarcampSession, session_id)
-        if row is not None:
-            row.matrix_room_id = room_id
 
 
 @session_cmd.subcommand(
