@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sqlite3
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -142,3 +143,15 @@ def all_commands(app: App) -> list[Command]:
                 commands.append(command)
             commands.extend(command.subcommands)
     return commands
+
+
+def rows_mentioning(database: str, user_id: str) -> list[tuple[str, str]]:
+    """Every row of every table of a SQLite database that mentions ``user_id`` (table, start of the row)."""
+    found = []
+    with sqlite3.connect(database) as connection:
+        tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            for row in connection.execute(f'SELECT * FROM "{table}"'):
+                if user_id in repr(row):
+                    found.append((table, repr(row)[:200]))
+    return found

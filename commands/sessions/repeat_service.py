@@ -221,6 +221,11 @@ async def repeat_session(
         await db.flush()
         if place is not None:
             db.add(SessionPlacement(session_id=repeat.id, location_id=place.id))
+        # The hosts cannot make these time slots for the repeat either (a later re-plan respects them).
+        for blocked in await db.scalars(
+            select(SessionUnavailable.slot_id).where(SessionUnavailable.session_id == session_id)
+        ):
+            db.add(SessionUnavailable(session_id=repeat.id, slot_id=blocked))
         if offer is None:
             offer = SessionRepeat(session_id=session_id, offered_at=datetime.now(UTC))
             db.add(offer)
