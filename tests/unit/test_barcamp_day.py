@@ -20,6 +20,7 @@ from storage.sessions import (
     SessionPlacement,
     SessionPoll,
     SessionPollVote,
+    SessionRepeat,
 )
 from tests.barcamp import FANS, HOSTS, MOD, direct_bodies, event_with_proposals, run
 from tests.catalog import says
@@ -159,8 +160,8 @@ async def test_the_agenda_shows_the_interest_in_each_proposal(app: App) -> None:
 
 
 async def test_erasure_leaves_no_row_of_the_member_in_any_table(app: App, tmp_path: Path) -> None:
-    # The moderator hosts, shows interest, votes in a poll, gets a suggestion, plans, signs up, writes a
-    # result — then is erased.
+    # The moderator hosts (and repeats), shows interest, votes in a poll, gets a suggestion, plans, signs up,
+    # writes a result — then is erased.
     await event_with_proposals(app, 2)
     assert says(await run(app, ("session", "vorschlagen"), '"Eigenes Thema"'), "sessions_proposed")
     await run(app, ("interesse",), "1 2", sender=MOD)
@@ -173,6 +174,9 @@ async def test_erasure_leaves_no_row_of_the_member_in_any_table(app: App, tmp_pa
     await run(app, ("veranstaltung", "planen"), "1")
     assert says(await run(app, ("veranstaltung", "planen"), "1 übernehmen"), "sessions_plan_applied")
     await run(app, ("anmelden",), "2", sender=MOD)
+    # The moderator's own session is repeated in a later time slot: the repeat has them as host too.
+    await run(app, ("veranstaltung", "runde"), '1 "Zeitfenster 3" 13:00-14:00')
+    assert says(await run(app, ("session", "wiederholen"), "3"), "sessions_repeat_created", session_id=3)
     assert says(await run(app, ("ergebnis",), "2 Alles dokumentiert"), "sessions_results_saved")
     await run(app, ("veranstaltung", "planen"), "1")  # a preview the moderator computed
     database = str(tmp_path / "bot.db")
@@ -187,5 +191,7 @@ async def test_erasure_leaves_no_row_of_the_member_in_any_table(app: App, tmp_pa
         "session_signups",
     }
     assert new_tables <= before, before
+    async with app.db.session() as db:
+        assert await db.get(SessionRepeat, 3) is not None
     await erase_everything(app, MOD)
     assert rows_mentioning(database, MOD) == []
