@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sqlite3
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from bot.app import App
 from bot.config import Settings
@@ -123,9 +126,10 @@ async def invoke(
     """Run one command like the router does (its context, moderator check, permission check and argument
     parsing); returns the message contents it queued."""
     async with app.db.session() as session:
-        before = (
-            await session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id.desc()).limit(1))
-        ) or 0
+        before = _Mark(
+            (await session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id.desc()).limit(1))) or 0,
+            datetime.now(UTC),
+        )
     # The router decides who is a moderator (power level in the room, configured moderators), as for a
     # message from the homeserver; ``moderator`` only gives the sender a moderator's power level here.
     matrix: RecordingMatrix = app.matrix  # type: ignore[assignment]
@@ -135,9 +139,7 @@ async def invoke(
     ctx.command = command
     ctx.body = rest
     await asyncio.wait_for(app.router.run_command(ctx, command, rest), 30)
-    async with app.db.session() as session:
-        rows = (await session.scalars(select(OutboxMessage).where(OutboxMessage.id > before))).all()
-    return [dict(row.content["content"]) for row in rows]
+    return await _queued_since(app, before)
 
 
 async def reply_to_tracked(
@@ -147,9 +149,10 @@ async def reply_to_tracked(
     ``(kind, ref_id)``, through the router as from the homeserver; returns the message contents it queued."""
     target = f"$tracked-{kind}-{ref_id}-{room_id}"
     async with app.db.session() as session:
-        before = (
-            await session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id.desc()).limit(1))
-        ) or 0
+        before = _Mark(
+            (await session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id.desc()).limit(1))) or 0,
+            datetime.now(UTC),
+        )
         if await session.get(BotMessage, target) is None:
             session.add(BotMessage(event_id=target, room_id=room_id, kind=kind, ref_id=ref_id))
     content = {"msgtype": "m.text", "body": text, "m.relates_to": {"m.in_reply_to": {"event_id": target}}}
@@ -163,9 +166,7 @@ async def reply_to_tracked(
     await app.router.on_message(SimpleNamespace(room_id=room_id), event)  # type: ignore[arg-type]
     # The answer runs in the room's queue; wait until it has (a private detail of the router, tests only).
     await asyncio.wait_for(asyncio.gather(*(q.join() for q in app.router._queues.values())), 30)
-    async with app.db.session() as session:
-        rows = (await session.scalars(select(OutboxMessage).where(OutboxMessage.id > before))).all()
-    return [dict(row.content["content"]) for row in rows]
+    return await _queued_since(app, before)
 
 
 async def say_plainly(
@@ -177,9 +178,10 @@ async def say_plainly(
     if direct:
         matrix.direct_rooms.add(room_id)
     async with app.db.session() as session:
-        before = (
-            await session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id.desc()).limit(1))
-        ) or 0
+        before = _Mark(
+            (await session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id.desc()).limit(1))) or 0,
+            datetime.now(UTC),
+        )
     event = SimpleNamespace(
         event_id=f"$plain{next(_event_ids)}",
         sender=sender,
@@ -189,8 +191,26 @@ async def say_plainly(
     )
     await app.router.on_message(SimpleNamespace(room_id=room_id), event)  # type: ignore[arg-type]
     await asyncio.wait_for(asyncio.gather(*(q.join() for q in app.router._queues.values())), 30)
+    return await _queued_since(app, before)
+
+
+@dataclass(frozen=True)
+class _Mark:
+    last_id: int
+    at: datetime
+
+
+async def _queued_since(app: App, before: _Mark) -> list[dict[str, Any]]:
+    """Contents of the outbox rows queued since ``before``: a higher id, or — because an erasure deletes rows
+    and SQLite hands a deleted highest id out again — created since then."""
     async with app.db.session() as session:
-        rows = (await session.scalars(select(OutboxMessage).where(OutboxMessage.id > before))).all()
+        rows = (
+            await session.scalars(
+                select(OutboxMessage)
+                .where(or_(OutboxMessage.id > before.last_id, OutboxMessage.created_at >= before.at))
+                .order_by(OutboxMessage.id)
+            )
+        ).all()
     return [dict(row.content["content"]) for row in rows]
 
 
@@ -202,3 +222,15 @@ def all_commands(app: App) -> list[Command]:
                 commands.append(command)
             commands.extend(command.subcommands)
     return commands
+
+
+def rows_mentioning(database: str, user_id: str) -> list[tuple[str, str]]:
+    """Every row of every table of a SQLite database that mentions ``user_id`` (table, start of the row)."""
+    found = []
+    with sqlite3.connect(database) as connection:
+        tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            for row in connection.execute(f'SELECT * FROM "{table}"'):
+                if user_id in repr(row):
+                    found.append((table, repr(row)[:200]))
+    return found

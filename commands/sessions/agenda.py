@@ -6,7 +6,7 @@ All user-supplied values (titles, descriptions, labels, locations, hosts) go thr
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, time
 
@@ -85,10 +85,13 @@ def _hosts_text(session: SessionView) -> str:
     return ", ".join(esc(host) for host in session.hosts)
 
 
-def _session_line(session: SessionView, t: Translate) -> str:
+def _session_line(session: SessionView, t: Translate, interest: Mapping[int, int] | None = None) -> str:
     if session.status == SessionStatus.CANCELLED:
         return t("sessions_agenda_session_cancelled", title=esc(session.title), session_id=session.id)
-    details = DETAIL_SEPARATOR.join(_session_details_parts(session, t))
+    parts = _session_details_parts(session, t)
+    if interest is not None and session.status == SessionStatus.PROPOSED:
+        parts.append(t("sessions_interest_count", count=interest.get(session.id, 0)))
+    details = DETAIL_SEPARATOR.join(parts)
     return t("sessions_agenda_session", title=esc(session.title), session_id=session.id, details=details)
 
 
@@ -110,6 +113,7 @@ def _agenda_units(
     slots: Sequence[SlotView],
     sessions: Sequence[SessionView],
     t: Translate,
+    interest: Mapping[int, int] | None = None,
 ) -> list[_Unit]:
     slot_ids = {slot.id for slot in slots}
     by_slot: dict[int, list[SessionView]] = {}
@@ -146,14 +150,20 @@ def _agenda_units(
         units.extend(_block_units(header, by_slot.get(entry.id, []), group, t))
     if unscheduled:
         group += 1
-        units.extend(_block_units(t("sessions_agenda_unscheduled"), unscheduled, group, t))
+        units.extend(_block_units(t("sessions_agenda_unscheduled"), unscheduled, group, t, interest))
     return units
 
 
-def _block_units(header: str, sessions: Sequence[SessionView], group: int, t: Translate) -> list[_Unit]:
+def _block_units(
+    header: str,
+    sessions: Sequence[SessionView],
+    group: int,
+    t: Translate,
+    interest: Mapping[int, int] | None = None,
+) -> list[_Unit]:
     if not sessions:
         return [_Unit((header, t("sessions_agenda_slot_empty")), group)]
-    lines = [_session_line(session, t) for session in sessions]
+    lines = [_session_line(session, t, interest) for session in sessions]
     continuation = (t("sessions_agenda_continued", header=header),)
     first = _Unit((header, lines[0]), group)
     return [first, *(_Unit((line,), group, continuation) for line in lines[1:])]
@@ -190,18 +200,20 @@ def agenda_pages(
     *,
     max_lines: int = 40,
     format_date: FormatDate | None = None,
+    interest: Mapping[int, int] | None = None,
 ) -> list[str]:
     """The day's program as Markdown messages of at most ``max_lines`` lines each.
 
     Program items and slots appear in time order; each slot lists its sessions with seats, wait list,
     location and hosts. A slot's header is never separated from its first session; a slot continuing on the
     next page repeats its header there. Sessions without a slot follow at the end; cancelled ones are marked.
+    ``interest`` (session id → members interested) adds the interest count to each proposal.
     """
     if max_lines < MIN_PAGE_LINES:
         raise ValueError(f"max_lines must be at least {MIN_PAGE_LINES}")
     title = esc(event.title)
     day = _date_text(event.day, t, format_date)
-    units = _agenda_units(program_items, slots, sessions, t)
+    units = _agenda_units(program_items, slots, sessions, t, interest)
     if not units:
         return [t("sessions_agenda_title", title=title, date=day) + "\n\n" + t("sessions_agenda_empty")]
     bodies = _paginate(units, max_lines - PAGE_HEADER_LINES)

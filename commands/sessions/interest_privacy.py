@@ -1,12 +1,15 @@
-"""Privacy export and erasure of interest, poll votes and personal suggestions (issue 16)."""
+"""Privacy export and erasure of interest, poll votes, personal suggestions and plan previews (issue 16).
+
+A plan preview a moderator computed stays when they are erased (another moderator may apply it); only the
+link to them is removed."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
-from storage.sessions import SessionInterest, SessionPollVote, SessionSuggestion
+from storage.sessions import SessionInterest, SessionPlanPreview, SessionPollVote, SessionSuggestion
 
 from .feature import feature
 from .suggestions import suggested_ids
@@ -22,6 +25,9 @@ async def export_interest(app: App, user_id: str) -> dict[str, Any]:
         votes = (await db.scalars(select(SessionPollVote).where(SessionPollVote.user_id == user_id))).all()
         suggestions = (
             await db.scalars(select(SessionSuggestion).where(SessionSuggestion.user_id == user_id))
+        ).all()
+        previews = (
+            await db.scalars(select(SessionPlanPreview).where(SessionPlanPreview.created_by == user_id))
         ).all()
     return {
         "session_interest": [
@@ -39,6 +45,9 @@ async def export_interest(app: App, user_id: str) -> dict[str, Any]:
             }
             for s in suggestions
         ],
+        "session_plan_previews": [
+            {"event_id": p.event_id, "created_at": p.created_at.isoformat()} for p in previews
+        ],
     }
 
 
@@ -49,4 +58,8 @@ async def erase_interest(app: App, user_id: str) -> int:
         for model in (SessionInterest, SessionPollVote, SessionSuggestion):
             result = await db.execute(delete(model).where(model.user_id == user_id))
             count += int(getattr(result, "rowcount", 0) or 0)
+        result = await db.execute(
+            update(SessionPlanPreview).where(SessionPlanPreview.created_by == user_id).values(created_by="")
+        )
+        count += int(getattr(result, "rowcount", 0) or 0)
     return count

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from bot.context import CommandContext, ReactionContext
 from bot.framework import Arg, Choice, Int
+from bot.i18n import plural
 
 from .feature import event_group, feature, tr
 from .jobs import schedule_reminder
 from .lookups import check_managed_event
 from .plan_service import apply_preview, compute_preview
 from .plan_view import preview_text
+from .planning import create_session_room
 from .results_jobs import schedule_results
-from .session_commands import _create_session_room
 from .suggestions import SUGGESTION_KEYS, SUGGESTION_KIND, accept_suggestion
 
 APPLY_WORDS = {"übernehmen": ("uebernehmen", "anwenden", "apply")}
@@ -41,22 +42,21 @@ async def plan_event(ctx: CommandContext, event_id: int, apply: str | None) -> N
     for session_id, scheduled in applied.scheduled:
         schedule_reminder(ctx.app, session_id, scheduled.reminder_due)
         await schedule_results(ctx.app, session_id)
-        if scheduled.room_members is not None:
-            await _create_session_room(
-                ctx, session_id, scheduled.title, scheduled.room_members, scheduled.space_id
-            )
+        await create_session_room(ctx.app, session_id, scheduled)
     ctx.app.sender.wake()
     moved = sum(1 for _, scheduled in applied.scheduled if scheduled.moved)
-    await ctx.reply(
-        t(
-            "sessions_plan_applied",
-            event_id=event_id,
-            scheduled=len(applied.scheduled) - moved,
-            moved=moved,
-            unchanged=applied.unchanged,
-            suggestions=applied.suggestions,
-        )
+    clashes = sum(scheduled.clashes for _, scheduled in applied.scheduled)
+    text = t(
+        "sessions_plan_applied",
+        event_id=event_id,
+        scheduled=len(applied.scheduled) - moved,
+        moved=moved,
+        unchanged=applied.unchanged,
+        suggestions=applied.suggestions,
     )
+    if clashes:
+        text += "\n" + t("sessions_moved_clashes_told", people=plural(t, "sessions_people_count", clashes))
+    await ctx.reply(text)
 
 
 @feature.on_reaction(SUGGESTION_KIND, SUGGESTION_KEYS)

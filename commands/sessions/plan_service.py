@@ -30,6 +30,7 @@ from storage.sessions import (
 
 from .feature import sessions_settings
 from .interest_service import event_sessions, interested_members
+from .locations import location_by_name
 from .lookups import get_event, get_session
 from .plan_view import LocationInfo, SessionInfo, SlotInfo
 from .planner import Location, Placement, Plan, PlanningInput, Proposal, Round, plan_sessions
@@ -107,7 +108,7 @@ async def load_plan_data(app: App, db: AsyncSession, event_id: int) -> PlanData:
     current = []
     for r in rows:
         if r.status == SessionStatus.SCHEDULED and r.slot_id is not None:
-            location_id = placed.get(r.id) or _by_name(locations, r.location)
+            location_id = placed.get(r.id) or location_by_name(locations, r.location)
             if location_id in location_ids and location_id is not None:
                 current.append(Placement(r.id, r.slot_id, location_id))
     problem = PlanningInput(
@@ -133,13 +134,6 @@ async def load_plan_data(app: App, db: AsyncSession, event_id: int) -> PlanData:
         sessions=sessions,
         problem=problem,
     )
-
-
-def _by_name(locations: list[SessionLocation], text: str | None) -> int | None:
-    """A session scheduled by hand whose place starts with a location's name is at that location."""
-    folded = (text or "").casefold()
-    found = [loc for loc in locations if folded and folded.startswith(loc.name.casefold())]
-    return max(found, key=lambda loc: len(loc.name)).id if found else None
 
 
 async def compute_preview(

@@ -79,7 +79,8 @@ def preview_text(
     plan: Plan,
     t: Translate,
 ) -> str:
-    """The moderators' preview: one table per time slot, the totals, what could not be placed and why."""
+    """The moderators' preview: per time slot a compact list (two short lines per session, readable on a
+    phone, where a table would be too wide), the totals, what could not be placed and why."""
     by_id = {s.id: s for s in sessions}
     where = {loc.id: loc for loc in locations}
     conflicts = session_conflicts(sessions, plan.placements)
@@ -95,15 +96,12 @@ def preview_text(
         if not placed:
             lines.append(t("sessions_plan_slot_empty"))
             continue
-        lines.append(t("sessions_plan_table_head"))
-        lines.append("|---|---|---|---|")
         for p in placed:
             session, loc = by_id[p.proposal_id], where[p.location_id]
+            lines.append(t("sessions_plan_item", session_id=session.id, title=esc(session.title)))
             lines.append(
                 t(
-                    "sessions_plan_table_row",
-                    session_id=session.id,
-                    title=esc(session.title),
+                    "sessions_plan_item_detail",
                     location=esc(loc.name),
                     capacity=loc.capacity,
                     interest=len(session.interested),

@@ -4,9 +4,11 @@ people concerned in that same transaction (sent on ``sender.wake()`` after the c
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,12 +18,12 @@ from bot.framework import CommandError
 from bot.i18n import Translate
 from storage.sessions import BarcampSession, SessionEvent, SessionSlot
 
+from .clashes import clashes_at
 from .feature import sessions_settings
 from .jobs import reminder_due
 from .lookups import get_event, get_session, pick_slot, slot_list
 from .queries import (
     hosts_and_signed_up,
-    queue_session_dms,
     session_location,
     session_views,
     signups_of,
@@ -35,6 +37,8 @@ from .service import event_lock
 if TYPE_CHECKING:
     from bot.app import App
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Scheduled:
@@ -45,6 +49,7 @@ class Scheduled:
     reminder_due: datetime | None
     room_members: list[str] | None  # hosts and confirmed members, when the session needs a room of its own
     space_id: str | None
+    clashes: int = 0  # members the move double-booked (signed up for another session at the new time)
 
 
 async def schedule_session(
@@ -70,8 +75,7 @@ async def schedule_session(
         due = reminder_due(app, event, target)
         row.reminder_due_at = due
         row.reminder_sent_at = None
-        if moved:
-            await _tell_moved(app, db, row, event, target, by=by)
+        clashes = await _tell_moved(app, db, row, event, target, by=by) if moved else 0
         people = sorted(
             {h.user_id for h in row.hosts}
             | {s.user_id for s in await signups_of(db, row.id) if s.state == SignupState.CONFIRMED}
@@ -86,14 +90,36 @@ async def schedule_session(
             reminder_due=due,
             room_members=people if needs_room else None,
             space_id=event.space_id,
+            clashes=clashes,
         )
 
 
 async def _tell_moved(
     app: App, db: AsyncSession, row: BarcampSession, event: SessionEvent, target: SessionSlot, *, by: str
-) -> None:
+) -> int:
+    """Tell hosts and members the session moved; a member now signed up for another session at the same
+    time is told which one and how to keep one of the two. Returns how many members that is."""
     told = [user_id for user_id in await hosts_and_signed_up(db, row) if user_id != by]
-    await queue_session_dms(app, db, told, "sessions_moved", row, event, target)
+    clashing = await clashes_at(db, row, event, target, told)
+    for user_id in told:
+        t = await translator_for(app, db, user_id)
+        text = t(
+            "sessions_moved",
+            title=esc(row.title),
+            session_id=row.id,
+            when=when_text(event, target, t),
+            where=where_text(row, t),
+        )
+        for other in clashing.get(user_id, []):
+            text += "\n\n" + t(
+                "sessions_moved_clash",
+                title=esc(row.title),
+                session_id=row.id,
+                other_title=esc(other.title),
+                other_id=other.id,
+            )
+        db.add(app.sender.prepare(text, to_user=user_id))
+    return len(clashing)
 
 
 async def tell_location_changed(app: App, db: AsyncSession, row: BarcampSession, *, by: str) -> list[str]:
@@ -108,6 +134,38 @@ async def tell_location_changed(app: App, db: AsyncSession, row: BarcampSession,
             app.sender.prepare(ut(key, title=esc(row.title), session_id=row.id, where=where), to_user=user_id)
         )
     return told
+
+
+async def create_session_room(app: App, session_id: int, scheduled: Scheduled) -> None:
+    """Give a newly scheduled session its Matrix room ([sessions] create_rooms), with its hosts and confirmed
+    members, in the event's space; nothing when it needs none. A failure is logged: the session stays
+    scheduled without a room."""
+    people = scheduled.room_members
+    if people is None:
+        return
+    async with app.db.session() as db:
+        session_row = await db.get(BarcampSession, session_id)
+        event = await db.get(SessionEvent, session_row.event_id) if session_row is not None else None
+    # The bot leaves the room a while after the event's day (bot/housekeeping.py).
+    day_after = (
+        datetime.combine(event.day + timedelta(days=1), time(), tzinfo=ZoneInfo(event.timezone))
+        if event is not None
+        else None
+    )
+    try:
+        room_id = await app.matrix.create_room(
+            scheduled.title,
+            [p for p in people if p != app.matrix.user_id],
+            space_id=scheduled.space_id,
+            purpose_ends=day_after,
+        )
+    except Exception as exc:
+        log.warning("could not create a room for session %s: %s", session_id, exc)
+        return
+    async with app.db.session() as db:
+        row = await db.get(BarcampSession, session_id)
+        if row is not None:
+            row.matrix_room_id = room_id
 
 
 def location_of(row: BarcampSession) -> str | None:

@@ -14,15 +14,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.format import esc
 from bot.framework import CommandError
-from bot.i18n import Translate
-from storage.sessions import BarcampSession, SessionEvent, SessionHost, SessionRepeat, SessionSlot
+from bot.i18n import Translate, plural
+from storage.sessions import (
+    BarcampSession,
+    SessionEvent,
+    SessionHost,
+    SessionLocation,
+    SessionPlacement,
+    SessionRepeat,
+    SessionSlot,
+    SessionUnavailable,
+)
 
 from .feature import sessions_settings
 from .jobs import schedule_reminder
+from .locations import location_by_name, location_text, placements_of
 from .lookups import get_event, get_session, pick_slot
-from .planning import schedule_session
-from .queries import counts, signup_view, signups_of, slot_view, translator_for, when_text
-from .repeat_rules import RepeatAnswer, SlotUse, free_slots_for_repeat, waitlist_crowded
+from .planning import create_session_room, schedule_session
+from .queries import counts, signup_view, signups_of, slot_view, translator_for, when_text, where_text
+from .repeat_rules import RepeatAnswer, Room, SlotUse, repeat_spots, waitlist_crowded
 from .results_jobs import schedule_results
 from .rules import SessionStatus, SignupState, waitlist
 from .service import event_lock, withdraw
@@ -34,12 +44,24 @@ REPEAT_OFFER_KIND = "session_repeat_offer"
 REPEAT_SEAT_KIND = "session_repeat_seat"
 
 
-async def _free_slots(db: AsyncSession, event: SessionEvent, row: BarcampSession) -> list[SessionSlot]:
-    """The event's time slots the session could be repeated in (see ``free_slots_for_repeat``)."""
+@dataclass(frozen=True)
+class Spot:
+    """A later time slot the repeat fits in and, for events with locations, the free location it gets."""
+
+    slot: SessionSlot
+    location: SessionLocation | None
+
+
+async def _free_spots(db: AsyncSession, event: SessionEvent, row: BarcampSession, waiting: int) -> list[Spot]:
+    """Where the session could be repeated (see ``repeat_spots``): later time slots its hosts can make and,
+    when the event has locations, a location free in that slot."""
     slots = list((await db.scalars(select(SessionSlot).where(SessionSlot.event_id == event.id))).all())
     original = next((s for s in slots if s.id == row.slot_id), None)
     if original is None:
         return []
+    locations = list(
+        (await db.scalars(select(SessionLocation).where(SessionLocation.event_id == event.id))).all()
+    )
     others = (
         await db.scalars(
             select(BarcampSession).where(
@@ -49,33 +71,59 @@ async def _free_slots(db: AsyncSession, event: SessionEvent, row: BarcampSession
             )
         )
     ).all()
+    placed = await placements_of(db, [s.id for s in others])
     in_use = [
-        SlotUse(s.slot_id, frozenset(h.user_id for h in s.hosts), s.location)
+        SlotUse(
+            s.slot_id,
+            frozenset(h.user_id for h in s.hosts),
+            s.location,
+            placed.get(s.id) or location_by_name(locations, s.location),
+        )
         for s in others
         if s.slot_id is not None
     ]
+    unavailable = await db.scalars(
+        select(SessionUnavailable.slot_id).where(SessionUnavailable.session_id == row.id)
+    )
     local_now = datetime.now(UTC).astimezone(_zone(event))
     not_before = local_now.time() if local_now.date() == event.day else None
-    views = free_slots_for_repeat(
+    spots = repeat_spots(
         slot_view(original),
         [slot_view(s) for s in slots],
         in_use,
         hosts=[h.user_id for h in row.hosts],
         location=row.location,
+        rooms=[Room(loc.id, loc.capacity) for loc in locations],
+        unavailable=unavailable.all(),
+        capacity=row.capacity,
+        waiting=waiting,
         not_before=not_before,
     )
-    by_id = {s.id: s for s in slots}
-    return [by_id[v.id] for v in views]
+    slot_by_id = {s.id: s for s in slots}
+    location_by_id = {loc.id: loc for loc in locations}
+    return [
+        Spot(slot_by_id[spot.slot.id], location_by_id[spot.room.id] if spot.room else None) for spot in spots
+    ]
 
 
 def _zone(event: SessionEvent) -> ZoneInfo:
     return ZoneInfo(event.timezone)
 
 
-def _slot_names(slots: list[SessionSlot], t: Translate) -> str:
-    return ", ".join(
-        t("sessions_slot_ref", number=s.number, name=esc(s.name), start=s.start, end=s.end) for s in slots
-    )
+def _spot_names(spots: list[Spot], t: Translate) -> str:
+    names = []
+    for spot in spots:
+        s = spot.slot
+        name = t("sessions_slot_ref", number=s.number, name=esc(s.name), start=s.start, end=s.end)
+        if spot.location is not None:
+            name = t(
+                "sessions_repeat_slot_at",
+                slot=name,
+                location=esc(spot.location.name),
+                seats=plural(t, "sessions_seats_count", spot.location.capacity),
+            )
+        names.append(name)
+    return ", ".join(names)
 
 
 async def offer_repeat_if_crowded(app: App, session_id: int) -> None:
@@ -95,7 +143,7 @@ async def offer_repeat_if_crowded(app: App, session_id: int) -> None:
         if not waitlist_crowded(row.capacity, waiting, share):
             return
         event = await get_event(db, event_id)
-        free = await _free_slots(db, event, row)
+        free = await _free_spots(db, event, row, waiting)
         if not free:
             return  # no later slot fits (yet); the next sign-up to the wait list looks again
         db.add(SessionRepeat(session_id=session_id, offered_at=datetime.now(UTC)))
@@ -107,8 +155,8 @@ async def offer_repeat_if_crowded(app: App, session_id: int) -> None:
                 session_id=row.id,
                 waiting=waiting,
                 capacity=row.capacity,
-                slots=_slot_names(free, t),
-                first=free[0].number,
+                slots=_spot_names(free, t),
+                first=free[0].slot.number,
             )
             db.add(app.sender.prepare(text, to_user=user_id, track=(REPEAT_OFFER_KIND, row.id)))
     app.sender.wake()
@@ -148,35 +196,46 @@ async def repeat_session(
             raise CommandError(
                 "sessions_repeat_error_already", session_id=session_id, repeat_id=offer.repeat_session_id
             )
-        free = await _free_slots(db, event, row)
+        waiting = [s.user_id for s in waitlist(signup_view(s) for s in await signups_of(db, session_id))]
+        free = await _free_spots(db, event, row, len(waiting))
         if not free:
             raise CommandError("sessions_repeat_error_no_slot", session_id=session_id)
-        target = pick_slot(free, slot) if slot.strip() else free[0]
+        chosen = pick_slot([f.slot for f in free], slot) if slot.strip() else free[0].slot
+        target = next((f for f in free if chosen is not None and f.slot.id == chosen.id), None)
         if target is None:
             raise CommandError(
-                "sessions_repeat_error_slot", session_id=session_id, slot=slot, slots=_slot_names(free, t)
+                "sessions_repeat_error_slot", session_id=session_id, slot=slot, slots=_spot_names(free, t)
             )
+        place = target.location
         repeat = BarcampSession(
             event_id=event_id,
             title=row.title,
             description=row.description,
             theme=row.theme,
             capacity=row.capacity,
-            location=row.location,
+            location=row.location if place is None else location_text(place),
             status=SessionStatus.PROPOSED,
         )
         repeat.hosts.extend(SessionHost(user_id=h.user_id) for h in row.hosts)
         db.add(repeat)
         await db.flush()
+        if place is not None:
+            db.add(SessionPlacement(session_id=repeat.id, location_id=place.id))
+        # The hosts cannot make these time slots for the repeat either (a later re-plan respects them).
+        for blocked in await db.scalars(
+            select(SessionUnavailable.slot_id).where(SessionUnavailable.session_id == session_id)
+        ):
+            db.add(SessionUnavailable(session_id=repeat.id, slot_id=blocked))
         if offer is None:
             offer = SessionRepeat(session_id=session_id, offered_at=datetime.now(UTC))
             db.add(offer)
         offer.answer, offer.repeat_session_id = RepeatAnswer.ACCEPTED, repeat.id
-        queue = [s.user_id for s in waitlist(signup_view(s) for s in await signups_of(db, session_id))]
-        repeat_id, number, capacity = repeat.id, target.number, row.capacity
+        queue = waiting
+        repeat_id, number, capacity = repeat.id, target.slot.number, row.capacity
     scheduled = await schedule_session(app, event_id, repeat_id, str(number), "", by=by, t=t)
     schedule_reminder(app, repeat_id, scheduled.reminder_due)
     await schedule_results(app, repeat_id)
+    await create_session_room(app, repeat_id, scheduled)
     offered = queue if capacity is None else queue[:capacity]
     await _offer_seats(app, repeat_id, offered)
     return Repeated(session_id, repeat_id, scheduled.title, scheduled.when, len(offered))
@@ -196,6 +255,7 @@ async def _offer_seats(app: App, repeat_id: int, people: list[str]) -> None:
                 session_id=repeat_id,
                 when=when_text(event, slot, t) if slot is not None else "",
             )
+            text += where_text(row, t)
             db.add(app.sender.prepare(text, to_user=user_id, track=(REPEAT_SEAT_KIND, repeat_id)))
     app.sender.wake()
 

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
-
 from bot.context import CommandContext
 from bot.format import esc
 from bot.framework import (
@@ -50,7 +46,7 @@ from .lookups import (
     slot_of,
     with_host_names,
 )
-from .planning import location_of, schedule_session, tell_location_changed
+from .planning import create_session_room, location_of, schedule_session, tell_location_changed
 from .queries import (
     hosts_and_signed_up,
     session_views,
@@ -72,7 +68,6 @@ from .results_jobs import cancel_results, schedule_results
 from .results_service import load_results
 
 # --- sessions ---------------------------------------------------------------------------------------------
-log = logging.getLogger(__name__)
 
 
 async def show_session(ctx: CommandContext, session_id: int) -> None:
@@ -167,16 +162,22 @@ async def schedule(ctx: CommandContext, session_id: int, slot: str, location: st
     schedule_reminder(ctx.app, session_id, scheduled.reminder_due)
     await schedule_results(ctx.app, session_id)
     ctx.app.sender.wake()
-    if scheduled.room_members is not None:
-        await _create_session_room(
-            ctx, session_id, scheduled.title, scheduled.room_members, scheduled.space_id
-        )
+    await create_session_room(ctx.app, session_id, scheduled)
     key = "sessions_rescheduled" if scheduled.moved else "sessions_scheduled"
     seats = _seats(scheduled.view, t)
     await ctx.reply(
         t(key, session_id=session_id, title=esc(scheduled.title), when=scheduled.when, seats=seats)
+        + _clashes_text(scheduled.clashes, t)
         + _react_hint(ctx, SessionStatus.SCHEDULED),
         track=(SESSION_KIND, session_id),
+    )
+
+
+def _clashes_text(clashes: int, t: Translate) -> str:
+    return (
+        "\n" + t("sessions_moved_clashes_told", people=plural(t, "sessions_people_count", clashes))
+        if clashes
+        else ""
     )
 
 
@@ -185,32 +186,6 @@ def _seats(view: SessionView, t: Translate) -> str:
     if view.location:
         parts.append(t("sessions_location", location=location_markdown(view.location)))
     return " · ".join(parts)
-
-
-async def _create_session_room(
-    ctx: CommandContext, session_id: int, title: str, people: list[str], space_id: str | None
-) -> None:
-    app = ctx.app
-    async with app.db.session() as db:
-        session_row = await db.get(BarcampSession, session_id)
-        event = await db.get(SessionEvent, session_row.event_id) if session_row is not None else None
-    # The bot leaves the room a while after the event's day (bot/housekeeping.py).
-    day_after = (
-        datetime.combine(event.day + timedelta(days=1), time(), tzinfo=ZoneInfo(event.timezone))
-        if event is not None
-        else None
-    )
-    try:
-        room_id = await app.matrix.create_room(
-            title, [p for p in people if p != app.matrix.user_id], space_id=space_id, purpose_ends=day_after
-        )
-    except Exception as exc:
-        log.warning("could not create a room for session %s: %s", session_id, exc)
-        return
-    async with app.db.session() as db:
-        row = await db.get(BarcampSession, session_id)
-        if row is not None:
-            row.matrix_room_id = room_id
 
 
 @session_cmd.subcommand(

@@ -1,7 +1,8 @@
 """Barcamp planning end to end on the real homeserver, in an encrypted event room: proposals announced,
 interest by reaction (and its removal), by command and by a native poll (MSC3381) answered by a member,
 locations, `!veranstaltung planen` preview and `übernehmen`, the personal suggestion DM and the one-reaction
-sign-up, a host never double-booked, re-planning after a late proposal (the moved members are told), and the
+sign-up, a host never double-booked, re-planning after a late proposal (the moved members are told, a member
+now signed up for two sessions at once with the clash named), and the
 refusals (unknown numbers, capacity 0, no time slots, no locations, a proposal that cannot be placed)."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 from nio import MatrixRoom, RoomSendResponse, UnknownEvent
 
 from tests.catalog import body, says, stable
+from tests.catalog import body as rendered
 from tests.e2e.harness import BotProcess, Member, module_bot
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -198,10 +200,19 @@ async def test_interest_polls_locations_plan_apply_suggestions_and_replan(
     reply = await mod.command(room, f"!veranstaltung planen {event} übernehmen", timeout=60)
     assert says(reply.body, "sessions_plan_applied", event_id=event), reply.body
     assert not says(reply.body, "sessions_plan_applied", event_id=event, moved=0), reply.body
+    # E-Akte now runs at the same time as Agile Verwaltung, and anna is signed up for both: the summary
+    # counts her, and her move message names the clash and how to keep one.
+    assert says(
+        reply.body, "sessions_moved_clashes_told", people=rendered("sessions_people_count_one", count=1)
+    ), reply.body
     moved = await anna.next_message(room_id=direct, contains=stable("sessions_moved"), after=before)
     assert "E-Akte" in moved.body, moved.body
+    assert says(
+        moved.body, "sessions_moved_clash", session_id=e_akte, other_id=agile, other_title="Agile Verwaltung"
+    ), moved.body
     told = await kai.next_message(contains=stable("sessions_moved"))
     assert "E-Akte" in told.body, told.body
+    assert not says(told.body, "sessions_moved_clash"), told.body
 
     # A proposal that cannot be placed says which and why.
     await mia.command(room, f"!session verhindert {late} 1 2")

@@ -4,8 +4,9 @@ Results: a session in a time slot that ends at the next full minute; at its end 
 message asking for results, answers it by replying (one line per point) and with ``!ergebnis``; the results
 show under ``!session``, in ``!ergebnisse``, in the monthly digest's preview and in the iCal description.
 Repeats (an event tomorrow, so nothing depends on the clock): a session with 2 seats gets a wait list of 1
-(50 %), the host is offered a repeat by direct message, answers "ja", and the wait-listed member takes the
-seat in the repeat with 👍. Bad input throughout: unknown numbers, strangers, too long, unscheduled.
+(50 %), the host is offered a repeat in a free location by direct message, answers "ja", and the wait-listed
+member takes the seat in the repeat (at that location) with 👍. Bad input throughout: unknown numbers,
+strangers, too long, unscheduled.
 """
 
 from __future__ import annotations
@@ -159,6 +160,12 @@ async def test_crowded_session_repeat_offer_yes_and_seat_by_reaction(
     event = await event_tomorrow(mod, room, "Wiederholungs-Camp")
     for name, hours in (("Zeitfenster 1", "10:00-10:45"), ("Zeitfenster 2", "11:00-11:45")):
         await mod.command(room, f'!veranstaltung runde {event} "{name}" {hours}')
+    # Locations: the repeat gets the smallest free one that seats the session (Kammer, not the Saal).
+    for location in ('"Saal" 40', '"Kammer" 3'):
+        assert says(
+            (await mod.command(room, f"!veranstaltung ort {event} {location}")).body,
+            "sessions_location_added",
+        )
     assert says((await mod.command(room, f"!veranstaltung öffnen {event}")).body, "sessions_event_opened")
     popular = number(SESSION_NO, (await lena.command(room, '!session vorschlagen "Beliebt" --plätze 2')).body)
     other = number(SESSION_NO, (await olga.command(room, '!session vorschlagen "Anderes"')).body)
@@ -179,6 +186,7 @@ async def test_crowded_session_repeat_offer_yes_and_seat_by_reaction(
     # 1 waiting of 2 seats is 50 %: the host is offered a repeat, and says yes by replying.
     offer = await lena.next_message(sender=bot.user_id, contains=stable("sessions_repeat_offer_dm"))
     assert says(offer.body, "sessions_repeat_offer_dm", session_id=popular, waiting=1, capacity=2, first=2)
+    assert says(offer.body, "sessions_repeat_slot_at", location="Kammer", capacity=3), offer.body
     puzzled = await lena.say(offer.room_id, "vielleicht", extra=reply_to(offer.event_id))
     unclear = await lena.next_message(room_id=offer.room_id, reply_to=puzzled)
     assert says(unclear.body, "sessions_repeat_error_answer", session_id=popular)
@@ -199,6 +207,7 @@ async def test_crowded_session_repeat_offer_yes_and_seat_by_reaction(
     # The wait-listed member is offered the seat and takes it with 👍; the first wait list lets go of them.
     seat = await quinn.next_message(sender=bot.user_id, contains=stable("sessions_repeat_seat_dm"))
     assert says(seat.body, "sessions_repeat_seat_dm", title=esc("Beliebt"), session_id=repeat)
+    assert says(seat.body, "sessions_where", location="Kammer"), seat.body
     before = len(quinn.received)
     await quinn.react(seat.room_id, seat.event_id, "👍")
     taken = await quinn.next_message(
@@ -209,3 +218,4 @@ async def test_crowded_session_repeat_offer_yes_and_seat_by_reaction(
     assert not says(original.body, "sessions_waitlist", count=1)
     repeated = await quinn.command(room, f"!session {repeat}")
     assert says(repeated.body, "sessions_details_slot", name="Zeitfenster 2")
+    assert "Kammer" in repeated.body, repeated.body

@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from tests.catalog import markdown, says
 from tests.e2e.harness import BotProcess, Member
+from tests.inprocess import rows_mentioning
 
 
 async def setup_room(member: Member, bot: BotProcess) -> str:
     room_id = await member.create_room(invite=[bot.user_id])
     await member.wait_for_member(room_id, bot.user_id)
     return room_id
-
-
-def rows_mentioning(database: str, user_id: str) -> list[tuple[str, str]]:
-    found = []
-    with sqlite3.connect(database) as connection:
-        tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        for table in tables:
-            for row in connection.execute(f'SELECT * FROM "{table}"'):
-                if user_id in repr(row):
-                    found.append((table, repr(row)[:200]))
-    return found
 
 
 async def test_profile_language_and_privacy(bot: BotProcess, member_factory) -> None:

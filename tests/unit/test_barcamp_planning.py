@@ -5,27 +5,19 @@ personal suggestions and their one-reaction sign-up. The Matrix side of it is in
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from bot.framework import Command
 from commands.sessions.feature import sessions_settings
 from commands.sessions.suggestions import accept_suggestion, suggested_ids
-from storage.models import OutboxMessage
 from storage.sessions import BarcampSession, SessionSignup, SessionSuggestion
+from tests.barcamp import FANS, HOSTS, direct_messages, event_with_proposals, run
 from tests.catalog import body as rendered
 from tests.catalog import says
-from tests.inprocess import all_commands, invoke, make_app, prepare
-
-ROOM = "!camp:example.org"
-MOD = "@orga:example.org"
-HOSTS = [f"@host{i}:example.org" for i in range(1, 6)]
-FANS = [f"@fan{i}:example.org" for i in range(1, 7)]
+from tests.inprocess import make_app, prepare
 
 
 @pytest.fixture
@@ -35,40 +27,6 @@ async def app(tmp_path: Path) -> AsyncIterator[App]:
     sessions_settings(app).plan_time_limit_seconds = 3
     yield app
     await app.db.close()
-
-
-def command(app: App, *words: str) -> Command:
-    found = next(
-        c
-        for c in all_commands(app)
-        if words[-1] in c.names
-        and (c.parent is None) == (len(words) == 1)
-        and (len(words) == 1 or (c.parent is not None and c.parent.de == words[0]))
-    )
-    assert len(words) == 1 or (found.parent is not None and found.parent.de == words[0])
-    return found
-
-
-async def run(app: App, words: tuple[str, ...], rest: str, sender: str = MOD) -> str:
-    replies = await invoke(
-        app, command(app, *words), rest, sender=sender, moderator=sender == MOD, room_id=ROOM
-    )
-    return "\n".join(str(r.get("body", "")) for r in replies)
-
-
-async def direct_messages(app: App, user_id: str) -> list[dict[str, Any]]:
-    async with app.db.session() as db:
-        rows = (await db.scalars(select(OutboxMessage).where(OutboxMessage.to_user == user_id))).all()
-    return [dict(row.content["content"]) for row in rows]
-
-
-async def event_with_proposals(app: App, proposals: int = 4) -> None:
-    day = (date.today() + timedelta(days=2)).strftime("%d.%m.%Y")
-    assert says(await run(app, ("veranstaltung", "neu"), f'"Camp" {day}'), "sessions_event_created")
-    await run(app, ("veranstaltung", "öffnen"), "1")
-    for number in range(1, proposals + 1):
-        body = await run(app, ("session", "vorschlagen"), f'"Thema {number}"', sender=HOSTS[number - 1])
-        assert says(body, "sessions_proposed", session_id=number)
 
 
 async def test_interest_by_command_lists_and_refuses_unknown_numbers(app: App) -> None:
