@@ -85,6 +85,7 @@ class App:
         self.matrix = MatrixBot(self)
         self.membership = RoomMembership(self)  # who is in which room (cross-room lookups), cached briefly
         self.router = Router(self)
+        self.router.listen_to(self.matrix)
         self.job_store = job_store_engine(self.settings.storage.database_url)
         self.scheduler = create_scheduler(self, self.job_store)
         # The bot's own jobs (bot/housekeeping.py) are registered like a feature's.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import json
 import logging
 import os
@@ -59,6 +60,22 @@ FIRST_SYNC_FILTER = {"room": {"timeline": {"limit": 1}}}
 MAX_GAP_PAGES = 20
 SYNC_TOKEN_SAVE_INTERVAL = 5.0
 EventHandler = Callable[[MatrixRoom, Any], Awaitable[None]]
+
+
+class RoomEvents(enum.StrEnum):
+    """What the sync loop hands on to registered handlers (``MatrixBot.add_event_handler``), after its own
+    checks (not the bot's own event, a device its owner verified, not history)."""
+
+    MESSAGE = "message"  # handler(room, event): a text or file message
+    REACTION = "reaction"  # handler(room, event)
+    REDACTION = "redaction"  # handler(room, event)
+    RELATED = "related"  # handler(room, event): another event type a handler asked for (poll responses …)
+    MEMBER_JOINED = "member_joined"  # handler(room, event)
+    UNDECRYPTABLE = "undecryptable"  # handler(room_id, event): still unreadable after waiting for its key
+    SYNC_HANDLED = "sync_handled"  # handler(): every event of a sync was handed on
+
+
+AnyHandler = Callable[..., Awaitable[None]]
 SYNC_TOKEN_KEY = "sync_token"
 ENCRYPTION_STATE = {
     "type": "m.room.encryption",
@@ -148,7 +165,8 @@ class BotStore(DefaultStore):  # type: ignore[misc]
 
 
 class MatrixBot:
-    """Owns the nio client. Hands incoming events to the router, sends what the outbox gives it."""
+    """Owns the nio client. Hands incoming events to the handlers registered for them (the router) and sends
+    what the outbox gives it."""
 
     def __init__(self, app: App) -> None:
         self.app = app
@@ -191,6 +209,8 @@ class MatrixBot:
         self._dispatched_token: str | None = None
         self._left_rooms: set[str] = set()
         self._queued_events: list[tuple[EventHandler, MatrixRoom, Any]] = []
+        self._event_handlers: dict[RoomEvents, list[AnyHandler]] = {}
+        self._wanted_types: list[Callable[[str], bool]] = []
         # Rooms the bot created for particular people (intros, session rooms): messages there wait until those
         # people have joined, so that their devices get the room keys. In memory: after a restart such rooms
         # no longer wait (direct chats always wait for their member, see wait_for_invitees).
@@ -395,7 +415,7 @@ class MatrixBot:
         for handler, room, event in queued:
             await self._run_handler(handler, room, event)
         try:
-            await self.app.router.record_joins()
+            await self._hand_on(RoomEvents.SYNC_HANDLED)
         except Exception:
             log.exception("recording room joins failed")
 
@@ -833,6 +853,19 @@ class MatrixBot:
 
     # --- incoming events ----------------------------------------------------------------------------------
 
+    def add_event_handler(
+        self, kind: RoomEvents, handler: AnyHandler, *, wants_type: Callable[[str], bool] | None = None
+    ) -> None:
+        """Hand events of ``kind`` to ``handler`` (as mautrix's ``add_event_handler``). For ``RELATED``,
+        ``wants_type`` says which event types the handler takes: only those are checked and handed on."""
+        self._event_handlers.setdefault(kind, []).append(handler)
+        if wants_type is not None:
+            self._wanted_types.append(wants_type)
+
+    async def _hand_on(self, kind: RoomEvents, *args: Any) -> None:
+        for handler in self._event_handlers.get(kind, ()):
+            await handler(*args)
+
     def _register_callbacks(self) -> None:
         self._handlers: list[tuple[tuple[type, ...], EventHandler]] = [
             ((RoomMessageText, RoomMessageFile), self._on_message),
@@ -877,29 +910,29 @@ class MatrixBot:
     async def _on_message(self, room: MatrixRoom, event: Any) -> None:
         if event.sender == self.client.user_id or not await self.device_trust.accepts(event):
             return
-        await self.app.router.on_message(room, event)
+        await self._hand_on(RoomEvents.MESSAGE, room, event)
 
     async def _on_reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
         if event.sender == self.client.user_id or not await self.device_trust.accepts(event):
             return
-        await self.app.router.on_reaction(room, event)
+        await self._hand_on(RoomEvents.REACTION, room, event)
 
     async def _on_redaction(self, room: MatrixRoom, event: RedactionEvent) -> None:
         if event.sender == self.client.user_id or not await self.device_trust.accepts(event):
             return
-        await self.app.router.on_redaction(room, event)
+        await self._hand_on(RoomEvents.REDACTION, room, event)
 
     async def _on_other(self, room: MatrixRoom, event: UnknownEvent) -> None:
-        """Event types nio does not know (poll responses …): the router hands them to subscribed features."""
-        if event.sender == self.client.user_id or not self.app.router.wants_event_type(event.type):
+        """Event types nio does not know (poll responses …), for the handlers that asked for their type."""
+        if event.sender == self.client.user_id or not any(wants(event.type) for wants in self._wanted_types):
             return
         if await self.device_trust.accepts(event):
-            await self.app.router.on_related_event(room, event)
+            await self._hand_on(RoomEvents.RELATED, room, event)
 
     async def _on_member(self, room: MatrixRoom, event: RoomMemberEvent) -> None:
         self.app.membership.forget(room.room_id, event.state_key)
         if event.membership == "join" and event.prev_membership != "join":
-            await self.app.router.on_member_joined(room, event)
+            await self._hand_on(RoomEvents.MEMBER_JOINED, room, event)
         elif (
             event.membership in ("leave", "ban")
             and event.state_key != self.client.user_id
@@ -998,4 +1031,4 @@ class MatrixBot:
         if event.sender in self._told_undecryptable:
             return
         self._told_undecryptable.add(event.sender)
-        await self.app.router.tell_undecryptable(room_id, event)
+        await self._hand_on(RoomEvents.UNDECRYPTABLE, room_id, event)

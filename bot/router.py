@@ -23,7 +23,7 @@ from sqlalchemy.sql.elements import BindParameter
 from bot.context import CommandContext, ReactionContext, RelationContext
 from bot.framework import Command, CommandError, fold, parse_arguments
 from bot.i18n import normalize_language
-from bot.matrix import DirectChatRefused
+from bot.matrix import DirectChatRefused, MatrixBot, RoomEvents
 from bot.ratelimit import RateLimiter, Verdict
 from bot.sender import pill
 from storage.models import BotMessage, Member, ProcessedEvent, Reaction, RoomMembership, RoomSetting
@@ -128,6 +128,16 @@ class Router:
         self.limiter = RateLimiter(bot.command_burst, bot.commands_per_minute)
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._pending_joins: dict[tuple[str, str], datetime] = {}
+
+    def listen_to(self, matrix: MatrixBot) -> None:
+        """Take the events the sync loop hands on: the router never calls into the sync loop itself."""
+        matrix.add_event_handler(RoomEvents.MESSAGE, self.on_message)
+        matrix.add_event_handler(RoomEvents.REACTION, self.on_reaction)
+        matrix.add_event_handler(RoomEvents.REDACTION, self.on_redaction)
+        matrix.add_event_handler(RoomEvents.RELATED, self.on_related_event, wants_type=self.wants_event_type)
+        matrix.add_event_handler(RoomEvents.MEMBER_JOINED, self.on_member_joined)
+        matrix.add_event_handler(RoomEvents.UNDECRYPTABLE, self.tell_undecryptable)
+        matrix.add_event_handler(RoomEvents.SYNC_HANDLED, self.record_joins)
 
     # --- queues: one worker per room keeps a room's commands in order -----------------------------------
 
