@@ -862,6 +862,9 @@ class MatrixBot:
         if wants_type is not None:
             self._wanted_types.append(wants_type)
 
+    def handlers(self, kind: RoomEvents) -> tuple[AnyHandler, ...]:
+        return tuple(self._event_handlers.get(kind, ()))
+
     async def _hand_on(self, kind: RoomEvents, *args: Any) -> None:
         for handler in self._event_handlers.get(kind, ()):
             await handler(*args)
