@@ -131,13 +131,7 @@ async def _send_when_joined(
 ) -> None:
     """Send once the invited people are in the room (or after a while anyway): the bot shares the key of an
     encrypted room only with the members it sees at the first message."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + INTRO_JOIN_WAIT_SECONDS
-    while loop.time() < deadline:
-        room = app.matrix.client.rooms.get(room_id)
-        if room is not None and all(user in room.users and user not in room.invited_users for user in people):
-            break
-        await asyncio.sleep(0.25)
+    await app.matrix.wait_until_joined(room_id, people, INTRO_JOIN_WAIT_SECONDS)
     try:
         await queue_intro(app, group_id, text, room_id=room_id, people=people)
     except Exception:

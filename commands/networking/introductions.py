@@ -109,12 +109,7 @@ async def _send_when_joined(app: App, room_id: str, people: tuple[str, ...], tex
 
     The bot's Matrix client shares the key of an encrypted room only with members it sees at the first
     message; invitees who join later could not read an intro sent at once."""
-    deadline = asyncio.get_running_loop().time() + INTRO_JOIN_WAIT_SECONDS
-    while asyncio.get_running_loop().time() < deadline:
-        room = app.matrix.client.rooms.get(room_id)
-        if room is not None and all(user in room.users and user not in room.invited_users for user in people):
-            break
-        await asyncio.sleep(0.25)
+    await app.matrix.wait_until_joined(room_id, people, INTRO_JOIN_WAIT_SECONDS)
     try:
         await app.sender.send(text, room_id=room_id, mentions=people)
     except Exception:

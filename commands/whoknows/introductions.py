@@ -7,7 +7,6 @@ The found person answers with a plain reply to the question ("ja", "lieber nicht
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -250,13 +249,7 @@ async def _introduce(
 async def _send_when_joined(app: App, room_id: str, people: tuple[str, ...], text: str) -> None:
     """Send the intro once both joined (or after a while anyway): the bot shares the key of an encrypted room
     only with the members it sees at the first message."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + INTRO_JOIN_WAIT_SECONDS
-    while loop.time() < deadline:
-        room = app.matrix.client.rooms.get(room_id)
-        if room is not None and all(user in room.users and user not in room.invited_users for user in people):
-            break
-        await asyncio.sleep(0.25)
+    await app.matrix.wait_until_joined(room_id, people, INTRO_JOIN_WAIT_SECONDS)
     try:
         await app.sender.send(text, room_id=room_id, mentions=people)
     except Exception:
