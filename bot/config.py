@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -28,6 +29,19 @@ from pydantic_settings import (
 DEFAULT_CONFIG_PATH = Path("config.toml")
 SectionT = TypeVar("SectionT", bound=BaseModel)
 CONFIG_PATH_ENV = "COMMUNITY_BOT_CONFIG"
+
+
+def check_room_ids(values: list[str]) -> list[str]:
+    """Room IDs, not aliases. Since room version 12 room IDs have no server part: "!abc" is as valid as
+    "!abc:example.org"."""
+    for value in values:
+        if not value.startswith("!") or len(value) < 2:
+            raise ValueError(f"{value!r} is not a room ID like !abc:example.org (no aliases)")
+    return values
+
+
+# A list of room IDs in a settings section (``rooms = ["!abc:example.org"]``).
+RoomIds = Annotated[list[str], AfterValidator(check_room_ids)]
 
 
 class Section(BaseModel):

@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import Field, field_validator
 
-from bot.config import Section
+from bot.config import RoomIds, Section
 
 
 class CoffeeConfig(Section):
@@ -18,7 +18,7 @@ class CoffeeConfig(Section):
     # A day in the first week of the count (any weekday; its week is week 0).
     anchor: date = date(2026, 1, 5)
     # Rooms (IDs) whose members may take part; empty: every room the bot is in.
-    rooms: list[str] = Field(default_factory=list)
+    rooms: RoomIds = Field(default_factory=list)
     # When the people of a pair or trio are asked "Habt ihr euch getroffen?".
     follow_up_days: int = Field(default=7, ge=1)
     # Overrides follow_up_days with seconds (demos and tests).
@@ -42,14 +42,6 @@ class CoffeeConfig(Section):
 
         cron_fields(value)
         return value
-
-    @field_validator("rooms")
-    @classmethod
-    def _room_ids(cls, values: list[str]) -> list[str]:
-        for value in values:
-            if not value.startswith("!") or len(value) < 2:
-                raise ValueError(f"{value!r} is not a room ID like !abc:example.org (no aliases)")
-        return values
 
     @property
     def follow_up_after_seconds(self) -> int:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from bot.config import Section
+from bot.config import RoomIds, Section
 
 
 class DigestConfig(Section):
@@ -16,7 +16,7 @@ class DigestConfig(Section):
     # Numeric weekdays count like crontab (0/7 = Sunday); "1st_mon" / "last_fri" work in the day field.
     schedule: str = "0 9 1-7 * mon"
     # Rooms the digest is posted to (room IDs); empty: no scheduled digest.
-    rooms: list[str] = Field(default_factory=list)
+    rooms: RoomIds = Field(default_factory=list)
     # "room": each room gets the digest of that room; "network": every room gets the network-wide digest.
     scope: Literal["room", "network"] = "network"
     # News one member may have waiting for approval at a time.
@@ -29,12 +29,3 @@ class DigestConfig(Section):
 
         cron_fields(value)
         return value
-
-    @field_validator("rooms")
-    @classmethod
-    def _room_ids(cls, values: list[str]) -> list[str]:
-        for value in values:
-            # Since room version 12 room IDs have no server part: "!abc" is as valid as "!abc:example.org".
-            if not value.startswith("!") or len(value) < 2:
-                raise ValueError(f"{value!r} is not a room ID like !abc:example.org (no aliases)")
-        return values
