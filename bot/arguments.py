@@ -1,7 +1,5 @@
-"""Typed arguments of commands: tokens (quotes, options), argument types, parsing an argument string.
-
-Declared with a command (``Arg("rest", Text())``, see :mod:`bot.framework`); the errors a member can fix
-(:class:`CommandError`, :class:`ArgError`) are replied from the catalog."""
+"""What a command's arguments are made of: tokens (quotes of every typographic style group words), the
+argument types that read them, and the errors a member can fix."""
 
 from __future__ import annotations
 
@@ -16,7 +14,6 @@ import timephrases
 
 if TYPE_CHECKING:
     from bot.context import CommandContext
-    from bot.framework import Command
 
 
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
@@ -47,8 +44,6 @@ class ArgError(CommandError):
 # Double quotes of several typographic styles group words; single quotes do not ("geht's" stays a word).
 # ‚…‘ and ‹…› open with characters that never end a word, so they are safe to group too.
 _QUOTES = {'"': '"', "„": "“", "“": "”", "”": "”", "«": "»", "»": "«", "‚": "‘", "‹": "›"}
-# Phone keyboards turn "--" into a dash; people also type one hyphen. All of these start an option.
-_FLAG_START = re.compile(r"^(?:--|[—–−]|-)(?=[^\W\d])")
 # How numbers appear in the bot's own texts: "Nr. 12", "#12", "<12>", "12."
 _NUMBER_WORDS = frozenset({"nr", "nr.", "no", "no.", "nummer", "number"})
 
@@ -261,76 +256,3 @@ class Arg:
     type: ArgType
     required: bool = True
     default: Any = None
-
-
-@dataclass
-class Flag:
-    """``--name value`` or a boolean ``--name``; several spellings (German and English)."""
-
-    name: str
-    spellings: Sequence[str]
-    type: ArgType | None = None
-
-
-def parse_arguments(command: Command, raw: str, ctx: CommandContext) -> dict[str, Any]:
-    """Turn the argument string into keyword arguments for the handler, or raise :class:`ArgError`."""
-    tokens = tokenize(raw)
-    values: dict[str, Any] = {}
-    # Flags may stand anywhere; take them out first.
-    for flag in command.flags:
-        values[flag.name] = False if flag.type is None else None
-    if command.flags:
-        remaining: list[Token] = []
-        index = 0
-        while index < len(tokens):
-            token = tokens[index]
-            index += 1
-            flag_start = None if token.quoted else _FLAG_START.match(token.text)
-            bare = (
-                not token.quoted
-                and index == len(tokens)
-                and index > 1
-                and any(
-                    f.type is None and fold(token.text) in (fold(s) for s in f.spellings)
-                    for f in command.flags
-                )
-            )
-            if flag_start or bare:
-                # A yes/no option may also come without dashes as the last word (`!anmelden 12 wechseln`).
-                name = fold(token.text[flag_start.end() :] if flag_start else token.text)
-                if "=" in name:
-                    name, inline = name.split("=", 1)
-                else:
-                    inline = None
-                found = next((f for f in command.flags if name in (fold(s) for s in f.spellings)), None)
-                if found is None and not token.text.startswith("--"):
-                    remaining.append(token)  # "-Beta" or "—Untertitel" in free text: a word, not an option
-                    continue
-                if found is None:
-                    raise ArgError("core_arg_unknown_flag", value=token.text)
-                if found.type is None:
-                    values[found.name] = True
-                    continue
-                pending = [Token(inline, token.start)] if inline else tokens[index : index + 1]
-                if not inline:
-                    index += 1
-                values[found.name] = found.type.parse(ParseState(raw, list(pending), ctx))
-                continue
-            remaining.append(token)
-        tokens = remaining
-        # Greedy text after flags must not contain the flags: rebuild the raw string from what is left.
-        if tokens:
-            raw = " ".join(f'"{t.text}"' if t.quoted else t.text for t in tokens)
-            tokens = tokenize(raw)
-    state = ParseState(raw, tokens, ctx)
-    for arg in command.args:
-        # Only blank words left (`!hilfe " "`): an optional argument is simply not given.
-        if not arg.required and all(not token.text.strip() for token in state.tokens):
-            state.tokens.clear()
-        if not state.tokens and not arg.required:
-            values[arg.name] = arg.default
-            continue
-        values[arg.name] = arg.type.parse(state)
-    if state.tokens:
-        raise ArgError("core_arg_unexpected", value=state.tokens[0].text)
-    return values

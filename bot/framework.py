@@ -19,29 +19,28 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from bot.arguments import (
-    Arg,
-    ArgError,
-    ArgType,
-    Choice,
-    ClockArg,
-    ClockRangeArg,
-    CommandError,
-    DateArg,
-    DurationArg,
-    Flag,
-    Int,
-    ParseState,
-    Quoted,
-    Text,
-    TimePhraseArg,
-    Token,
-    UserArg,
-    Word,
-    fold,
-    parse_arguments,
-    tokenize,
-)
+# The argument machinery lives in bot.arguments and bot.options; features import it from here.
+from bot.arguments import Arg as Arg
+from bot.arguments import ArgError as ArgError
+from bot.arguments import ArgType as ArgType
+from bot.arguments import Choice as Choice
+from bot.arguments import ClockArg as ClockArg
+from bot.arguments import ClockRangeArg as ClockRangeArg
+from bot.arguments import CommandError as CommandError
+from bot.arguments import DateArg as DateArg
+from bot.arguments import DurationArg as DurationArg
+from bot.arguments import Int as Int
+from bot.arguments import ParseState as ParseState
+from bot.arguments import Quoted as Quoted
+from bot.arguments import Text as Text
+from bot.arguments import TimePhraseArg as TimePhraseArg
+from bot.arguments import Token as Token
+from bot.arguments import UserArg as UserArg
+from bot.arguments import Word as Word
+from bot.arguments import fold as fold
+from bot.arguments import tokenize as tokenize
+from bot.options import Flag as Flag
+from bot.options import parse_arguments as parse_arguments
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -53,6 +52,8 @@ class Permission(enum.IntEnum):
     MODERATOR = 1
     ADMIN = 2
 
+
+# --- commands and features ----------------------------------------------------------------------------------
 
 Handler = Callable[..., Awaitable[None]]
 ReactionHandler = Callable[["ReactionContext"], Awaitable[None]]
@@ -280,43 +281,3 @@ class Feature:
     def privacy_erase(self, eraser: PrivacyErase) -> PrivacyErase:
         self.erasers.append(eraser)
         return eraser
-
-
-__all__ = [
-    "Arg",
-    "ArgError",
-    "ArgType",
-    "Choice",
-    "ClockArg",
-    "ClockRangeArg",
-    "Command",
-    "CommandError",
-    "DateArg",
-    "DirectTextHandler",
-    "DurationArg",
-    "Feature",
-    "Flag",
-    "Handler",
-    "Int",
-    "JobFunction",
-    "ParseState",
-    "Permission",
-    "PrivacyErase",
-    "PrivacyExport",
-    "Quoted",
-    "ReactionHandler",
-    "ReactionSubscription",
-    "RelationHandler",
-    "RelationSubscription",
-    "ReplyHandler",
-    "ReplySubscription",
-    "StartHook",
-    "Text",
-    "TimePhraseArg",
-    "Token",
-    "UserArg",
-    "Word",
-    "fold",
-    "parse_arguments",
-    "tokenize",
-]

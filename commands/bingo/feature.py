@@ -36,8 +36,9 @@ def bingo_settings(app: App) -> BingoConfig:
 
 MAX_GAME_DURATION = timedelta(hours=48)
 MAX_LISTED_PLAYERS = 20
-CONFIRM_KEYS = ("✅", "✔️", "👍")
-REFUSE_KEYS = ("❌", "👎")
+# 👍 and 👎 with every skin tone: Element offers them in its quick-reaction bar.
+CONFIRM_KEYS = ("✅", "✔️", "👍", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿")
+REFUSE_KEYS = ("❌", "👎", "👎🏻", "👎🏼", "👎🏽", "👎🏾", "👎🏿")
 # What an erased member's ID becomes in other people's claims and in games they started.
 ERASED = ""
 

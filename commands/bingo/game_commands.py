@@ -91,7 +91,7 @@ async def _named_person(ctx: CommandContext, named: str | None, field: str, room
     help="bingo_start",
     permission=Permission.MODERATOR,
     args=[Arg("options", Text(max_length=100, allow_empty=True), required=False, default="")],
-    flags=[Flag("seed", ("seed",), Int(minimum=0, maximum=2**31 - 1))],
+    flags=[Flag("seed", ("seed",), Int(minimum=0, maximum=2**31 - 1), "42")],
 )
 async def start_game(ctx: CommandContext, options: str = "", seed: int | None = None) -> None:
     if ctx.is_direct:

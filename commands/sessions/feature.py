@@ -41,7 +41,9 @@ MAX_DESCRIPTION = 2000
 MAX_THEME = 100
 MAX_LOCATION = 500
 MAX_IMPORT_PROBLEMS = 15
-SIGNUP_KEYS = ("✅", "✔️")
+# 👍 is in Element's quick-reaction bar, so it signs up as well as ✅; skin tones arrive as keys of their own.
+THUMBS_UP = ("👍", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿")
+SIGNUP_KEYS = ("✅", "✔️", *THUMBS_UP)
 
 
 def tr(ctx: CommandContext) -> Translate:

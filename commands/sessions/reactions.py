@@ -1,16 +1,21 @@
-"""Sign-ups by reaction: ✅ on a session's announcement, a number on a round's announcement."""
+"""Sign-ups by reaction: ✅ or 👍 on a session's announcement, a number on a time slot's announcement.
+
+👍 means "sign me up" on messages about a scheduled session; on a proposal (its announcement has a kind of its
+own, see interest_commands.py, and the details of a session that is still proposed) it means interest."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from bot.context import ReactionContext
+from storage.models import Reaction
 from storage.sessions import (
     BarcampSession,
     SessionSignup,
 )
 
-from .feature import NUMBER_KEYS, SESSION_KIND, SIGNUP_KEYS, SLOT_KIND, feature
+from .feature import NUMBER_KEYS, SESSION_KIND, SIGNUP_KEYS, SLOT_KIND, THUMBS_UP, feature
+from .interest_service import InterestSource, mark_interest, unmark_interest
 from .rules import (
     SessionStatus,
     with_prefix,
@@ -27,6 +32,8 @@ async def _react_change(reaction: ReactionContext, session_id: int) -> None:
         change = await sign_up(app, session_id, reaction.sender, switch=False, t=t)
         text = change.text
     else:
+        if await _still_signed_up_by_reaction(reaction):
+            return  # ✅ and 👍 both given: taking one back keeps the sign-up
         async with app.db.session() as db:
             has = await db.scalar(
                 select(SessionSignup.id).where(
@@ -42,9 +49,38 @@ async def _react_change(reaction: ReactionContext, session_id: int) -> None:
         await app.sender.send(text, to_user=reaction.sender)
 
 
+async def _still_signed_up_by_reaction(reaction: ReactionContext) -> bool:
+    """Whether the member still has another sign-up reaction (✅, ✔️ or 👍) on the same message."""
+    async with reaction.app.db.session() as db:
+        keys = (
+            await db.scalars(
+                select(Reaction.key).where(
+                    Reaction.target_event_id == reaction.target_event_id, Reaction.sender == reaction.sender
+                )
+            )
+        ).all()
+    wanted = {k.replace("\ufe0f", "") for k in SIGNUP_KEYS}
+    return any(k.replace("\ufe0f", "") in wanted for k in keys)
+
+
+async def _thumbs_on_proposal(reaction: ReactionContext, session_id: int) -> bool:
+    """👍 on the details of a session that is still proposed marks interest, as on its announcement."""
+    if reaction.key not in THUMBS_UP:
+        return False
+    async with reaction.app.db.session() as db:
+        status = await db.scalar(select(BarcampSession.status).where(BarcampSession.id == session_id))
+    if status != SessionStatus.PROPOSED:
+        return False
+    if reaction.added:
+        await mark_interest(reaction.app, reaction.sender, [session_id], InterestSource.REACTION)
+    else:
+        await unmark_interest(reaction.app, reaction.sender, session_id, InterestSource.REACTION)
+    return True
+
+
 @feature.on_reaction(SESSION_KIND, SIGNUP_KEYS)
 async def react_to_session(reaction: ReactionContext) -> None:
-    if reaction.ref_id is not None:
+    if reaction.ref_id is not None and not await _thumbs_on_proposal(reaction, reaction.ref_id):
         await _react_change(reaction, reaction.ref_id)
 
 

@@ -23,7 +23,7 @@ from .session_commands import session_cmd
 
 YES_WORDS = {"ja", "yes", "j", "y", "ok", "gerne", "klar", "sure"}
 NO_WORDS = {"nein", "no", "n", "nee", "lieber nicht"}
-SEAT_KEYS = (*SIGNUP_KEYS, "👍")
+SEAT_KEYS = SIGNUP_KEYS
 
 
 def _repeated_text(repeated: Repeated, t: Translate) -> str:

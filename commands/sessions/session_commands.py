@@ -111,8 +111,13 @@ session_cmd = feature.command(
         Arg("description", Text(max_length=MAX_DESCRIPTION, allow_empty=True), required=False, default=""),
     ],
     flags=[
-        Flag("capacity", ("kapazität", "kapazitaet", "capacity", "plätze", "seats"), Int()),
-        Flag("theme", ("thema", "theme", "säule"), Quoted(max_length=MAX_THEME)),
+        Flag(
+            "capacity",
+            ("plätze", "kapazität", "seats", "capacity", "plaetze", "kapazitaet"),
+            Int(minimum=1),
+            "20",
+        ),
+        Flag("theme", ("thema", "theme", "säule"), Quoted(max_length=MAX_THEME), "KI"),
     ],
 )
 async def propose(

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.format import esc
 from storage.sessions import BarcampSession, SessionHost, SessionSignup, SessionSuggestion
 
+from .feature import SIGNUP_KEYS
 from .plan_view import suggestion_for
 from .queries import translator_for
 from .rules import SessionStatus, with_prefix
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from .planner import Placement
 
 SUGGESTION_KIND = "session_suggestion"
-SUGGESTION_KEYS = ("👍", "✅", "✔️")
+SUGGESTION_KEYS = SIGNUP_KEYS
 
 
 def suggested_ids(row: SessionSuggestion) -> list[int]:

@@ -58,7 +58,7 @@ def test_flags_anywhere_with_umlaut_spellings() -> None:
     cmd = command(
         Arg("title", Quoted()),
         flags=(
-            Flag("capacity", ("kapazität", "capacity"), Int(minimum=1)),
+            Flag("capacity", ("kapazität", "capacity"), Int(minimum=1), "20"),
             Flag("switch", ("wechseln", "switch")),
         ),
     )
@@ -70,7 +70,7 @@ def test_flags_anywhere_with_umlaut_spellings() -> None:
     assert parse(cmd, "Titel --capacity=5") == {"title": "Titel", "capacity": 5, "switch": False}
     with pytest.raises(ArgError) as error:
         parse(cmd, "Titel --kapazität 0")
-    assert error.value.key == "core_arg_too_small"
+    assert error.value.key == "core_arg_option_too_small"
     with pytest.raises(ArgError) as error:
         parse(cmd, "Titel --farbe rot")
     assert error.value.key == "core_arg_unknown_flag"
@@ -147,7 +147,7 @@ def test_allowed_inviters(inviter: str, allowed: list[str], expected: bool) -> N
 
 
 PHONE_FLAGS = (
-    Flag("capacity", ("kapazität", "capacity"), Int(minimum=1)),
+    Flag("capacity", ("kapazität", "capacity"), Int(minimum=1), "20"),
     Flag("switch", ("wechseln", "switch")),
 )
 
