@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -22,7 +21,7 @@ from storage.digest import DigestNews
 from storage.models import BotState, RoomMembership, RoomSetting
 from storage.networking import Meeting, NetworkingBlock, NetworkingRound
 from storage.sessions import BarcampSession, SessionEvent, SessionSignup, SessionSlot
-from tests.catalog import body, esc, markdown, says, stable
+from tests.catalog import body, esc, markdown, number_in, says, stable
 from tests.conftest import MemberFactory
 from tests.e2e.harness import BotProcess, Member, Received, module_bot
 from timephrases.formatting import format_datetime
@@ -85,10 +84,8 @@ async def restart(process: BotProcess, member: Member) -> None:
     await member.wait_until(lambda: process.ready_count() > ready, timeout=60)
 
 
-def news_id(reply: Received) -> int:
-    match = re.search(r"(?:#|Nr\. |no\. )(\d+)", reply.body)
-    assert match, reply.body
-    return int(match.group(1))
+def news_id(reply: Received, language: str = "de") -> int:
+    return number_in(reply.body, "digest_news_submitted", "id", language)
 
 
 def stable_zone(now: datetime) -> ZoneInfo:
@@ -194,7 +191,7 @@ async def test_news_submitted_approved_edited_rejected(
     assert edited.formatted_body is not None
     assert "<b>fett</b>" not in edited.formatted_body
 
-    second = news_id(await nina.command(room, "!news Something that will not make it"))
+    second = news_id(await nina.command(room, "!news Something that will not make it"), "en")
     before = len(nina.received)
     rejected = await owner.command(room, f"!news reject {second} Bitte mit Quelle einreichen")
     assert says(rejected.body, "digest_news_rejected", "en")

@@ -10,7 +10,6 @@ with the other tests.
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -21,7 +20,7 @@ import icalendar
 import pytest
 from nio import AsyncClient, AsyncClientConfig, RoomSendResponse
 
-from tests.catalog import body, markdown, says, stable
+from tests.catalog import body, markdown, number_in, says, stable
 from tests.e2e.harness import BotProcess, Member, Received, module_bot
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -37,12 +36,6 @@ async def room_with_bot(owner: Member, bot: BotProcess, members: list[Member], n
     return room_id
 
 
-def number(pattern: str, text: str) -> int:
-    found = re.search(pattern, text)
-    assert found, f"{pattern!r} not in {text!r}"
-    return int(found.group(1))
-
-
 def slot_list(*slots: tuple[int, str, time, time]) -> str:
     """The rounds as an error lists them (``1 = Runde 1 (10:00–10:45), …``)."""
     return ", ".join(
@@ -56,6 +49,11 @@ def seats(confirmed: int, capacity: int, location: str) -> str:
     return f"{markdown('sessions_seats', confirmed=confirmed, capacity=capacity)} · " + markdown(
         "sessions_location", location=location
     )
+
+
+def proposed(reply: Received, title: str, language: str = "de") -> int:
+    """The number of the session a proposal got."""
+    return number_in(reply.body, "sessions_proposed", "session_id", language, title=title)
 
 
 async def next_file(member: Member, room_id: str, sender: str, after: int) -> Received:
@@ -88,7 +86,7 @@ def local_date(day: datetime) -> str:
 async def event_tomorrow(moderator: Member, room_id: str, title: str) -> int:
     tomorrow = datetime.now(BERLIN) + timedelta(days=1)
     created = await moderator.command(room_id, f'!veranstaltung neu "{title}" {local_date(tomorrow)}')
-    return number(r"Veranstaltung Nr\. (\d+)", created.body)
+    return number_in(created.body, "sessions_event_created", "event_id", title=title)
 
 
 # --- the "soon" event: its reminder and slot announcement are checked by the last test ---
@@ -126,7 +124,7 @@ async def soon(soon_bot: BotProcess, member_factory) -> Soon:
     )
     end = min(start + timedelta(minutes=20), start.replace(hour=23, minute=59))
     created = await moderator.command(room, f'!veranstaltung neu "Gleich-Camp" {local_date(start)}')
-    event = number(r"Veranstaltung Nr\. (\d+)", created.body)
+    event = number_in(created.body, "sessions_event_created", "event_id", title="Gleich-Camp")
     # A second round that has begun and ends when "Jetzt" starts (or is far away near midnight): moving there
     # drops the reminder, and signing up there is still possible (a round that is over takes no sign-ups).
     other = (time(0, 0), start.time()) if start.time() >= time(0, 5) else (time(23, 0), time(23, 30))
@@ -136,12 +134,8 @@ async def soon(soon_bot: BotProcess, member_factory) -> Soon:
         room, f'!veranstaltung runde {event} "Anders" {other[0]:%H:%M}-{other[1]:%H:%M}'
     )
     assert says(reply.body, "sessions_slot_added", number=2, event_id=event, name="Anders"), reply.body
-    first = number(
-        r"Session (?:Nr|no)\. (\d+)", (await moderator.command(room, '!session vorschlagen "Sofort"')).body
-    )
-    moved = number(
-        r"Session (?:Nr|no)\. (\d+)", (await moderator.command(room, '!session vorschlagen "Später"')).body
-    )
+    first = proposed(await moderator.command(room, '!session vorschlagen "Sofort"'), "Sofort")
+    moved = proposed(await moderator.command(room, '!session vorschlagen "Später"'), "Später")
     # Everybody signs up while both sessions sit in the round that has begun; then they move into the soon
     # round (so the reminder, due at once or within seconds, finds erik signed up) and "Später" moves away.
     assert says(
@@ -200,7 +194,7 @@ async def test_propose_schedule_publish_signup_waitlist_promotion_switch_cancel(
 
     tomorrow = datetime.now(BERLIN) + timedelta(days=1)
     created = await mod.command(room, f'!event create "NExTcamp" {local_date(tomorrow)}')
-    event = number(r"Event no\. (\d+)", created.body)
+    event = number_in(created.body, "sessions_event_created", "event_id", "en", title="NExTcamp")
     # The English alias answers in English.
     assert says(created.body, "sessions_event_created", "en", event_id=event, title="NExTcamp")
     assert not says(created.body, "sessions_event_created", event_id=event, title="NExTcamp")
@@ -253,15 +247,14 @@ async def test_propose_schedule_publish_signup_waitlist_promotion_switch_cancel(
     assert says((await mod.command(room, f"!veranstaltung öffnen {event}")).body, "sessions_event_opened")
 
     # Proposals: the proposer hosts.
-    proposed = await anna.command(
+    proposal = await anna.command(
         room,
         '!session vorschlagen "KI in der Verwaltung" Erfahrungen aus drei Ämtern'
         " --kapazität 2 --thema Technologie",
     )
-    ki = number(r"Session (?:Nr|no)\. (\d+)", proposed.body)
-    open_data = number(
-        r"Session (?:Nr|no)\. (\d+)",
-        (await bert.command(room, '!session propose "Open Data" --capacity 5')).body,
+    ki = proposed(proposal, "KI in der Verwaltung")
+    open_data = proposed(
+        await bert.command(room, '!session propose "Open Data" --capacity 5'), "Open Data", "en"
     )
     too_long = await bert.command(room, f'!session vorschlagen "{"y" * 201}"')
     assert says(too_long.body, "sessions_error_title_too_long", length=201, max=200)
@@ -439,9 +432,8 @@ async def test_hosts_edit_their_session_and_a_new_location_reaches_everyone(
     event = await event_tomorrow(mod, room, "Edit-Camp")
     await mod.command(room, f'!veranstaltung runde {event} "Runde 1" 10:00-10:45')
     await mod.command(room, f"!veranstaltung öffnen {event}")
-    session = number(
-        r"Session (?:Nr|no)\. (\d+)",
-        (await host.command(room, '!session vorschlagen "KI in der Verwltung"')).body,
+    session = proposed(
+        await host.command(room, '!session vorschlagen "KI in der Verwltung"'), "KI in der Verwltung"
     )
     await mod.command(room, f"!session einplanen {session} 1 Raum Spree")
     await mod.command(room, f"!veranstaltung veröffentlichen {event}")
@@ -524,8 +516,7 @@ async def test_moderators_remove_program_items_and_rounds(bot: BotProcess, membe
     await mod.command(room, f'!veranstaltung runde {event} "Runde 1" 10:00-10:45')
     await mod.command(room, f'!veranstaltung runde {event} "Runde 2" 11:00-11:45')
     await mod.command(room, f"!veranstaltung öffnen {event}")
-    proposed = await mod.command(room, '!session vorschlagen "Offene Runde"')
-    session = number(r"Session (?:Nr|no)\. (\d+)", proposed.body)
+    session = proposed(await mod.command(room, '!session vorschlagen "Offene Runde"'), "Offene Runde")
     await mod.command(room, f"!session einplanen {session} 1")
     in_use = await mod.command(room, f"!veranstaltung runde-entfernen {event} 1")
     assert says(in_use.body, "sessions_error_slot_in_use", sessions=session)
@@ -551,19 +542,13 @@ async def test_fifty_concurrent_signups_fill_exactly_ten_seats(bot: BotProcess, 
     await mod.wait_until(
         lambda: bot.user_id in home_room.users and bot.user_id not in home_room.invited_users
     )
-    event = number(
-        r"Veranstaltung Nr\. (\d+)",
-        (
-            await mod.command(
-                home,
-                f'!veranstaltung neu "Crowd-Camp" {local_date(datetime.now(BERLIN) + timedelta(days=2))}',
-            )
-        ).body,
+    created = await mod.command(
+        home, f'!veranstaltung neu "Crowd-Camp" {local_date(datetime.now(BERLIN) + timedelta(days=2))}'
     )
+    event = number_in(created.body, "sessions_event_created", "event_id", title="Crowd-Camp")
     await mod.command(home, f'!veranstaltung runde {event} "Runde" 10:00-11:00')
-    session = number(
-        r"Session (?:Nr|no)\. (\d+)",
-        (await mod.command(home, f'!session vorschlagen "Beliebt" --kapazität {capacity}')).body,
+    session = proposed(
+        await mod.command(home, f'!session vorschlagen "Beliebt" --kapazität {capacity}'), "Beliebt"
     )
     await mod.command(home, f"!session einplanen {session} 1")
     await mod.command(home, f"!veranstaltung veröffentlichen {event}")
@@ -592,11 +577,15 @@ async def test_fifty_concurrent_signups_fill_exactly_ten_seats(bot: BotProcess, 
 
     sent = await asyncio.gather(*(sign_up(c, room_id) for room_id, people in rooms for c in people))
     replies = [await mod.next_message(reply_to=event_id, timeout=90) for event_id in sent]
-    confirmed = [r for r in replies if "Du bist für" in r.body and "angemeldet" in r.body]
-    waiting = [r for r in replies if "Warteliste" in r.body]
+    confirmed = [
+        r for r in replies if says(r.body, "sessions_signup_confirmed", title="Beliebt", session_id=session)
+    ]
+    waiting = [
+        r for r in replies if says(r.body, "sessions_signup_waitlisted", title="Beliebt", session_id=session)
+    ]
     assert len(confirmed) == capacity
     assert len(waiting) == len(crowd) - capacity
-    places = sorted(number(r"Platz (\d+) der Warteliste", r.body) for r in waiting)
+    places = sorted(number_in(r.body, "sessions_signup_waitlisted", "position") for r in waiting)
     assert places == list(range(1, len(crowd) - capacity + 1))  # in order: no place twice, none lost
     details = await mod.command(home, f"!session {session}")
     assert body("sessions_seats", confirmed=capacity, capacity=capacity) in details.body
