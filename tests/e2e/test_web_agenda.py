@@ -20,8 +20,9 @@ from nio import RoomGetStateEventResponse, RoomPutStateResponse
 from bot.app import build_catalog
 from bot.devserver import free_port
 from bot.features import discover_features
+from tests.catalog import esc, number_in
 from tests.e2e.harness import BotProcess, Member, module_bot
-from tests.e2e.test_sessions import event_tomorrow, number, room_with_bot
+from tests.e2e.test_sessions import event_tomorrow, room_with_bot
 
 WEB_PORT = free_port()
 page_bot = module_bot(
@@ -129,7 +130,9 @@ async def test_widget_and_the_agenda_page_in_a_real_browser(
     await mod.command(room, f'!veranstaltung runde {event} "Runde 1" 11:00-11:45')
     await mod.command(room, f"!veranstaltung öffnen {event}")
     proposed = await mod.command(room, '!session vorschlagen "Barrierefreiheit <testen>" --kapazität 2')
-    session = number(r"Session (?:Nr|no)\. (\d+)", proposed.body)
+    session = number_in(
+        proposed.body, "sessions_proposed", "session_id", title=esc("Barrierefreiheit <testen>")
+    )
     await mod.command(room, f"!session einplanen {session} 1 Raum Havel")
 
     not_yet = await mod.command(room, f"!veranstaltung widget {event}")
