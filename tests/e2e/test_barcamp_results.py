@@ -12,7 +12,6 @@ strangers, too long, unscheduled.
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -196,9 +195,11 @@ async def test_crowded_session_repeat_offer_yes_and_seat_by_reaction(
         session_id=popular,
         offered=body("sessions_people_count_one", count=1),
     )
-    numbers = [int(n) for n in re.findall(r"(?:Nr|no)\. (\d+)", created.body)]
-    assert popular in numbers
-    repeat = next(n for n in numbers if n != popular)
+    offered = body("sessions_people_count_one", count=1)
+    repeat = number_in(
+        created.body, "sessions_repeat_created", "repeat_id", session_id=popular, offered=offered
+    )
+    assert repeat != popular
     again = await lena.command(room, f"!session wiederholen {popular}")
     assert says(again.body, "sessions_repeat_error_already", session_id=popular, repeat_id=repeat)
 
