@@ -3,6 +3,7 @@ against literal prose, so rewording a message in messages.toml does not break th
 
 from __future__ import annotations
 
+import re
 import string
 from functools import cache
 from typing import Any
@@ -13,7 +14,7 @@ from bot.format import esc
 from bot.i18n import Catalog
 from bot.sender import message_content, pill
 
-__all__ = ["body", "esc", "markdown", "parts", "pill", "says", "stable"]
+__all__ = ["body", "esc", "markdown", "number_in", "parts", "pill", "says", "stable"]
 
 
 @cache
@@ -73,3 +74,23 @@ def says(body: str, key: str, language: str = "de", /, **known: Any) -> bool:
 def stable(key: str, language: str = "de", /, **known: Any) -> str:
     """The longest literal stretch of a message: to wait for it (``next_message(contains=…)``)."""
     return max(parts(key, language, **known), key=len)
+
+
+def number_in(body: str, key: str, name: str, language: str = "de", /, **known: Any) -> int:
+    """The number the bot gave the argument ``name`` in ``body``, the message ``key`` (the id of what it just
+    created, a place on a list): found between the template's literal stretches, not by a pattern of its
+    wording. Other arguments the test does not know match anything."""
+    template = catalog().template(key, language)
+    filled = template.format_map(_KnownArguments({"p": "!", **known}))
+    plain = str(message_content(filled)["body"])
+    pattern, named = "", False
+    for literal, field, _spec, _conversion in string.Formatter().parse(plain):
+        pattern += re.escape(literal)
+        if field == name:
+            pattern += "(?P=number)" if named else r"(?P<number>\d+)"
+            named = True
+        elif field is not None:
+            pattern += ".*?"
+    found = re.search(pattern, body, re.DOTALL) if named else None
+    assert found, f"{key} with {name} not in {body!r}"
+    return int(found.group("number"))

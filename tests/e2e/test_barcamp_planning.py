@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from nio import MatrixRoom, RoomSendResponse, UnknownEvent
 
-from tests.catalog import body, says, stable
+from tests.catalog import body, number_in, says, stable
 from tests.catalog import body as rendered
 from tests.e2e.harness import BotProcess, Member, module_bot
 
@@ -22,12 +22,6 @@ BERLIN = ZoneInfo("Europe/Berlin")
 POLL_START = "org.matrix.msc3381.poll.start"
 
 planbot = module_bot("planbot", "\n[sessions]\nplan_time_limit_seconds = 3\n")
-
-
-def number(pattern: str, text: str) -> int:
-    found = re.search(pattern, text)
-    assert found, f"{pattern!r} not in {text!r}"
-    return int(found.group(1))
 
 
 async def encrypted_room(owner: Member, bot: BotProcess, members: list[Member]) -> str:
@@ -88,7 +82,7 @@ async def test_interest_polls_locations_plan_apply_suggestions_and_replan(
     polls = collect_polls(bert)
     day = (datetime.now(BERLIN) + timedelta(days=1)).strftime("%d.%m.%Y")
     created = await mod.command(room, f'!veranstaltung neu "Planungscamp" {day}')
-    event = number(r"Veranstaltung Nr\. (\d+)", created.body)
+    event = number_in(created.body, "sessions_event_created", "event_id", title="Planungscamp")
     await mod.command(room, f"!veranstaltung öffnen {event}")
 
     # Proposals are announced as messages of their own: hanna hosts two, kai one.
@@ -98,7 +92,10 @@ async def test_interest_polls_locations_plan_apply_suggestions_and_replan(
         assert says(reply.body, "sessions_proposed", title=title), reply.body
         assert says(reply.body, "sessions_interest_react_hint"), reply.body
         announced[title] = reply
-    agile, open_data, e_akte = (number(r"Nr\. (\d+)", r.body) for r in announced.values())
+    agile, open_data, e_akte = (
+        number_in(reply.body, "sessions_proposed", "session_id", title=title)
+        for title, reply in announced.items()
+    )
 
     # Bad input before there is anything to plan.
     reply = await mod.command(room, f"!veranstaltung planen {event}")
@@ -191,7 +188,7 @@ async def test_interest_polls_locations_plan_apply_suggestions_and_replan(
     # A late proposal whose host cannot make the time slot "Agile Verwaltung" is in: the other slot is full,
     # so a scheduled session (E-Akte: hanna hosts both others) must move, and its members are told.
     reply = await mia.command(room, '!session vorschlagen "Barrierefreiheit"')
-    late = number(r"Nr\. (\d+)", reply.body)
+    late = number_in(reply.body, "sessions_proposed", "session_id", title="Barrierefreiheit")
     reply = await mia.command(room, f"!session verhindert {late} {slot_of[agile]}")
     assert says(reply.body, "sessions_unavailable_set", session_id=late), reply.body
     before = len(anna.received)

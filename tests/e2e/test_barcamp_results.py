@@ -12,19 +12,16 @@ strangers, too long, unscheduled.
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
 import icalendar
 
-from tests.catalog import body, esc, says, stable
+from tests.catalog import body, esc, number_in, says, stable
 from tests.e2e.harness import BotProcess, module_bot
-from tests.e2e.test_sessions import BERLIN, event_tomorrow, local_date, number, room_with_bot
+from tests.e2e.test_sessions import BERLIN, event_tomorrow, local_date, proposed, room_with_bot
 
 results_bot = module_bot("resultsbot", '\n[bot]\nmoderators = []\n\n[digest]\nscope = "room"\n')
-
-SESSION_NO = r"Session (?:Nr|no)\. (\d+)"
 
 
 def reply_to(event_id: str) -> dict[str, Any]:
@@ -51,11 +48,11 @@ async def test_results_dm_reply_command_session_summary_digest_ical(
     room = await room_with_bot(mod, bot, [hanna, ines], "Ergebnis-Camp")
     start, end = await slot_ending_soon()
     created = await mod.command(room, f'!veranstaltung neu "Ergebnis-Camp" {local_date(start)}')
-    event = number(r"Veranstaltung Nr\. (\d+)", created.body)
+    event = number_in(created.body, "sessions_event_created", "event_id", title="Ergebnis-Camp")
     await mod.command(room, f'!veranstaltung runde {event} "Jetzt" {start:%H:%M}-{end:%H:%M}')
     assert says((await mod.command(room, f"!veranstaltung öffnen {event}")).body, "sessions_event_opened")
-    held = number(SESSION_NO, (await hanna.command(room, '!session vorschlagen "Offene Daten"')).body)
-    idea = number(SESSION_NO, (await hanna.command(room, '!session vorschlagen "Nur eine Idee"')).body)
+    held = proposed(await hanna.command(room, '!session vorschlagen "Offene Daten"'), "Offene Daten")
+    idea = proposed(await hanna.command(room, '!session vorschlagen "Nur eine Idee"'), "Nur eine Idee")
     assert says(
         (await mod.command(room, f"!session einplanen {held} 1 Raum Elbe")).body, "sessions_scheduled"
     )
@@ -167,8 +164,8 @@ async def test_crowded_session_repeat_offer_yes_and_seat_by_reaction(
             "sessions_location_added",
         )
     assert says((await mod.command(room, f"!veranstaltung öffnen {event}")).body, "sessions_event_opened")
-    popular = number(SESSION_NO, (await lena.command(room, '!session vorschlagen "Beliebt" --plätze 2')).body)
-    other = number(SESSION_NO, (await olga.command(room, '!session vorschlagen "Anderes"')).body)
+    popular = proposed(await lena.command(room, '!session vorschlagen "Beliebt" --plätze 2'), "Beliebt")
+    other = proposed(await olga.command(room, '!session vorschlagen "Anderes"'), "Anderes")
     await mod.command(room, f"!session einplanen {popular} 1")
     await mod.command(room, f"!veranstaltung veröffentlichen {event}")
 
@@ -198,9 +195,11 @@ async def test_crowded_session_repeat_offer_yes_and_seat_by_reaction(
         session_id=popular,
         offered=body("sessions_people_count_one", count=1),
     )
-    numbers = [int(n) for n in re.findall(r"(?:Nr|no)\. (\d+)", created.body)]
-    assert popular in numbers
-    repeat = next(n for n in numbers if n != popular)
+    offered = body("sessions_people_count_one", count=1)
+    repeat = number_in(
+        created.body, "sessions_repeat_created", "repeat_id", session_id=popular, offered=offered
+    )
+    assert repeat != popular
     again = await lena.command(room, f"!session wiederholen {popular}")
     assert says(again.body, "sessions_repeat_error_already", session_id=popular, repeat_id=repeat)
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import io
-import re
 
 from nio import UploadResponse
 from PIL import Image
 
 from commands.bingo.render import CELL_PX, FILL_CONFIRMED, FILL_OPEN, MARGIN_PX, TITLE_PX, png_size
 from commands.bingo.texts import place_text
-from tests.catalog import catalog, markdown, says, stable
+from tests.catalog import catalog, markdown, number_in, says, stable
 from tests.e2e.harness import BotProcess, Member, Received, module_bot
 
 # Requests expire after 12 seconds here, so expiry is testable without long waits.
@@ -37,9 +36,8 @@ async def game_room(bot: BotProcess, member_factory, *names: str) -> tuple[Membe
 
 
 def request_number(message: Received) -> int:
-    match = re.search(r"Anfrage Nr\. (\d+)", message.body) or re.search(r"Request no\. (\d+)", message.body)
-    assert match, message.body
-    return int(match.group(1))
+    language = "de" if says(message.body, "bingo_request") else "en"
+    return number_in(message.body, "bingo_request", "id", language)
 
 
 async def next_image(member: Member, bot: BotProcess, room_id: str, after: int) -> Received:

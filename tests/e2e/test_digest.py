@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, update
 from sqlalchemy.orm import Session
 
 from bot.devserver import Synapse
+from bot.sender import message_content
 from commands.digest.feature import INSTALLED_KEY
 from storage.bingo import BingoCard, BingoGame
 from storage.db import upgrade_database
@@ -20,9 +21,10 @@ from storage.digest import DigestNews
 from storage.models import BotState, RoomMembership, RoomSetting
 from storage.networking import Meeting, NetworkingBlock, NetworkingRound
 from storage.sessions import BarcampSession, SessionEvent, SessionSignup, SessionSlot
-from tests.catalog import body, says, stable
+from tests.catalog import body, esc, markdown, number_in, says, stable
 from tests.conftest import MemberFactory
 from tests.e2e.harness import BotProcess, Member, Received, module_bot
+from timephrases.formatting import format_datetime
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SEEDED_MONTH = "2025-03"
@@ -62,8 +64,17 @@ async def files_after(
 
 def digests_in(member: Member, room_id: str, sender: str) -> list[Received]:
     """The digests themselves (their title), not the replies that mention them."""
-    titles = re.compile(r"NExT([- ][Dd]igest|-Monatsrückblick)")
-    return [r for r in member.messages_from(sender, room_id) if titles.search(r.body)]
+    return [
+        r
+        for r in member.messages_from(sender, room_id)
+        if says(r.body, "digest_title") or says(r.body, "digest_title", "en")
+    ]
+
+
+def html(key: str, /, **args: Any) -> str:
+    """The HTML the bot makes of a one-line message (or a line of the digest), without its paragraph tags."""
+    rendered = str(message_content(markdown(key, **args))["formatted_body"])
+    return rendered.removeprefix("<p>").removesuffix("</p>")
 
 
 async def restart(process: BotProcess, member: Member) -> None:
@@ -73,10 +84,8 @@ async def restart(process: BotProcess, member: Member) -> None:
     await member.wait_until(lambda: process.ready_count() > ready, timeout=60)
 
 
-def news_id(reply: Received) -> int:
-    match = re.search(r"(?:#|Nr\. |no\. )(\d+)", reply.body)
-    assert match, reply.body
-    return int(match.group(1))
+def news_id(reply: Received, language: str = "de") -> int:
+    return number_in(reply.body, "digest_news_submitted", "id", language)
 
 
 def stable_zone(now: datetime) -> ZoneInfo:
@@ -141,8 +150,8 @@ async def test_news_text_starting_with_a_subcommand_word_is_news(
     assert says(by_moderator.body, "digest_news_submitted")
     # The subcommand alone still gets its usage help, not a news item "ok".
     usage = await owner.command(room, "!neuigkeit ok")
-    assert "wartet auf die Freigabe" not in usage.body
-    assert "!neuigkeit ok" in usage.body
+    assert not says(usage.body, "digest_news_submitted")
+    assert says(usage.body, "core_usage_line", usage=markdown("digest_news_approve_usage"))
     listed = await owner.command(room, "!neuigkeiten")
     assert "Liste der Gewinner des Ideenwettbewerbs" in listed.body
     assert "Ok das Protokoll vom Barcamp" in listed.body
@@ -163,13 +172,16 @@ async def test_news_submitted_approved_edited_rejected(
     assert says(refused.body, "core_permission_moderator")
 
     listed = await owner.command(room, "!neuigkeiten")
-    assert f"Nr. {first}" in listed.body
-    assert "Warten auf Freigabe (1)" in listed.body
+    assert says(listed.body, "digest_news_list_item", id=first)
+    assert says(listed.body, "digest_news_list_pending", count=1)
     assert "Open Source" in listed.body
 
     approved = await owner.command(room, f"!neuigkeit ok {first}")
     assert says(approved.body, "digest_news_approved", id=first)
-    dm = await nina.next_message(sender=digest_bot.user_id, contains="wurde freigegeben")
+    dm = await nina.next_message(
+        sender=digest_bot.user_id, contains=stable("digest_news_approved_dm", id=first)
+    )
+    assert says(dm.body, "digest_news_approved_dm", id=first)
     assert dm.room_id != room
 
     edited = await owner.command(
@@ -179,26 +191,33 @@ async def test_news_submitted_approved_edited_rejected(
     assert edited.formatted_body is not None
     assert "<b>fett</b>" not in edited.formatted_body
 
-    second = news_id(await nina.command(room, "!news Something that will not make it"))
+    second = news_id(await nina.command(room, "!news Something that will not make it"), "en")
     before = len(nina.received)
     rejected = await owner.command(room, f"!news reject {second} Bitte mit Quelle einreichen")
     assert says(rejected.body, "digest_news_rejected", "en")
     told = await nina.next_message(
         sender=digest_bot.user_id, contains=stable("digest_news_rejected_dm_reason"), after=before
     )
-    assert "Begründung: Bitte mit Quelle einreichen" in told.body
-    assert "Something that will not make it" in told.body
+    assert says(
+        told.body,
+        "digest_news_rejected_dm_reason",
+        id=second,
+        text="Something that will not make it",
+        reason="Bitte mit Quelle einreichen",
+    )
 
     english_list = await owner.command(room, "!news list")
-    assert "Approved for the next digests (1)" in english_list.body
-    assert f"no. {second}" not in english_list.body
+    assert says(english_list.body, "digest_news_list_approved", "en", count=1)
+    assert not says(english_list.body, "digest_news_list_item", "en", id=second)
 
     # The approved (edited) news is in this month's digest, escaped.
     month = datetime.now(BERLIN).strftime("%Y-%m")
     before = len(digest_admin.received)
     sent = await digest_admin.command(room, f"!digest vorschau {month}")
     assert says(sent.body, "digest_preview_sent")
-    preview = await digest_admin.next_message(sender=digest_bot.user_id, contains="Neuigkeiten", after=before)
+    preview = await digest_admin.next_message(
+        sender=digest_bot.user_id, contains=stable("digest_news_heading"), after=before
+    )
     assert "Ergebnisse der Open-Source-Session" in preview.body
     assert "Something that will not make it" not in preview.body
     assert preview.formatted_body is not None
@@ -217,8 +236,13 @@ async def test_preview_only_for_moderators(
     refused_now = await otto.command(room, "!digest jetzt")
     assert says(refused_now.body, "core_permission_moderator")
     help_text = await otto.command(room, "!hilfe neuigkeiten")
-    assert "!digest" not in help_text.body
-    assert "!neuigkeit" in help_text.body
+    assert "!digest" not in help_text.body  # a command name (from its definition), not catalog prose
+    assert says(
+        help_text.body,
+        "help_topic_line",
+        example=markdown("digest_news_submit_example"),
+        help=markdown("digest_news_submit_help"),
+    )
 
 
 async def test_room_moderators_may_not_preview_or_post_the_network_digest(  # type: ignore[no-untyped-def]
@@ -238,8 +262,9 @@ async def test_room_moderators_may_not_preview_or_post_the_network_digest(  # ty
     assert says(allowed.body, "digest_preview_sent")
 
 
-def seed_march(session: Session, room_a: str, room_b: str) -> None:
-    """March 2025 in two rooms (network scope counts both) and an event in April 2025 for "coming up"."""
+def seed_march(session: Session, room_a: str, room_b: str) -> int:
+    """March 2025 in two rooms (network scope counts both) and an event in April 2025 for "coming up"; returns
+    the number of the upcoming session."""
 
     def at(month: int, day: int, hour: int = 12) -> datetime:
         return datetime(2025, month, day, hour, tzinfo=BERLIN)
@@ -328,58 +353,77 @@ def seed_march(session: Session, room_a: str, room_b: str) -> None:
             DigestNews(author_id="@autor:localhost", room_id=room_b, text="Nicht freigegeben"),
         ]
     )  # fmt: skip
+    return agile.id
+
+
+def month_label(month: int, year: int = 2025) -> str:
+    return body("digest_month_label", month_name=body(f"digest_month_{month}"), year=year)
 
 
 async def test_digest_of_seeded_month(digest_bot: BotProcess, member_factory, digest_admin: Member) -> None:  # type: ignore[no-untyped-def]
     room, owner = await community(digest_bot, digest_admin, member_factory)
     engine = create_engine(f"sqlite:///{digest_bot.workdir / 'bot.db'}", connect_args={"timeout": 30})
     with Session(engine) as session, session.begin():
-        seed_march(session, room, "!otherroom:localhost")
+        agile = seed_march(session, room, "!otherroom:localhost")
     engine.dispose()
 
     before = len(owner.received)
     sent = await owner.command(room, f"!digest vorschau {SEEDED_MONTH}")
-    assert says(sent.body, "digest_preview_sent", month="März 2025")
+    march, april = month_label(3), month_label(4)
+    assert says(sent.body, "digest_preview_sent", month=march)
     digest = await owner.next_message(
-        sender=digest_bot.user_id, contains="NExT-Monatsrückblick März 2025", after=before
+        sender=digest_bot.user_id, contains=stable("digest_title", month=march), after=before
     )
     dm = digest.room_id
     assert dm != room
-    html = digest.formatted_body
-    assert html is not None
-    assert "<h1>NExT-Monatsrückblick März 2025: NExT-Netzwerk</h1>" in html
+    page_html = digest.formatted_body
+    assert page_html is not None
+    network = esc(body("digest_scope_network"))
+    assert f"<h1>{html('digest_title', month=march, scope=network)}</h1>" in page_html
     # Coming up in April: the event and its session with free seats and how to sign up.
-    assert "Demnächst im April 2025" in html
-    assert "<strong>NExTcamp &lt;April&gt;</strong> · Mi, 09.04.2025, 11:15" in html
-    assert "Agiles &lt;Arbeiten&gt; · Mi, 09.04.2025, 11:15 · 15 von 20 Plätzen frei · anmelden mit" in html
-    # March in numbers.
-    assert (
-        "<strong>2</strong> Veranstaltungen mit <strong>3</strong> Sessions und <strong>7</strong> Teilnahmen"
-        in html
+    assert html("digest_upcoming_heading", next_month=april) in page_html
+    start = format_datetime(datetime(2025, 4, 9, 11, 15, tzinfo=BERLIN), "de")
+    assert html("digest_upcoming_event", title=esc("NExTcamp <April>"), start=start) in page_html
+    signup = markdown("digest_signup", command=markdown("digest_command_signup"), session_id=agile)
+    seats = markdown("digest_seats_free", free=15, capacity=20)
+    session_line = html(
+        "digest_upcoming_session", title=esc("Agiles <Arbeiten>"), start=start, seats=seats, signup=signup
     )
-    assert "<strong>2</strong> Netzwerkrunden mit <strong>3</strong> neuen Kontakten" in html
-    assert "<strong>2</strong> Runden Verwaltungsbingo, gewonnen von bingokoenigin und bingokoenig" in html
-    assert "<strong>3</strong> neue Mitglieder in den Räumen" in html
+    assert session_line in page_html
+    # March in numbers.
+    events = markdown("digest_count_events_other", count=2)
+    sessions = markdown("digest_count_sessions_other", count=3)
+    attendance = markdown("digest_count_attendance_other", count=7)
+    assert html("digest_numbers_events", events=events, sessions=sessions, attendance=attendance) in page_html
+    rounds = markdown("digest_count_rounds_other", count=2)
+    contacts = markdown("digest_count_contacts_other", count=3)
+    assert html("digest_numbers_networking", rounds=rounds, contacts=contacts) in page_html
+    games = markdown("digest_count_bingo_games_other", count=2)
+    winners = f"bingokoenigin {markdown('digest_list_and')} bingokoenig"
+    assert html("digest_numbers_bingo_winners", games=games, winners=winners) in page_html
+    members = markdown("digest_count_members_other", count=3)
+    assert html("digest_numbers_members", members=members) in page_html
     # News: approved items of March, escaped.
-    assert "Podcast Folge 7 ist online — <em>autor</em>" in html
-    assert "Neue Handreichung &lt;b&gt;fett&lt;/b&gt;" in html
-    assert "Nicht freigegeben" not in html
-    assert "<b>fett</b>" not in html
-    assert "<a " not in html
+    assert html("digest_news_item", text="Podcast Folge 7 ist online", author="autor") in page_html
+    assert "Neue Handreichung &lt;b&gt;fett&lt;/b&gt;" in page_html
+    assert "Nicht freigegeben" not in page_html
+    assert "<b>fett</b>" not in page_html
+    assert "<a " not in page_html
     assert digest.content["m.mentions"] == {"user_ids": []}
     assert "@room" not in digest.body
 
     files = await files_after(owner, dm, digest_bot.user_id, before)
     by_name = {f.content["filename"]: f for f in files}
     assert set(by_name) == {"next-digest-2025-03.md", "next-digest-2025-03.html"}
-    markdown = (await owner.download(by_name["next-digest-2025-03.md"].content)).decode()
-    assert markdown.startswith("# NExT-Monatsrückblick März 2025: NExT\\-Netzwerk")  # escaped scope
-    assert "**2** Netzwerkrunden mit **3** neuen Kontakten" in markdown
-    assert "\\<b\\>fett\\</b\\>" in markdown
+    markdown_file = (await owner.download(by_name["next-digest-2025-03.md"].content)).decode()
+    # The scope is escaped in the Markdown file as well.
+    assert markdown_file.startswith("# " + markdown("digest_title", month=march, scope=network))
+    assert markdown("digest_numbers_networking", rounds=rounds, contacts=contacts) in markdown_file
+    assert "\\<b\\>fett\\</b\\>" in markdown_file
     page = (await owner.download(by_name["next-digest-2025-03.html"].content)).decode()
     assert page.startswith("<!DOCTYPE html>")
     assert '<html lang="de">' in page
-    assert "<strong>3</strong> neue Mitglieder in den Räumen" in page
+    assert html("digest_numbers_members", members=members) in page
     assert "&lt;b&gt;fett&lt;/b&gt;" in page
     assert "<b>fett</b>" not in page
 
@@ -395,7 +439,7 @@ async def test_post_now_asks_before_posting_twice(
     posted = await owner.command(room, "!digest jetzt")
     assert says(posted.body, "digest_now_posted")
     digest = await owner.next_message(
-        room_id=room, sender=digest_bot.user_id, contains="NExT-Monatsrückblick", after=before
+        room_id=room, sender=digest_bot.user_id, contains=stable("digest_title"), after=before
     )
     assert says(digest.body, "digest_numbers_heading")
     files = await files_after(owner, room, digest_bot.user_id, before)
@@ -405,7 +449,7 @@ async def test_post_now_asks_before_posting_twice(
 
     again = await owner.command(room, "!digest jetzt")
     assert says(again.body, "digest_now_confirm")
-    assert "!digest jetzt bestätigen" in again.body
+    assert says(again.body, "digest_now_confirm", again="!digest jetzt bestätigen")
     assert len(digests_in(owner, room, digest_bot.user_id)) == 1
 
     confirmed = await owner.command(room, "!digest jetzt bestätigen")
@@ -461,9 +505,9 @@ async def test_scheduled_digest_posts_once_even_after_restart(
         await owner.wait_for_member(room, process.user_id)
         assert digests_in(owner, room, process.user_id) == []
         digest = await owner.next_message(
-            room_id=room, sender=process.user_id, contains="NExT-Monatsrückblick", timeout=60
+            room_id=room, sender=process.user_id, contains=stable("digest_title"), timeout=60
         )
-        assert "verspätet" not in digest.body
+        assert not says(digest.body, "digest_late_note")
         await files_after(owner, room, process.user_id, 0)
         await restart(process, owner)
         # The start hook finds this month's digest due: it must see that it was posted already.
@@ -490,7 +534,9 @@ async def test_missed_digest_is_posted_late_at_start_in_the_rooms_language(
     installed_before(process, missed - timedelta(hours=1))
     process.start()
     try:
-        digest = await owner.next_message(room_id=room, sender=process.user_id, contains="NExT digest")
+        digest = await owner.next_message(
+            room_id=room, sender=process.user_id, contains=stable("digest_title", "en")
+        )
         assert says(digest.body, "digest_late_note", "en")
         assert says(digest.body, "digest_numbers_heading", "en")
         await files_after(owner, room, process.user_id, 0)
@@ -530,7 +576,7 @@ async def test_a_fresh_installation_posts_no_late_digest_and_says_which_month_it
         assert says(chosen.body, "digest_now_posted", month=november), chosen.body
         again = await owner.command(room, f"!digest jetzt 11/{today.year - 1}")
         assert says(again.body, "digest_now_confirm", month=november), again.body
-        assert f"!digest jetzt 11/{today.year - 1} bestätigen" in again.body
+        assert says(again.body, "digest_now_confirm", again=f"!digest jetzt 11/{today.year - 1} bestätigen")
         await owner.wait_until(lambda: len(digests_in(owner, room, process.user_id)) == 2)
     finally:
         process.stop()

@@ -7,6 +7,7 @@ import asyncio
 
 from bot.app import build_catalog
 from bot.features import discover_features
+from tests.catalog import says
 from tests.conftest import MemberFactory
 from tests.e2e.harness import BotProcess, Member
 
@@ -32,7 +33,7 @@ async def test_a_refused_command_runs_once_when_corrected_by_an_edit(
     room = await member.room_with(bot.user_id)
     typo = await member.say(room, "!hilf")
     refused = await member.next_message(room_id=room, reply_to=typo)
-    assert "`!hilfe`" in refused.body  # the "did you mean" answer
+    assert says(refused.body, "core_unknown_command_suggestion", suggestion="!hilfe")  # "did you mean"
     await edit(member, room, typo, "!hilfe")
     corrected = await member.next_message(
         room_id=room, reply_to=typo, after=member.received.index(refused) + 1

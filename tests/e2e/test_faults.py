@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.devserver import Synapse, rate_limits
+from tests.catalog import says, stable
 from tests.e2e.harness import BotProcess, Member
 
-REMINDER = "**Erinnerung** für"
+REMINDER = stable("reminders_fire")
 
 
 async def start_world(
@@ -47,7 +48,7 @@ async def test_homeserver_outage(tmp_path: Path) -> None:
         fired = await member.next_message(room_id=room, contains=REMINDER, timeout=90)
         assert "die Pause" in fired.body
         reply = await member.command(room, "!profil", timeout=60)
-        assert "Dein Profil" in reply.body
+        assert says(reply.body, "profile_show")
         assert bot.process is not None
         assert bot.process.poll() is None, "the bot process must survive the outage"
     finally:
@@ -61,7 +62,7 @@ async def test_strict_rate_limits_deliver_every_reply(tmp_path: Path) -> None:
         sent = [await member.say(room, f"!erinnere mich in {n + 2} Stunden an Punkt {n}") for n in range(6)]
         for event_id in sent:
             reply = await member.next_message(room_id=room, reply_to=event_id, timeout=90)
-            assert "ich erinnere dich" in reply.body
+            assert says(reply.body, "reminders_created")
     finally:
         await stop_world(synapse, bot, member)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import signal
 import stat
 import subprocess
@@ -20,6 +19,7 @@ from nio import UploadResponse
 from bot.app import build_catalog
 from bot.devserver import Synapse, free_port
 from bot.features import discover_features
+from tests.catalog import number_in
 from tests.conftest import MemberFactory
 from tests.e2e.harness import ROOT, BotProcess, Member, module_bot, published_identity
 
@@ -293,9 +293,7 @@ async def test_files_over_the_limit_are_refused_unread(
     room = await moderator.room_with(hardbot.user_id, name="Barcamp-Raum")
     tomorrow = (date.today() + timedelta(days=1)).strftime("%d.%m.%Y")
     created = await moderator.command(room, f'!veranstaltung neu "Großes Camp" {tomorrow}')
-    found = re.search(r"Nr\. (\d+)", created.body)
-    assert found, created.body
-    event = found.group(1)
+    event = number_in(created.body, "sessions_event_created", "event_id", title="Großes Camp")
     t = CATALOG.translator("de")
     program = b"09:00,Ankommen\n" * 20
     # Declares 5 MB: refused before downloading.

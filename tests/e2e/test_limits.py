@@ -4,14 +4,13 @@ old records are pruned without ever running a command twice."""
 from __future__ import annotations
 
 import asyncio
-import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nio import UploadResponse
 
-from tests.catalog import says
+from tests.catalog import number_in, says
 from tests.conftest import MemberFactory
 from tests.e2e.harness import BotProcess, Member, Received, module_bot
 
@@ -34,12 +33,6 @@ async def community(owner: Member, others: list[Member], bot: BotProcess) -> str
     return room
 
 
-def number(reply: Received) -> int:
-    found = re.search(r"(?:Nr\.|#)\s*\**(\d+)", reply.body)
-    assert found, reply.body
-    return int(found.group(1))
-
-
 async def test_open_reminders_per_member_are_capped(
     limitbot: BotProcess, member_factory: MemberFactory
 ) -> None:
@@ -52,7 +45,8 @@ async def test_open_reminders_per_member_are_capped(
     # The cap is per member: someone else in the same room is not affected.
     assert says((await other.command(room, "!erinnere mich in 2 Stunden an meins")).body, "reminders_created")
     # Freeing a slot as the refusal says makes room again.
-    await owner.command(room, f"!erinnerung löschen {number(first)}")
+    reminder = number_in(first.body, "reminders_created", "id")
+    await owner.command(room, f"!erinnerung löschen {reminder}")
     assert says((await owner.command(room, "!erinnere mich in 4 Stunden an drei")).body, "reminders_created")
 
 
@@ -65,7 +59,8 @@ async def test_pending_news_per_member_are_capped(
     await author.command(room, "!neuigkeit Zweite Neuigkeit")
     refused = await author.command(room, "!neuigkeit Dritte Neuigkeit")
     assert says(refused.body, "digest_error_news_cap", max=2)
-    await moderator.command(room, f"!neuigkeit ok {number(first)}")
+    news = number_in(first.body, "digest_news_submitted", "id")
+    await moderator.command(room, f"!neuigkeit ok {news}")
     assert says((await author.command(room, "!neuigkeit Dritte Neuigkeit")).body, "digest_news_submitted")
 
 
@@ -164,7 +159,8 @@ async def test_a_member_is_answered_while_a_large_upload_is_parsed(
     room = await moderator.room_with(limitbot.user_id, name="Import-Raum")
     elsewhere = await other.room_with(limitbot.user_id, name="Anderer Raum")
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%d.%m.%Y")
-    event = number(await moderator.command(room, f'!veranstaltung neu "Großimport" {tomorrow}'))
+    created = await moderator.command(room, f'!veranstaltung neu "Großimport" {tomorrow}')
+    event = number_in(created.body, "sessions_event_created", "event_id", title="Großimport")
     rows = [
         f"{(i // 60) % 24:02d}:{i % 60:02d},Programmpunkt {i} mit etwas Text dazu" for i in range(120_000)
     ]

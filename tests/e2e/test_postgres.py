@@ -22,6 +22,7 @@ from bot.devserver import Synapse, free_port
 from storage.db import Database, upgrade_database
 from storage.models import Member as MemberRow
 from storage.models import Reminder
+from tests.catalog import says, stable
 from tests.e2e.harness import BotProcess, Member
 
 
@@ -126,8 +127,8 @@ async def test_bot_reminder_on_postgres(postgres_url: str, synapse: Synapse, wor
         room_id = await member.create_room(invite=[bot.user_id], encrypted=True)
         await member.wait_for_member(room_id, bot.user_id)
         reply = await member.command(room_id, "!erinnere mich in 3 Sekunden an Postgres")
-        assert "ich erinnere dich" in reply.body
-        fired = await member.next_message(room_id=room_id, contains="**Erinnerung** für", timeout=40)
+        assert says(reply.body, "reminders_created")
+        fired = await member.next_message(room_id=room_id, contains=stable("reminders_fire"), timeout=40)
         assert "Postgres" in fired.body
         assert timedelta(0) <= datetime.now(UTC) - datetime.fromtimestamp(
             fired.source["origin_server_ts"] / 1000, UTC

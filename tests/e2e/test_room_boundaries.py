@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tests.catalog import says
+from tests.catalog import number_in, says
 from tests.conftest import MemberFactory
 from tests.e2e.harness import BotProcess
 
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def number(pattern: str, text: str) -> int:
-    found = re.search(pattern, text)
-    assert found, f"{pattern!r} not in {text!r}"
-    return int(found.group(1))
 
 
 async def test_events_of_other_rooms_are_seen_and_joined_only_by_their_members(
@@ -28,9 +21,9 @@ async def test_events_of_other_rooms_are_seen_and_joined_only_by_their_members(
     await host.wait_for_member(room, bot.user_id)
     tomorrow = (datetime.now(BERLIN) + timedelta(days=1)).strftime("%d.%m.%Y")
     created = await host.command(room, f'!veranstaltung neu "Geheimcamp" {tomorrow}')
-    event = number(r"Veranstaltung Nr\. (\d+)", created.body)
+    event = number_in(created.body, "sessions_event_created", "event_id", title="Geheimcamp")
     proposed = await host.command(room, '!session vorschlagen "Interna"')
-    session = number(r"Session (?:Nr|no)\. (\d+)", proposed.body)
+    session = number_in(proposed.body, "sessions_proposed", "session_id", title="Interna")
 
     elsewhere = await outsider.room_with(bot.user_id, name="Anderswo")
     direct = await outsider.create_room(invite=[bot.user_id], direct=True)
@@ -78,14 +71,11 @@ async def test_answers_to_a_command_in_a_thread_go_into_the_thread_files_too(
     room = await host.create_room(invite=[bot.user_id], name="Thread-Raum")
     await host.wait_for_member(room, bot.user_id)
     tomorrow = (datetime.now(BERLIN) + timedelta(days=1)).strftime("%d.%m.%Y")
-    event = number(
-        r"Veranstaltung Nr\. (\d+)",
-        (await host.command(room, f'!veranstaltung neu "Fadencamp" {tomorrow}')).body,
-    )
+    created = await host.command(room, f'!veranstaltung neu "Fadencamp" {tomorrow}')
+    event = number_in(created.body, "sessions_event_created", "event_id", title="Fadencamp")
     await host.command(room, f'!veranstaltung runde {event} "Morgens" 10:00-11:00')
-    session = number(
-        r"Session (?:Nr|no)\. (\d+)", (await host.command(room, '!session vorschlagen "Fäden"')).body
-    )
+    proposed = await host.command(room, '!session vorschlagen "Fäden"')
+    session = number_in(proposed.body, "sessions_proposed", "session_id", title="Fäden")
     await host.command(room, f"!session einplanen {session} 1")
     root = await host.say(room, "Fragen zum Fadencamp")
 

@@ -4,13 +4,12 @@ the upgrade happened while the bot was down."""
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from nio import RoomPreset
 
-from tests.catalog import says
+from tests.catalog import number_in, says
 from tests.conftest import MemberFactory
 from tests.e2e.harness import BotProcess, Member, module_bot
 
@@ -45,9 +44,7 @@ async def upgrade(owner: Member, room: str) -> str:
 async def new_event(owner: Member, room: str, title: str) -> int:
     tomorrow = (datetime.now(BERLIN) + timedelta(days=1)).strftime("%d.%m.%Y")
     created = await owner.command(room, f'!veranstaltung neu "{title}" {tomorrow}')
-    found = re.search(r"Veranstaltung Nr\. (\d+)", created.body)
-    assert found, created.body
-    return int(found.group(1))
+    return number_in(created.body, "sessions_event_created", "event_id", title=title)
 
 
 async def test_an_upgraded_room_keeps_its_event_bingo_game_and_language(

@@ -20,8 +20,9 @@ from nio import RoomGetStateEventResponse, RoomPutStateResponse
 from bot.app import build_catalog
 from bot.devserver import free_port
 from bot.features import discover_features
+from tests.catalog import esc, number_in, says
 from tests.e2e.harness import BotProcess, Member, module_bot
-from tests.e2e.test_sessions import event_tomorrow, number, room_with_bot
+from tests.e2e.test_sessions import event_tomorrow, room_with_bot
 
 WEB_PORT = free_port()
 page_bot = module_bot(
@@ -129,7 +130,9 @@ async def test_widget_and_the_agenda_page_in_a_real_browser(
     await mod.command(room, f'!veranstaltung runde {event} "Runde 1" 11:00-11:45')
     await mod.command(room, f"!veranstaltung öffnen {event}")
     proposed = await mod.command(room, '!session vorschlagen "Barrierefreiheit <testen>" --kapazität 2')
-    session = number(r"Session (?:Nr|no)\. (\d+)", proposed.body)
+    session = number_in(
+        proposed.body, "sessions_proposed", "session_id", title=esc("Barrierefreiheit <testen>")
+    )
     await mod.command(room, f"!session einplanen {session} 1 Raum Havel")
 
     not_yet = await mod.command(room, f"!veranstaltung widget {event}")
@@ -154,7 +157,7 @@ async def test_widget_and_the_agenda_page_in_a_real_browser(
     assert isinstance(put, RoomPutStateResponse)
     for _ in range(20):  # the bot learns the new levels with its next sync
         added = await mod.command(room, f"!veranstaltung widget {event}")
-        if "Widget" in added.body and "Berechtigungsstufe" not in added.body:
+        if says(added.body, "webviews_widget_added", title="Seitencamp"):
             break
         await asyncio.sleep(0.5)
     url = re.search(r"<(http://127\.0\.0\.1:\d+/e/[A-Za-z0-9_-]+)>", added.body)

@@ -21,7 +21,7 @@ from bot.app import build_catalog
 from bot.devserver import free_port
 from bot.features import discover_features
 from tests.e2e.harness import BotProcess, Member, module_bot
-from tests.e2e.test_sessions import BERLIN, event_tomorrow, number, room_with_bot
+from tests.e2e.test_sessions import BERLIN, event_tomorrow, proposed, room_with_bot
 
 WEB_PORT = free_port()
 web_bot = module_bot(
@@ -79,8 +79,7 @@ async def test_subscribe_fetch_change_move_cancel_renew_erase(web_bot: BotProces
     await mod.command(room, f"!veranstaltung öffnen {event}")
     ids = {}
     for title, extra in (("Eins", " --kapazität 1"), ("Zwei", ""), ("Drei", "")):
-        proposed = await mod.command(room, f'!session vorschlagen "{title}"{extra}')
-        ids[title] = number(r"Session (?:Nr|no)\. (\d+)", proposed.body)
+        ids[title] = proposed(await mod.command(room, f'!session vorschlagen "{title}"{extra}'), title)
     await mod.command(room, f"!session einplanen {ids['Eins']} 1 Raum Spree")
     await mod.command(room, f"!session einplanen {ids['Zwei']} 2")
     await mod.command(room, f"!session einplanen {ids['Drei']} 1")

@@ -7,7 +7,7 @@ import re
 from datetime import date, timedelta
 
 from bot.devserver import Synapse
-from tests.catalog import body, markdown, says
+from tests.catalog import body, markdown, number_in, says
 from tests.conftest import MemberFactory
 from tests.e2e.harness import BotProcess, Member, module_bot
 
@@ -73,12 +73,11 @@ async def test_commands_that_used_to_look_alike(bot: BotProcess, member_factory:
     # !erinnerung with a time creates a reminder; !erinnerungen löschen cancels it.
     created = await member.command(room, "!erinnerung morgen 9 Uhr Bericht abgeben")
     assert says(created.body, "reminders_created"), created.body
-    number = re.search(r"Nr\. (\d+)", created.body)
-    assert number is not None
+    number = number_in(created.body, "reminders_created", "id")
     mine = await member.command(room, "!meine erinnerungen")
-    assert says(mine.body, "reminders_list_item", id=int(number.group(1))), mine.body
-    cancelled = await member.command(room, f"!erinnerungen löschen {number.group(1)}")
-    assert says(cancelled.body, "reminders_cancelled", id=int(number.group(1))), cancelled.body
+    assert says(mine.body, "reminders_list_item", id=number), mine.body
+    cancelled = await member.command(room, f"!erinnerungen löschen {number}")
+    assert says(cancelled.body, "reminders_cancelled", id=number), cancelled.body
 
     # !meine in its natural forms.
     plain = await member.command(room, "!meine")
@@ -100,9 +99,7 @@ async def test_commands_that_used_to_look_alike(bot: BotProcess, member_factory:
     # A barcamp's time slot is a "Zeitfenster"; "runde" still works there.
     day = (date.today() + timedelta(days=30)).strftime("%d.%m.%Y")
     event = await owner.command(room, f'!veranstaltung neu "Barcamp" {day}')
-    event_id = re.search(r"Nr\. (\d+)", event.body)
-    assert event_id is not None
-    event_no = event_id.group(1)
+    event_no = number_in(event.body, "sessions_event_created", "event_id", title="Barcamp")
     slot = await owner.command(room, f'!veranstaltung zeitfenster {event_no} "Vormittag" 11:15-12:00')
     assert says(slot.body, "sessions_slot_added", number=1), slot.body
     assert "`!session einplanen <Session-Nr.> 1`" in slot.body

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import string
 
-from tests.catalog import body, catalog, says
+import pytest
+
+from tests.catalog import body, catalog, number_in, says
 
 
 class Argument:
@@ -36,3 +38,16 @@ def test_known_arguments_must_match() -> None:
     sent = body("privacy_forget_done", entries="3 Einträge")
     assert says(sent, "privacy_forget_done", entries="3 Einträge")
     assert not says(sent, "privacy_forget_done", entries="4 Einträge")
+
+
+def test_a_number_is_read_from_its_place_in_the_message() -> None:
+    for language in ("de", "en"):
+        created = body("sessions_event_created", language, event_id=17, title="Camp 2027", date=Argument())
+        assert number_in(created, "sessions_event_created", "event_id", language, title="Camp 2027") == 17
+        waiting = body("sessions_signup_waitlisted", language, title="Nr. 5", session_id=5, position=12)
+        assert number_in(waiting, "sessions_signup_waitlisted", "position", language) == 12
+
+
+def test_no_number_is_read_from_another_message() -> None:
+    with pytest.raises(AssertionError):
+        number_in(body("reminders_cancelled", id=3), "reminders_created", "id")
