@@ -19,11 +19,13 @@ import pytest
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    ForwardedRoomKeyEvent,
     InviteMemberEvent,
     LoginResponse,
     MatrixRoom,
     MegolmEvent,
     RoomCreateResponse,
+    RoomKeyEvent,
     RoomMessage,
     RoomSendResponse,
 )
@@ -104,6 +106,9 @@ class Member:
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
         self.auto_join = True
+        # Encrypted events whose room key had not arrived yet, by Megolm session: decrypted when it comes,
+        # as Element does (the key may come in a later sync than the message).
+        self._undecrypted: dict[str, list[tuple[MatrixRoom, MegolmEvent]]] = {}
 
     async def start(self, *, cross_signed: bool = True) -> None:
         """Log in; ``cross_signed`` members sign their device with a cross-signing identity of their own,
@@ -115,6 +120,7 @@ class Member:
         assert isinstance(response, LoginResponse), response
         self.client.add_event_callback(self._on_message, (RoomMessage, MegolmEvent))
         self.client.add_event_callback(self._on_invite, InviteMemberEvent)  # type: ignore[arg-type]
+        self.client.add_to_device_callback(self._on_room_key, (RoomKeyEvent, ForwardedRoomKeyEvent))  # type: ignore[arg-type]
         await self.client.sync(timeout=0, full_state=True)
         if self.client.should_upload_keys:
             await self.client.keys_upload()
@@ -139,7 +145,17 @@ class Member:
         if self.auto_join and event.state_key == self.user_id and event.membership == "invite":
             await self.client.join(room.room_id)
 
+    async def _on_room_key(self, event: Any) -> None:
+        for room, pending in self._undecrypted.pop(getattr(event, "session_id", ""), []):
+            try:
+                decrypted = self.client.decrypt_event(pending)
+            except Exception:  # still not readable: keep the m.megolm record only
+                continue
+            await self._on_message(room, decrypted)
+
     async def _on_message(self, room: MatrixRoom, event: Any) -> None:
+        if isinstance(event, MegolmEvent):
+            self._undecrypted.setdefault(event.session_id, []).append((room, event))
         content = event.source.get("content", {})
         item = Received(
             room_id=room.room_id,
@@ -244,9 +260,10 @@ class Member:
             try:
                 await asyncio.wait_for(self._changed.wait_for(lambda: find() is not None), timeout)
             except TimeoutError:
-                recent = [(r.sender, r.body[:120]) for r in self.received[-8:]]
+                recent = [(r.room_id[:8], r.sender, r.msgtype, r.body[:100]) for r in self.received[-8:]]
                 raise AssertionError(
-                    f"{self.localpart}: no message with {contains!r} replying to {reply_to}; recent: {recent}"
+                    f"{self.localpart}: no message in {room_id} with {contains!r} replying to {reply_to}; "
+                    f"recent (room, sender, msgtype, body): {recent}"
                 ) from None
         found = find()
         assert found is not None
