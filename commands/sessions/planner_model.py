@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import combinations
 
@@ -42,11 +41,12 @@ from commands.sessions.planner import (
     Plan,
     PlanningInput,
     Status,
-    allowed_rounds,
     build_plan,
-    pair_weights,
 )
 from commands.sessions.planner_baselines import greedy_plan, improve_rounds
+from commands.sessions.planner_data import ModelData, pigeonhole_bound, turan
+
+__all__ = ["ModelData", "pigeonhole_bound", "solve", "turan"]
 
 # Share of the remaining time each stage may use; the conflict stage is the hard one.
 _SHARE_PLACE = 0.2
@@ -62,68 +62,10 @@ def _total(terms: Iterable[cp_model.LinearExprT]) -> cp_model.LinearExpr:
     return cp_model.LinearExpr.sum(*terms)
 
 
-def turan(size: int, rounds: int) -> int:
-    """Fewest pairs in the same round when ``size`` sessions are spread over ``rounds`` rounds."""
-    if rounds <= 0:
-        return 0
-    base, extra = divmod(size, rounds)
-    return extra * (base + 1) * base // 2 + (rounds - extra) * base * (base - 1) // 2
-
-
-def pigeonhole_bound(problem: PlanningInput) -> int:
-    """Σ over members of T(#interests, #rounds): fewest conflicts of any plan that places every proposal."""
-    counts = Counter(member for proposal in problem.proposals for member in proposal.interested)
-    return sum(turan(count, len(problem.rounds)) for count in counts.values())
-
-
-class _Data:
-    """Indices and pre-computed numbers shared by both models."""
-
-    def __init__(self, problem: PlanningInput) -> None:
-        self.problem = problem
-        # Most popular first: the symmetry breaking then fixes the heaviest proposals first.
-        self.proposals = sorted(problem.proposals, key=lambda p: (-p.interest, p.id))
-        self.rounds = sorted(problem.rounds, key=lambda r: (r.order, r.id))
-        self.locations = sorted(problem.locations, key=lambda loc: (-loc.capacity, loc.id))
-        index = {p.id: i for i, p in enumerate(self.proposals)}
-        round_index = {r.id: k for k, r in enumerate(self.rounds)}
-        allowed = allowed_rounds(problem)
-        self.allowed = [[round_index[r] for r in allowed[p.id]] for p in self.proposals]
-        self.interest = [p.interest for p in self.proposals]
-        self.weights = {
-            (min(index[a], index[b]), max(index[a], index[b])): w
-            for (a, b), w in pair_weights(problem.proposals).items()
-        }
-        self.hosted: dict[str, list[int]] = {}
-        for i, p in enumerate(self.proposals):
-            for host in sorted(p.hosts):
-                self.hosted.setdefault(host, []).append(i)
-        self.index, self.round_index = index, round_index
-        self.location_index = {loc.id: j for j, loc in enumerate(self.locations)}
-        # Members with the same interest set give the same cut; count them once.
-        sets = {
-            tuple(sorted(index[p.id] for p in problem.proposals if m in p.interested))
-            for m in self._members()
-        }
-        self.member_sets = sorted(s for s in sets if len(s) >= 2)
-
-    def _members(self) -> set[str]:
-        return {m for p in self.problem.proposals for m in p.interested}
-
-    def interchangeable_rounds(self) -> list[list[int]]:
-        """Groups (≥ 2) of round indices that no proposal's availability tells apart."""
-        if self.problem.current:
-            return []  # moves depend on the round a session had
-        groups: dict[frozenset[int], list[int]] = {}
-        for k in range(len(self.rounds)):
-            groups.setdefault(frozenset(i for i, ok in enumerate(self.allowed) if k in ok), []).append(k)
-        return [group for group in groups.values() if len(group) >= 2]
-
-
 class _Model:
     """One CP-SAT model: rounds only (stage 0), with pairs (conflicts), with locations (later stages)."""
 
-    def __init__(self, data: _Data, *, pairs: bool, locations: bool) -> None:
+    def __init__(self, data: ModelData, *, pairs: bool, locations: bool) -> None:
         self.data = data
         m = self.model = cp_model.CpModel()
         n_rounds, n_locations = len(data.rounds), len(data.locations)
@@ -287,7 +229,7 @@ class _Model:
         ]
 
 
-def seat(data: _Data, rounds: dict[int, int]) -> list[Placement]:
+def seat(data: ModelData, rounds: dict[int, int]) -> list[Placement]:
     """Most interest into the largest room, round by round — optimal for the overflow of a fixed partition
     (Σ max(0, interest − capacity) is convex in the difference, so the sorted matching minimises it)."""
     placements = []
@@ -298,7 +240,7 @@ def seat(data: _Data, rounds: dict[int, int]) -> list[Placement]:
     return placements
 
 
-def canonical(data: _Data, placements: list[Placement]) -> list[Placement]:
+def canonical(data: ModelData, placements: list[Placement]) -> list[Placement]:
     """Relabel interchangeable rounds in order of first use (by popularity), as the symmetry breaking wants,
     so that a plan from elsewhere (the greedy) is a valid hint; whole rounds swap, rooms and all."""
     rename: dict[int, int] = {}
@@ -350,7 +292,7 @@ class _Stages:
 
 def solve(problem: PlanningInput, *, time_limit: float, workers: int, seed: int, deterministic: bool) -> Plan:
     started = time.perf_counter()
-    data = _Data(problem)
+    data = ModelData(problem)
     greedy = list(greedy_plan(problem).placements)
     if not data.rounds or not data.locations or not data.proposals:
         return build_plan(problem, [], status=Status.OPTIMAL, conflict_bound=0, seconds=_since(started))
@@ -417,12 +359,12 @@ def _wanted(model: _Model, total_interest: int) -> cp_model.LinearExprT:
     )
 
 
-def _wanted_value(data: _Data, placements: Sequence[Placement]) -> int:
+def _wanted_value(data: ModelData, placements: Sequence[Placement]) -> int:
     interest = sum(data.interest[data.index[pl.proposal_id]] for pl in placements)
     return len(placements) * (sum(data.interest) + 1) + interest
 
 
-def _objective_value(data: _Data, problem: PlanningInput, placements: Sequence[Placement]) -> int:
+def _objective_value(data: ModelData, problem: PlanningInput, placements: Sequence[Placement]) -> int:
     """Stage-1 objective of a plan the solver did not produce (greedy, local search)."""
     rounds = {pl.proposal_id: pl.round_id for pl in placements}
     conflicts = sum(
