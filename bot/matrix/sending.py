@@ -36,7 +36,11 @@ class Sending(MatrixCore):
         expected = set(self._expected_members.get(room_id, ()))
         if for_user:
             expected.add(for_user)
-        return expected & set(room.invited_users)
+        # Not "still invited" but "not joined yet": right after the bot created a room, its sync may show the
+        # room without the invites (members are loaded lazily), and a key shared then reaches nobody — nio
+        # does not share it again when they join.
+        joined = set(room.users) - set(room.invited_users)
+        return expected - joined
 
     async def wait_for_invitees(
         self, room_id: str, *, since: datetime, limit: timedelta | None, for_user: str | None = None
@@ -46,6 +50,9 @@ class Sending(MatrixCore):
 
         Only those rooms wait: in a community room someone is always invited and never joins, and answers
         there must not wait for them. Waits for the next sync first, so callers can simply retry."""
+        if room_id not in self.client.rooms and (for_user or room_id in self._expected_members):
+            # A room the bot has just created may not be in its sync yet: wait until it is, then judge.
+            await self.wait_for_room(room_id)
         if not self._awaited_invitees(room_id, for_user):
             return False
         if limit is not None and datetime.now(UTC) - since > limit:
