@@ -259,7 +259,8 @@ async def test_propose_schedule_publish_signup_waitlist_promotion_switch_cancel(
     too_long = await bert.command(room, f'!session vorschlagen "{"y" * 201}"')
     assert says(too_long.body, "sessions_error_title_too_long", length=201, max=200)
     zero = await bert.command(room, '!session vorschlagen "Null" --kapazität 0')
-    assert says(zero.body, "sessions_error_capacity", capacity=0)
+    # The seats option itself refuses a value below 1 and says what to write (bot/options.py).
+    assert says(zero.body, "core_arg_option_too_small", value=0, minimum=1), zero.body
     assert says(
         (await bert.command(room, "!session 999999")).body,
         "sessions_error_unknown_session",
