@@ -36,13 +36,13 @@ _NOT_YET = (
     "ist geplant", "is planned", "geplant", "planned", "scheduled", "verabredet",
 )  # fmt: skip
 _NO = (
-    "nein", "nee", "ne", "noe", "nö", "no", "nope", "nah", "nicht", "not", "nie", "never", "kein", "keine",
-    "lieber nicht", "leider nicht", "eher nicht", "haben wir nicht", "hat nicht geklappt",
+    "nein", "n", "nee", "ne", "noe", "nö", "no", "nope", "nah", "nicht", "not", "nie", "never", "kein",
+    "keine", "lieber nicht", "leider nicht", "eher nicht", "haben wir nicht", "hat nicht geklappt",
     "nicht geklappt", "didn't", "didnt", "did not", "we didn't", "we did not", "no thanks", "no thank you",
     "nein danke", "👎", "❌", "✖", "🙅", "ablehnen", "decline",
 )  # fmt: skip
 _YES = (
-    "ja", "jo", "joa", "jap", "jep", "jup", "japp", "jawohl", "jaja", "ok", "okay", "oki", "okey",
+    "ja", "j", "y", "jo", "joa", "jap", "jep", "jup", "japp", "jawohl", "jaja", "ok", "okay", "oki", "okey",
     "klar", "na klar", "gerne", "gern", "sicher", "sicherlich", "natuerlich", "selbstverstaendlich",
     "einverstanden", "passt", "gut", "prima", "super", "auf jeden fall", "unbedingt", "genau", "absolut",
     "haben wir", "hat geklappt", "getroffen", "warum nicht", "kein problem", "yes", "yeah", "yea", "yep",

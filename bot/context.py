@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -150,6 +151,24 @@ class ReactionContext:
     @property
     def t(self) -> Translate:
         return self.app.catalog.translator(self.language)
+
+    async def still_reacting_with(self, keys: Iterable[str]) -> bool:
+        """Whether the member still has one of ``keys`` on the same message (taking back 👍 while ✅ stays).
+        Keys compare without the emoji variation selector, as the router matches them."""
+        from sqlalchemy import select
+
+        from storage.models import Reaction
+
+        async with self.app.db.session() as db:
+            present = (
+                await db.scalars(
+                    select(Reaction.key).where(
+                        Reaction.target_event_id == self.target_event_id, Reaction.sender == self.sender
+                    )
+                )
+            ).all()
+        wanted = {key.replace("\ufe0f", "") for key in keys}
+        return any(key.replace("\ufe0f", "") in wanted for key in present)
 
 
 @dataclass

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.context import CommandContext, ReactionContext, RelationContext
 from bot.format import esc
 from bot.framework import Arg, CommandError, Int, Text
 from bot.i18n import Translate
-from storage.models import Reaction
 
 from .feature import event_group, feature, tr
 from .interest_service import (
@@ -103,22 +100,8 @@ async def react_to_proposal(reaction: ReactionContext) -> None:
         return
     if reaction.added:
         await mark_interest(reaction.app, reaction.sender, [reaction.ref_id], InterestSource.REACTION)
-    elif not await _still_reacting(reaction):
+    elif not await reaction.still_reacting_with(INTEREST_KEYS):
         await unmark_interest(reaction.app, reaction.sender, reaction.ref_id, InterestSource.REACTION)
-
-
-async def _still_reacting(reaction: ReactionContext) -> bool:
-    """Whether the member still has the other interest reaction (👍 and ⭐) on the announcement."""
-    async with reaction.app.db.session() as db:
-        keys = (
-            await db.scalars(
-                select(Reaction.key).where(
-                    Reaction.target_event_id == reaction.target_event_id, Reaction.sender == reaction.sender
-                )
-            )
-        ).all()
-    wanted = {k.replace("\ufe0f", "") for k in INTEREST_KEYS}
-    return any(k.replace("\ufe0f", "") in wanted for k in keys)
 
 
 @feature.on_relation(POLL_KIND, RESPONSE_TYPES)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.context import ReactionContext
-from storage.models import Reaction
 from storage.sessions import (
     BarcampSession,
     SessionSignup,
@@ -32,7 +31,7 @@ async def _react_change(reaction: ReactionContext, session_id: int) -> None:
         change = await sign_up(app, session_id, reaction.sender, switch=False, t=t)
         text = change.text
     else:
-        if await _still_signed_up_by_reaction(reaction):
+        if await reaction.still_reacting_with(SIGNUP_KEYS):
             return  # ✅ and 👍 both given: taking one back keeps the sign-up
         async with app.db.session() as db:
             has = await db.scalar(
@@ -47,20 +46,6 @@ async def _react_change(reaction: ReactionContext, session_id: int) -> None:
     await invite_all(app, change.invite)
     if text:
         await app.sender.send(text, to_user=reaction.sender)
-
-
-async def _still_signed_up_by_reaction(reaction: ReactionContext) -> bool:
-    """Whether the member still has another sign-up reaction (✅, ✔️ or 👍) on the same message."""
-    async with reaction.app.db.session() as db:
-        keys = (
-            await db.scalars(
-                select(Reaction.key).where(
-                    Reaction.target_event_id == reaction.target_event_id, Reaction.sender == reaction.sender
-                )
-            )
-        ).all()
-    wanted = {k.replace("\ufe0f", "") for k in SIGNUP_KEYS}
-    return any(k.replace("\ufe0f", "") in wanted for k in keys)
 
 
 async def _thumbs_on_proposal(reaction: ReactionContext, session_id: int) -> bool:

@@ -3,6 +3,7 @@ seat in the repeat by reacting to its direct message."""
 
 from __future__ import annotations
 
+from bot.answers import YesNo, classify_answer
 from bot.context import CommandContext, ReactionContext
 from bot.format import esc
 from bot.framework import Arg, CommandError, Int, Quoted
@@ -23,7 +24,6 @@ from .session_commands import session_cmd
 
 YES_WORDS = {"ja", "yes", "j", "y", "ok", "gerne", "klar", "sure"}
 NO_WORDS = {"nein", "no", "n", "nee", "lieber nicht"}
-SEAT_KEYS = SIGNUP_KEYS
 
 
 def _repeated_text(repeated: Repeated, t: Translate) -> str:
@@ -64,13 +64,12 @@ async def repeat_cmd(ctx: CommandContext, session_id: int, slot: str) -> None:
 async def answer_repeat_offer(ctx: CommandContext, session_id: int | None, text: str) -> None:
     if session_id is None:
         return
-    words = text.strip().rstrip(".!").split(None, 1)
-    first = words[0].casefold().rstrip(",") if words else ""
-    if first in YES_WORDS:
+    answer = classify_answer(text)
+    if answer is YesNo.YES:
         # "ja 3", "ja, gerne", "yes, slot 2": the first number names the time slot; none takes the first free.
-        rest = words[1].split() if len(words) > 1 else []
-        await _repeat(ctx, session_id, next((w.lstrip("#") for w in rest if w.lstrip("#").isdigit()), ""))
-    elif first in NO_WORDS or text.strip().casefold() in NO_WORDS:
+        numbers = (w.strip("#.,!") for w in text.split())
+        await _repeat(ctx, session_id, next((n for n in numbers if n.isdigit()), ""))
+    elif answer is YesNo.NO:
         title = await decline_repeat(
             ctx.app, session_id, by=ctx.sender, is_moderator=lambda event: is_event_moderator(ctx, event)
         )
@@ -79,7 +78,7 @@ async def answer_repeat_offer(ctx: CommandContext, session_id: int | None, text:
         raise CommandError("sessions_repeat_error_answer", session_id=session_id)
 
 
-@feature.on_reaction(REPEAT_SEAT_KIND, SEAT_KEYS)
+@feature.on_reaction(REPEAT_SEAT_KIND, SIGNUP_KEYS)
 async def react_to_seat_offer(reaction: ReactionContext) -> None:
     if reaction.ref_id is None:
         return

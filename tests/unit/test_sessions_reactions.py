@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from bot.app import App
 from commands.sessions.feature import SESSION_KIND, SIGNUP_KEYS
-from commands.sessions.repeat_commands import SEAT_KEYS
 from commands.sessions.suggestions import SUGGESTION_KEYS
 from storage.sessions import SessionSignup
 from tests.inprocess import make_app, prepare
@@ -59,7 +58,7 @@ async def scheduled(app: App) -> str:
 
 
 def test_thumbs_up_signs_up_wherever_a_reaction_signs_up() -> None:
-    for keys in (SIGNUP_KEYS, SEAT_KEYS, SUGGESTION_KEYS):
+    for keys in (SIGNUP_KEYS, SUGGESTION_KEYS):
         assert {"✅", "👍"} <= set(keys)
 
 
