@@ -82,9 +82,6 @@ class RecordingMatrix:
     def is_fresh(self, event: Any, joined_at_ms: int | None) -> bool:
         return True
 
-    async def wait_until_joined(self, room_id: str, people: Any, timeout: float) -> bool:
-        return True  # nobody joins anything here; what is queued after the wait is what tests read
-
     async def wait_for_invitees(self, room_id: str, *, since: Any, limit: Any, for_user: Any = None) -> bool:
         return False
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -157,20 +155,6 @@ class Rooms(MatrixCore):
 
         await remember_created_room(self.app, response.room_id, purpose_ends)
         return str(response.room_id)
-
-    async def wait_until_joined(self, room_id: str, people: Iterable[str], timeout: float) -> bool:
-        """Wait (at most ``timeout`` seconds) until all of ``people`` joined ``room_id``; False on timeout.
-        The bot shares an encrypted room's key only with the members it sees at its first message there, so
-        an introduction in a room it just created waits for the invited people."""
-        waiting = tuple(people)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
-            room = self.client.rooms.get(room_id)
-            if room is not None and all(u in room.users and u not in room.invited_users for u in waiting):
-                return True
-            await asyncio.sleep(0.25)
-        return False
 
     async def invite(self, room_id: str, user_id: str) -> None:
         await self.client.room_invite(room_id, user_id)

@@ -36,8 +36,6 @@ NO_KEYS = ("👎", "👎🏻", "👎🏼", "👎🏽", "👎🏾", "👎🏿")
 LATER_KEYS = ("⏳",)
 # Rooms are created a few at a time: many at once would hit the homeserver's rate limits.
 ROOM_CREATION_PARALLEL = 4
-# How long an introduction waits for the invited people to join before it is sent anyway.
-INTRO_JOIN_WAIT_SECONDS = 60.0
 
 
 def follow_up_job(group_id: int) -> str:

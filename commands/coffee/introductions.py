@@ -23,7 +23,7 @@ from storage.models import Member
 
 if TYPE_CHECKING:
     from bot.app import App
-from .feature import INTRO_JOIN_WAIT_SECONDS, ROOM_CREATION_PARALLEL, log
+from .feature import ROOM_CREATION_PARALLEL, log
 from .runs import NewGroup
 
 
@@ -99,9 +99,8 @@ async def introduce(app: App, groups: Sequence[NewGroup]) -> None:
                 await session.execute(
                     update(CoffeeGroup).where(CoffeeGroup.id == group.id).values(room_id=room_id)
                 )
-        app.in_background(
-            _send_when_joined(app, group.id, room_id, group.members, text), name=f"coffee intro {room_id}"
-        )
+        # The outbox holds it until the invited people have joined (they get the room key then).
+        await queue_intro(app, group.id, text, room_id=room_id, people=group.members)
 
     await asyncio.gather(*(one(group) for group in groups))
 
@@ -124,15 +123,3 @@ async def queue_intro(
             for user in people:
                 session.add(app.sender.prepare(text, to_user=user, mentions=people))
     app.sender.wake()
-
-
-async def _send_when_joined(
-    app: App, group_id: int, room_id: str, people: tuple[str, ...], text: str
-) -> None:
-    """Send once the invited people are in the room (or after a while anyway): the bot shares the key of an
-    encrypted room only with the members it sees at the first message."""
-    await app.matrix.wait_until_joined(room_id, people, INTRO_JOIN_WAIT_SECONDS)
-    try:
-        await queue_intro(app, group_id, text, room_id=room_id, people=people)
-    except Exception:
-        log.exception("could not queue the NExT-Kaffee introduction for %s", room_id)

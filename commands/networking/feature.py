@@ -41,8 +41,6 @@ JOIN_KEYS = ("🙋", "🙋\u200d♀️", "🙋\u200d♂️", "🙋🏻", "🙋�
 MAX_CONTACTS_SHOWN = 200
 # Rooms are created a few at a time: many at once would hit the homeserver's rate limits.
 ROOM_CREATION_PARALLEL = 4
-# How long an introduction waits for the invited people to join their new room before it is sent anyway.
-INTRO_JOIN_WAIT_SECONDS = 60.0
 
 
 def warn_job(round_id: int) -> str:

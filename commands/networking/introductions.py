@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from bot.app import App
     from commands.networking.matching import Participant
-from .feature import INTRO_JOIN_WAIT_SECONDS, ROOM_CREATION_PARALLEL, log, networking_settings, starters
+from .feature import ROOM_CREATION_PARALLEL, log, networking_settings, starters
 
 # --- profiles and introductions -----------------------------------------------------------------------------
 
@@ -87,7 +87,8 @@ async def introduce(
                 log.exception("could not create an intro room; introducing in the community room instead")
         if room_id is not None:
             text = intro_markdown(app, t, group, profiles, heading=headings[index], threaded=False)
-            app.in_background(_send_when_joined(app, room_id, tuple(group), text), name=f"intro {room_id}")
+            # The outbox holds it until the invited people have joined (they get the room key then).
+            await app.sender.send(text, room_id=room_id, mentions=tuple(group))
             return room_id
         if community_room is None:
             return None
@@ -102,15 +103,3 @@ async def introduce(
         return None
 
     return list(await asyncio.gather(*(one(i, group) for i, group in enumerate(groups))))
-
-
-async def _send_when_joined(app: App, room_id: str, people: tuple[str, ...], text: str) -> None:
-    """Send the intro once the invited people are in the room (or after a while anyway).
-
-    The bot's Matrix client shares the key of an encrypted room only with members it sees at the first
-    message; invitees who join later could not read an intro sent at once."""
-    await app.matrix.wait_until_joined(room_id, people, INTRO_JOIN_WAIT_SECONDS)
-    try:
-        await app.sender.send(text, room_id=room_id, mentions=people)
-    except Exception:
-        log.exception("could not queue the introduction for %s", room_id)

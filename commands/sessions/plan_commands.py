@@ -7,12 +7,10 @@ from bot.framework import Arg, Choice, Int
 from bot.i18n import plural
 
 from .feature import event_group, feature, tr
-from .jobs import schedule_reminder
 from .lookups import check_managed_event
 from .plan_service import apply_preview, compute_preview
 from .plan_view import preview_text
-from .planning import create_session_room
-from .results_jobs import schedule_results
+from .planning import after_scheduling
 from .suggestions import SUGGESTION_KEYS, SUGGESTION_KIND, accept_suggestion
 
 APPLY_WORDS = {"übernehmen": ("uebernehmen", "anwenden", "apply")}
@@ -40,9 +38,7 @@ async def plan_event(ctx: CommandContext, event_id: int, apply: str | None) -> N
         return
     applied = await apply_preview(ctx.app, event_id, by=ctx.sender, t=t)
     for session_id, scheduled in applied.scheduled:
-        schedule_reminder(ctx.app, session_id, scheduled.reminder_due)
-        await schedule_results(ctx.app, session_id)
-        await create_session_room(ctx.app, session_id, scheduled)
+        await after_scheduling(ctx.app, session_id, scheduled)
     ctx.app.sender.wake()
     moved = sum(1 for _, scheduled in applied.scheduled if scheduled.moved)
     clashes = sum(scheduled.clashes for _, scheduled in applied.scheduled)

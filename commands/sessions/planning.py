@@ -20,7 +20,7 @@ from storage.sessions import BarcampSession, SessionEvent, SessionSlot
 
 from .clashes import clashes_at
 from .feature import sessions_settings
-from .jobs import reminder_due
+from .jobs import reminder_due, schedule_reminder
 from .lookups import get_event, get_session, pick_slot, slot_list
 from .queries import (
     hosts_and_signed_up,
@@ -31,6 +31,7 @@ from .queries import (
     when_text,
     where_text,
 )
+from .results_jobs import schedule_results
 from .rules import SessionStatus, SessionView, SignupState
 from .service import event_lock
 
@@ -134,6 +135,15 @@ async def tell_location_changed(app: App, db: AsyncSession, row: BarcampSession,
             app.sender.prepare(ut(key, title=esc(row.title), session_id=row.id, where=where), to_user=user_id)
         )
     return told
+
+
+async def after_scheduling(app: App, session_id: int, scheduled: Scheduled) -> None:
+    """What a newly scheduled or moved session needs once its transaction has committed, whoever scheduled it
+    (``!session einplanen``, an applied plan, a repeat): its reminder, the results question at its end, its
+    own room ([sessions] create_rooms)."""
+    schedule_reminder(app, session_id, scheduled.reminder_due)
+    await schedule_results(app, session_id)
+    await create_session_room(app, session_id, scheduled)
 
 
 async def create_session_room(app: App, session_id: int, scheduled: Scheduled) -> None:

@@ -27,13 +27,11 @@ from storage.sessions import (
 )
 
 from .feature import sessions_settings
-from .jobs import schedule_reminder
 from .locations import location_by_name, location_text, placements_of
 from .lookups import get_event, get_session, pick_slot
-from .planning import create_session_room, schedule_session
+from .planning import after_scheduling, schedule_session
 from .queries import counts, signup_view, signups_of, slot_view, translator_for, when_text, where_text
 from .repeat_rules import RepeatAnswer, Room, SlotUse, repeat_spots, waitlist_crowded
-from .results_jobs import schedule_results
 from .rules import SessionStatus, SignupState, waitlist
 from .service import event_lock, withdraw
 
@@ -233,9 +231,7 @@ async def repeat_session(
         queue = waiting
         repeat_id, number, capacity = repeat.id, target.slot.number, row.capacity
     scheduled = await schedule_session(app, event_id, repeat_id, str(number), "", by=by, t=t)
-    schedule_reminder(app, repeat_id, scheduled.reminder_due)
-    await schedule_results(app, repeat_id)
-    await create_session_room(app, repeat_id, scheduled)
+    await after_scheduling(app, repeat_id, scheduled)
     offered = queue if capacity is None else queue[:capacity]
     await _offer_seats(app, repeat_id, offered)
     return Repeated(session_id, repeat_id, scheduled.title, scheduled.when, len(offered))

@@ -33,7 +33,7 @@ from .feature import (
     tr,
 )
 from .interest_commands import announce_proposal, interest_line
-from .jobs import reminder_job_id, schedule_reminder
+from .jobs import reminder_job_id
 from .lookups import (
     check_session_event_moderator,
     get_event,
@@ -46,7 +46,7 @@ from .lookups import (
     slot_of,
     with_host_names,
 )
-from .planning import create_session_room, location_of, schedule_session, tell_location_changed
+from .planning import after_scheduling, location_of, schedule_session, tell_location_changed
 from .queries import (
     hosts_and_signed_up,
     session_views,
@@ -64,7 +64,7 @@ from .service import Change, change_capacity, event_lock, invite_all
 
 # isort: split
 from .results_format import results_block
-from .results_jobs import cancel_results, schedule_results
+from .results_jobs import cancel_results
 from .results_service import load_results
 
 # --- sessions ---------------------------------------------------------------------------------------------
@@ -164,10 +164,8 @@ async def schedule(ctx: CommandContext, session_id: int, slot: str, location: st
     t = tr(ctx)
     event_id = await check_session_event_moderator(ctx, session_id)
     scheduled = await schedule_session(ctx.app, event_id, session_id, slot, location, by=ctx.sender, t=t)
-    schedule_reminder(ctx.app, session_id, scheduled.reminder_due)
-    await schedule_results(ctx.app, session_id)
+    await after_scheduling(ctx.app, session_id, scheduled)
     ctx.app.sender.wake()
-    await create_session_room(ctx.app, session_id, scheduled)
     key = "sessions_rescheduled" if scheduled.moved else "sessions_scheduled"
     seats = _seats(scheduled.view, t)
     await ctx.reply(

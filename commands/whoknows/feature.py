@@ -30,8 +30,6 @@ feature = Feature(
 REQUEST_KIND = "whoknows_request"
 YES_KEYS = ("👍", "✅", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿", "✔️")
 NO_KEYS = ("👎", "❌", "👎🏻", "👎🏼", "👎🏽", "👎🏾", "👎🏿")
-# How long the intro waits for both people to join their new chat before it is sent anyway.
-INTRO_JOIN_WAIT_SECONDS = 60.0
 
 
 def whoknows_settings(app: App) -> WhoKnowsConfig:

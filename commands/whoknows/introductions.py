@@ -22,7 +22,7 @@ from storage.db import claimed
 from storage.models import Member
 from storage.whoknows import IntroductionRequest
 
-from .feature import INTRO_JOIN_WAIT_SECONDS, REQUEST_KIND, log, request_job, whoknows_settings
+from .feature import REQUEST_KIND, log, request_job, whoknows_settings
 from .limits import already_asked, retry_at
 from .matching import joined, key
 from .service import chosen_from_list, display_name, limit_error
@@ -243,14 +243,5 @@ async def _introduce(
             target_profile=_profile_text(asker_t, members.get(target)),
             topic=esc(topic),
         )
-        app.in_background(_send_when_joined(app, room_id, (asker, target), intro), name=f"intro {room_id}")
-
-
-async def _send_when_joined(app: App, room_id: str, people: tuple[str, ...], text: str) -> None:
-    """Send the intro once both joined (or after a while anyway): the bot shares the key of an encrypted room
-    only with the members it sees at the first message."""
-    await app.matrix.wait_until_joined(room_id, people, INTRO_JOIN_WAIT_SECONDS)
-    try:
-        await app.sender.send(text, room_id=room_id, mentions=people)
-    except Exception:
-        log.exception("could not queue the introduction for %s", room_id)
+        # The outbox holds it until both have joined (they get the room key then).
+        await app.sender.send(intro, room_id=room_id, mentions=(asker, target))
