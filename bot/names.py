@@ -28,6 +28,11 @@ def display_name(app: App, user_id: str, room_id: str | None = None) -> str | No
     return None
 
 
+def name_or_localpart(app: App, user_id: str, room_id: str | None = None) -> str:
+    """The display name, or the Matrix ID's name part ("anna" of @anna:example.org) where none is known."""
+    return display_name(app, user_id, room_id) or user_id.split(":", 1)[0].lstrip("@")
+
+
 def named_pill(app: App, user_id: str, room_id: str | None = None) -> str:
     """A pill whose text is the display name (the plain body shows the name, clients show the pill)."""
     return pill(user_id, display_name(app, user_id, room_id))

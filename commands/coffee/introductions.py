@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from bot.format import esc
 from bot.i18n import Translate
+from bot.names import display_name
 from bot.sender import pill
 from commands.coffee.pairing import CoffeeMember, shared_topics
 from commands.networking.feature import starters
@@ -25,14 +26,6 @@ if TYPE_CHECKING:
     from bot.app import App
 from .feature import ROOM_CREATION_PARALLEL, log
 from .runs import NewGroup
-
-
-def display_name(app: App, user_id: str) -> str | None:
-    for room in app.matrix.client.rooms.values():
-        user = room.users.get(user_id)
-        if user is not None and user.display_name:
-            return str(user.display_name)
-    return None
 
 
 def _person_line(app: App, t: Translate, user_id: str, member: Member | None) -> str:

@@ -9,6 +9,7 @@ from bot.context import CommandContext
 from bot.format import esc
 from bot.framework import Arg, CommandError, Int, Text
 from bot.i18n import plural
+from bot.names import name_or_localpart
 from storage.sessions import SessionEvent
 
 from .feature import feature, tr
@@ -84,11 +85,8 @@ async def results_summary(ctx: CommandContext, event: str) -> None:
 
 def _namer(ctx: CommandContext, event: SessionEvent) -> Callable[[str], str]:
     """Hosts by their display name in the event room (the localpart when they have none)."""
-    room = ctx.app.matrix.client.rooms.get(event.room_id)
 
     def name_of(user_id: str) -> str:
-        user = room.users.get(user_id) if room is not None else None
-        name = getattr(user, "display_name", None) if user is not None else None
-        return str(name or user_id.split(":", 1)[0].lstrip("@"))
+        return name_or_localpart(ctx.app, user_id, event.room_id)
 
     return name_of

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from bot.format import esc
 from bot.framework import CommandError
 from bot.i18n import Translate
+from bot.names import name_or_localpart
 from bot.sender import pill
 from storage.db import claimed
 from storage.models import Member
@@ -25,7 +26,7 @@ from storage.whoknows import IntroductionRequest
 from .feature import REQUEST_KIND, log, request_job, whoknows_settings
 from .limits import already_asked, retry_at
 from .matching import joined, key
-from .service import chosen_from_list, display_name, limit_error
+from .service import chosen_from_list, limit_error
 from .status import FINISHED, RequestStatus
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ async def request_introduction(
             .all()
         )
         topic_key = joined(key(chosen.topic))[:200]
-        name = display_name(app, chosen.user_id)
+        name = name_or_localpart(app, chosen.user_id)
         day = timedelta(days=1)
         again = retry_at(
             [when for *_, when in earlier], now, window=day, limit=settings.introductions_per_day
@@ -101,7 +102,7 @@ async def request_introduction(
         t = app.catalog.translator(_language(members.get(chosen.user_id), app))
         question = t(
             "whoknows_ask",
-            name=esc(display_name(app, asker)),
+            name=esc(name_or_localpart(app, asker)),
             profile=_profile_text(t, members.get(asker)),
             topic=esc(chosen.topic),
             number=request.id,
@@ -151,7 +152,7 @@ async def answer(app: App, target: str, number: int | None, *, accept: bool) -> 
         request = await pending_for(session, target, number)
     if not await finish(app, request.id, RequestStatus.ACCEPTED if accept else RequestStatus.DECLINED):
         raise CommandError("whoknows_error_no_request")
-    return display_name(app, request.asker_id)
+    return name_or_localpart(app, request.asker_id)
 
 
 async def answer_by_reaction(app: App, request_id: int, sender: str, *, accept: bool) -> None:
@@ -169,7 +170,7 @@ async def answer_by_reaction(app: App, request_id: int, sender: str, *, accept: 
             request = await session.get(IntroductionRequest, request_id)
             if request is not None:
                 t = app.catalog.translator(_language(members.get(sender), app))
-                text = t("whoknows_decline_done", name=esc(display_name(app, request.asker_id)))
+                text = t("whoknows_decline_done", name=esc(name_or_localpart(app, request.asker_id)))
                 session.add(app.sender.prepare(text, to_user=sender))
         app.sender.wake()
 
@@ -195,7 +196,7 @@ async def finish(app: App, request_id: int, outcome: RequestStatus) -> bool:
         if outcome is not RequestStatus.ACCEPTED:
             note = asker_t(
                 "whoknows_not_this_time",
-                name=esc(display_name(app, target)),
+                name=esc(name_or_localpart(app, target)),
                 topic=esc(topic),
                 p=app.settings.bot.command_prefix,
             )
@@ -218,7 +219,7 @@ async def _introduce(
     target_t: Translate,
 ) -> None:
     """A private chat for both, with a short intro; both are told by direct message."""
-    names = {user: display_name(app, user) for user in (asker, target)}
+    names = {user: name_or_localpart(app, user) for user in (asker, target)}
     room_name = asker_t("whoknows_room_name", asker=names[asker], target=names[target], topic=topic)
     try:
         room_id: str | None = await app.matrix.create_room(room_name[:200], [asker, target])

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 
 from bot.framework import CommandError
+from bot.names import name_or_localpart
 from storage.models import Member
 from storage.whoknows import Findable, Search, Synonym
 from timephrases.formatting import format_datetime
@@ -29,15 +30,6 @@ MAX_SYNONYM_LENGTH = 100
 def limit_error(key_: str, when: datetime, language: str, tz: ZoneInfo) -> CommandError:
     """A polite refusal that says when the member can try again (in their language and zone)."""
     return CommandError(key_, when=format_datetime(when, language, tz))
-
-
-def display_name(app: App, user_id: str) -> str:
-    """The member's display name in a room the bot shares with them (their Matrix name part if none)."""
-    for room in app.matrix.client.rooms.values():
-        name = room.user_name(user_id) if hasattr(room, "user_name") else None
-        if name:
-            return str(name)
-    return user_id.split(":", 1)[0].lstrip("@")
 
 
 # --- findability -------------------------------------------------------------------------------------------
@@ -150,7 +142,7 @@ async def search(
         Found(
             number,
             hit.user_id,
-            display_name(app, hit.user_id),
+            name_or_localpart(app, hit.user_id),
             members[hit.user_id].organisation,
             members[hit.user_id].level,
             hit.topics,
