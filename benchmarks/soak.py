@@ -4,11 +4,13 @@
 Active members send commands (and react to the bot's answers) at a steady rate, others join and leave; one
 member is kicked, one room is upgraded (traffic moves to the successor), the bot is restarted once with
 SIGTERM and once with SIGKILL. At the end it prints commands sent / answered / lost, duplicate answers, the
-longest reply delay (overall and outside the restarts) and the bot's RSS at start and end.
+longest reply delay (overall and outside the restarts), reminders (one in ten commands, due a minute later)
+not posted or posted twice, and the bot's memory from after the restarts to the end.
 
 Not part of ``make test``: the full run takes ``--minutes`` (30) plus set-up. For a quick check on a small
 machine: ``python -m benchmarks.soak --minutes 2 --rooms 3 --members 20``.
-Goal of the full run: 0 lost, 0 duplicates, longest delay ≤ 10 s outside the restarts, RSS growth ≤ 10 %.
+Goal of the full run: 0 lost, 0 duplicates, every reminder posted once, longest delay ≤ 10 s outside the
+restarts, RSS growth ≤ 10 %.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import asyncio
 import json
 import random
+import re
 import tempfile
 import time
 from collections import Counter
@@ -26,8 +29,10 @@ from pathlib import Path
 from benchmarks.common import Http, Token, _q, banner, homeserver, our_bot, rss_mib, table, verdict
 from tests.e2e.harness import BotProcess
 
-COMMANDS = ("!hilfe", "!erinnerungen", "!profil", "!help", "!reminders")
+COMMANDS = ("!hilfe", "!erinnerungen", "!profil", "!help", "!reminders", "!profil themen Soak, Matrix")
+REMINDER_SHARE = 0.1  # of the commands: "!erinnere mich in 1 Minute an soak-<n>", due during the run
 ACTIVE_PER_ROOM = 6
+REMINDER_TEXT = re.compile(r"soak-\d+")
 RESTART_GRACE = 5.0  # seconds after a restart's ready line that still count as "during the restart"
 
 
@@ -39,6 +44,9 @@ class Run:
     replies: list[tuple[str, str]] = field(default_factory=list)  # (room, reply event id) to react to
     restarts: list[tuple[float, float]] = field(default_factory=list)  # (from, until) monotonic
     errors: list[str] = field(default_factory=list)
+    reminders: dict[str, float] = field(default_factory=dict)  # reminder text → monotonic due time
+    fired: Counter[str] = field(default_factory=Counter)  # reminder text → times it was posted
+    rss: list[tuple[float, float]] = field(default_factory=list)  # (monotonic, MiB) of the running bot
 
 
 async def observe(http: Http, watcher: Token, bot_id: str, run: Run, stop: asyncio.Event) -> None:
@@ -71,6 +79,10 @@ async def observe(http: Http, watcher: Token, bot_id: str, run: Run, stop: async
             for event in info.get("timeline", {}).get("events", []):
                 relates = event.get("content", {}).get("m.relates_to") or {}
                 target = (relates.get("m.in_reply_to") or {}).get("event_id")
+                body = str(event.get("content", {}).get("body", ""))
+                if target is None:  # not an answer: a reminder being posted (on time or late)
+                    for text in REMINDER_TEXT.findall(body):
+                        run.fired[text] += 1
                 if target in run.sent:
                     run.answers[target] += 1
                     run.answered_at.setdefault(target, now)
@@ -131,8 +143,15 @@ async def traffic(
         try:
             if roll < 0.8 and room.active:
                 member = rng.choice(room.active)
-                event_id = await http.send_text(member, room.room_id, rng.choice(COMMANDS))
+                if rng.random() < REMINDER_SHARE:
+                    text = f"soak-{len(run.reminders)}"
+                    command = f"!erinnere mich in 1 Minute an {text}"
+                else:
+                    text, command = "", rng.choice(COMMANDS)
+                event_id = await http.send_text(member, room.room_id, command)
                 run.sent[event_id] = time.monotonic()
+                if text:
+                    run.reminders[text] = run.sent[event_id] + 60
             elif roll < 0.9 and run.replies and room.active:
                 reply_room, reply = rng.choice(run.replies[-50:])
                 content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": reply, "key": "👍"}}
@@ -157,7 +176,15 @@ async def faults(
     async def at(fraction: float) -> None:
         await asyncio.sleep(max(0.0, start + fraction * seconds - time.monotonic()))
 
-    await at(0.2)
+    # The restarts come first, so that the process after them runs for most of the soak and its memory
+    # growth is measured over a long stretch (a restart resets RSS).
+    for fraction, how in ((0.1, "SIGTERM"), (0.2, "SIGKILL")):
+        await at(fraction)
+        began = time.monotonic()
+        await asyncio.to_thread(bot.stop if how == "SIGTERM" else bot.kill)
+        await asyncio.to_thread(bot.start, 120.0)
+        run.restarts.append((began, time.monotonic() + RESTART_GRACE))
+    await at(0.3)
     kicked = rooms[-1].active.pop()
     await http.request(
         "POST",
@@ -165,7 +192,7 @@ async def faults(
         admin.access_token,
         {"user_id": kicked.user_id, "reason": "soak"},
     )
-    await at(0.35)
+    await at(0.4)
     upgraded = await http.request(
         "POST",
         f"/_matrix/client/v3/rooms/{_q(rooms[0].room_id)}/upgrade",
@@ -183,15 +210,17 @@ async def faults(
             break
         await asyncio.sleep(0.5)
     rooms[0].room_id = successor
-    for fraction, how in ((0.5, "SIGTERM"), (0.75, "SIGKILL")):
-        await at(fraction)
-        began = time.monotonic()
-        await asyncio.to_thread(bot.stop if how == "SIGTERM" else bot.kill)
-        await asyncio.to_thread(bot.start, 120.0)
-        run.restarts.append((began, time.monotonic() + RESTART_GRACE))
 
 
-def report(run: Run, rss_start: float, rss_end: float, minutes: float, rooms: int, members: int) -> bool:
+async def sample_rss(bot: BotProcess, run: Run, until: float) -> None:
+    """The running bot's RSS every 15 s (the process changes at the restarts)."""
+    while time.monotonic() < until:
+        if bot.process is not None:
+            run.rss.append((time.monotonic(), rss_mib(bot.process.pid)[0]))
+        await asyncio.sleep(15)
+
+
+def report(run: Run, end: float, minutes: float, rooms: int, members: int) -> bool:
     sent = len(run.sent)
     answered = sum(1 for event_id in run.sent if run.answers[event_id] > 0)
     duplicates = sum(count - 1 for count in run.answers.values() if count > 1)
@@ -203,7 +232,15 @@ def report(run: Run, rss_start: float, rss_end: float, minutes: float, rooms: in
     outside = [d for e, d in delays.items() if not during_restart(run.sent[e])]
     longest = max(delays.values(), default=0.0)
     longest_outside = max(outside, default=0.0)
-    growth = (rss_end - rss_start) / rss_start * 100 if rss_start else float("nan")
+    due = [text for text, at in run.reminders.items() if at <= end]
+    not_fired = sum(1 for text in due if run.fired[text] == 0)
+    fired_twice = sum(1 for text in due if run.fired[text] > 1)
+    # Memory of the process that ran longest: two minutes after the last restart (caches warm) to the end.
+    last_start = max((until for _, until in run.restarts), default=0.0)
+    samples = [mib for at, mib in run.rss if at >= last_start + 120]
+    rss_from, rss_to = (samples[0], samples[-1]) if samples else (float("nan"), float("nan"))
+    growth = (rss_to - rss_from) / rss_from * 100 if samples else float("nan")
+    span = (run.rss[-1][0] - last_start - 120) / 60 if samples else 0.0
     banner(f"Soak: {rooms} rooms × {members} members, {minutes:g} minutes")
     print(
         table(
@@ -213,15 +250,29 @@ def report(run: Run, rss_start: float, rss_end: float, minutes: float, rooms: in
                 ["answered", answered, sent],
                 ["lost", sent - answered, 0],
                 ["duplicate answers", duplicates, 0],
+                ["reminders due in the run", len(due), ""],
+                ["reminders not posted / posted twice", f"{not_fired} / {fired_twice}", "0 / 0"],
                 ["longest delay (s)", f"{longest:.1f}", ""],
                 ["longest delay outside restarts (s)", f"{longest_outside:.1f}", "≤ 10"],
-                ["RSS start / end (MiB)", f"{rss_start:.0f} / {rss_end:.0f} ({growth:+.0f} %)", "≤ +10 %"],
+                [
+                    f"RSS after the restarts, over {span:.0f} min (MiB)",
+                    f"{rss_from:.0f} → {rss_to:.0f} ({growth:+.1f} %), peak {max(samples, default=0):.0f}",
+                    "≤ +10 %",
+                ],
+                ["RSS before the first restart (MiB)", f"{run.rss[0][1]:.0f}" if run.rss else "–", ""],
                 ["restarts (SIGTERM, SIGKILL)", len(run.restarts), 2],
                 ["client errors (joins/leaves/429)", len(run.errors), ""],
             ],
         )
     )
-    ok = sent - answered == 0 and duplicates == 0 and longest_outside <= 10
+    ok = (
+        sent - answered == 0
+        and duplicates == 0
+        and not_fired == 0
+        and fired_twice == 0
+        and longest_outside <= 10
+        and growth <= 10
+    )
     print(verdict(ok))
     return ok
 
@@ -237,24 +288,25 @@ async def soak(minutes: float, rooms: int, members: int, rate: float, workdir: P
                 room_list, spare = await set_up(http, admin, bot, rooms, members)
                 run, stop = Run(), asyncio.Event()
                 watcher = asyncio.create_task(observe(http, admin, bot.user_id, run, stop))
-                assert bot.process is not None
-                rss_start = rss_mib(bot.process.pid)[0]
                 start = time.monotonic()
                 seconds = minutes * 60
                 await asyncio.gather(
                     traffic(http, room_list, spare, run, rate, start + seconds),
                     faults(http, admin, bot, room_list, run, start, seconds),
+                    sample_rss(bot, run, start + seconds),
                 )
-                for _ in range(90):  # stragglers after the last restart
-                    if all(run.answers[e] for e in run.sent):
+                end = time.monotonic()
+                for _ in range(90):  # stragglers; reminders due until the end are posted
+                    answered = all(run.answers[e] for e in run.sent)
+                    if answered and all(run.fired[t] for t, at in run.reminders.items() if at <= end):
                         break
                     await asyncio.sleep(1)
                 await asyncio.sleep(3)  # a late duplicate would show up now
                 assert bot.process is not None
-                rss_end = rss_mib(bot.process.pid)[0]
+                run.rss.append((time.monotonic(), rss_mib(bot.process.pid)[0]))
                 stop.set()
                 await watcher
-                return report(run, rss_start, rss_end, minutes, rooms, members)
+                return report(run, end, minutes, rooms, members)
             finally:
                 bot.stop()
         finally:
