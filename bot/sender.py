@@ -14,13 +14,14 @@ import logging
 import uuid
 from collections import deque
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import select, update
 
 from bot.format import to_html, to_plain
 from bot.matrix import DirectChatRefused, PermanentSendError
-from storage.models import BotMessage, OutboxMessage
+from bot.outbox_rows import OUTBOX, STORED_COLUMNS, OutboxRows
+from storage.models import OutboxMessage
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -30,26 +31,6 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 60.0
 GIVE_UP_AFTER_ATTEMPTS = 50
 INVITEE_WAIT = timedelta(minutes=10)
-
-# Every reply writes one row and marks it sent: plain SQL expressions, built once (no ORM flush per reply).
-OUTBOX = cast(Table, OutboxMessage.__table__)
-STORE = insert(OUTBOX).returning(OUTBOX.c.id)
-MARK_SENT = (
-    update(OUTBOX)
-    .where(OUTBOX.c.id == bindparam("row_id"))
-    .values(sent_at=bindparam("now"), sent_event_id=bindparam("event_id"), room_id=bindparam("in_room"))
-)
-TRACK = insert(BotMessage)
-STORED_COLUMNS = (
-    "room_id",
-    "to_user",
-    "content",
-    "track_kind",
-    "track_ref",
-    "created_at",
-    "attempts",
-    "txn_id",
-)
 
 
 def pill(user_id: str, name: str | None = None) -> str:
@@ -97,6 +78,7 @@ class Sender:
 
     def __init__(self, app: App) -> None:
         self.app = app
+        self.rows = OutboxRows(app.db)
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -201,8 +183,7 @@ class Sender:
 
     async def _store(self, row: OutboxMessage) -> None:
         values = {column: getattr(row, column) for column in STORED_COLUMNS}
-        async with self.app.db.transaction() as connection:
-            row.id = (await connection.execute(STORE, values)).scalar_one()
+        row.id = await self.rows.store(values)
 
     async def send_file(
         self,
@@ -385,21 +366,10 @@ class Sender:
             return gave_up
         if not await self._stored(row):
             return True  # sent, but the caller's write failed (and the caller was told)
-        async with self.app.db.transaction() as connection:
-            await connection.execute(
-                MARK_SENT,
-                {"row_id": row.id, "now": datetime.now(UTC), "event_id": event_id, "in_room": room_id},
-            )
-            if row.track_kind:
-                await connection.execute(
-                    TRACK,
-                    {
-                        "event_id": event_id,
-                        "room_id": room_id,
-                        "kind": row.track_kind,
-                        "ref_id": row.track_ref,
-                    },
-                )
+        track = (row.track_kind, row.track_ref) if row.track_kind else None
+        await self.rows.mark_sent(
+            row.id, event_id=event_id, room_id=room_id, now=datetime.now(UTC), track=track
+        )
         return True
 
     async def _mark_failed(self, row: OutboxMessage, reason: str) -> None:

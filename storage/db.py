@@ -8,7 +8,7 @@ import pkgutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Update, event
 from sqlalchemy.engine import make_url
@@ -22,8 +22,10 @@ from sqlalchemy.ext.asyncio import (
 
 import storage
 from storage import sqlite_driver
+from storage.one_hop import Work, as_transaction
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+T = TypeVar("T")
 
 
 def sync_url(async_url: str) -> str:
@@ -71,6 +73,25 @@ async def claimed(session: AsyncSession, statement: Update) -> bool:
     return int(getattr(result, "rowcount", 1)) == 1
 
 
+class OneHop:
+    """Runs a unit of work on a pooled SQLite connection, statements and commit, as one call into the
+    connection's worker thread (storage/one_hop.py). Errors are sqlite3's own (``sqlite3.IntegrityError``)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @property
+    def dialect(self) -> Any:
+        return self.engine.dialect
+
+    async def transaction(self, work: Work[T]) -> T:
+        async with self.engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            assert isinstance(driver, sqlite_driver.PrefetchingConnection)
+            return await driver.call_in_thread(as_transaction(work))
+
+
 class Database:
     def __init__(self, url: str) -> None:
         ensure_sqlite_directory(url)
@@ -85,6 +106,8 @@ class Database:
         if is_sqlite:
             event.listen(self.engine.sync_engine, "connect", sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # The few statements around every command in one round trip (storage/one_hop.py); SQLite only.
+        self.one_hop: OneHop | None = OneHop(self.engine) if is_aiosqlite(url) else None
 
     async def _connect_sqlite(self) -> sqlite_driver.PrefetchingConnection:
         args, kwargs = self.engine.dialect.create_connect_args(self.engine.url)

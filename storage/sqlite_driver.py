@@ -13,10 +13,11 @@ from __future__ import annotations
 import sqlite3
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
+T = TypeVar("T")
 Description = tuple[tuple[Any, ...], ...] | None
 Parameters = Sequence[Any] | dict[str, Any]
 
@@ -129,6 +130,11 @@ class PrefetchingConnection:
 
     def cursor(self) -> _OpenedCursor:
         return _OpenedCursor(PrefetchingCursor(self))
+
+    async def call_in_thread(self, call: Callable[[sqlite3.Connection], T]) -> T:
+        """``call(raw connection)`` in the worker thread, one hop (storage/one_hop.py)."""
+        result: T = await self._inner._execute(call, self._inner._conn)  # type: ignore[no-untyped-call]
+        return result
 
     async def run_in_thread(self, call: Callable[[sqlite3.Cursor], object]) -> _Outcome:
         # aiosqlite's own queue into its worker thread (SQLAlchemy's adapter uses the same internals).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +21,10 @@ from bot.framework import Command, fold
 from bot.i18n import normalize_language
 from bot.ratelimit import RateLimiter
 from bot.sender import pill
+from storage.base import utcnow
+from storage.db import OneHop
 from storage.models import Member, ProcessedEvent, Reaction, RoomSetting
+from storage.one_hop import CompiledStatement
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -38,6 +42,35 @@ PREFERENCES = select(
     select(Member.timezone).where(Member.user_id == _SENDER).scalar_subquery(),
     select(RoomSetting.language).where(RoomSetting.room_id == bindparam("room_id")).scalar_subquery(),
 )
+
+
+CLAIM_COLUMNS = ("event_id", "room_id", "processed_at", "failed")
+
+
+class OneHopClaim:
+    """The claim of :meth:`RouterCore._claim` — insert, read the settings, commit — as one round trip to
+    SQLite's thread (storage/one_hop.py): it sits on the path of every command to its reply."""
+
+    def __init__(self, one_hop: OneHop) -> None:
+        self.one_hop = one_hop
+        self.claim = CompiledStatement.of(CLAIM, one_hop.dialect, CLAIM_COLUMNS)
+        self.preferences = CompiledStatement.of(PREFERENCES, one_hop.dialect)
+
+    async def __call__(self, event_id: str, room_id: str, sender: str) -> Preferences | None:
+        claim = {"event_id": event_id, "room_id": room_id, "processed_at": utcnow(), "failed": False}
+
+        def work(connection: sqlite3.Connection) -> tuple[Any, ...]:
+            self.claim.run(connection, claim)
+            row: tuple[Any, ...] = self.preferences.run(
+                connection, {"sender": sender, "room_id": room_id}
+            ).fetchone()
+            return row
+
+        try:
+            row = await self.one_hop.transaction(work)
+        except sqlite3.IntegrityError:
+            return None
+        return Preferences(language=row[0], timezone=row[1], room_language=row[2])
 
 
 @dataclass(eq=False)
@@ -76,6 +109,7 @@ class RouterCore:
         self.limiter = RateLimiter(bot.command_burst, bot.commands_per_minute)
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._pending_joins: dict[tuple[str, str], datetime] = {}
+        self._one_hop_claim = OneHopClaim(app.db.one_hop) if app.db.one_hop is not None else None
 
     # --- queues: one worker per room keeps a room's commands in order -----------------------------------
 
@@ -177,6 +211,8 @@ class RouterCore:
 
         None if the event was handled already (after a restart or a re-sync). The claim is written before
         the sync token is saved, so a crash can lose a command's execution but never repeat it."""
+        if self._one_hop_claim is not None:
+            return await self._one_hop_claim(event_id, room_id, sender)
         try:
             async with self.app.db.transaction() as connection:
                 await connection.execute(CLAIM, {"event_id": event_id, "room_id": room_id})

@@ -1,0 +1,73 @@
+"""The statements around every command, run with their commit in one round trip to SQLite's thread.
+
+Through SQLAlchemy's async engine a transaction costs one round trip between the event loop and the SQLite
+worker thread per statement and one more for the commit (storage/sqlite_driver.py already made it one per
+statement instead of four). On a busy two-core machine a round trip is 0.2–2 ms, mostly waiting to be
+scheduled, against microseconds for the statements themselves; the claim of a command (insert + read the
+member's settings + commit) sat on every command's path to its reply. Here such a unit is compiled once by
+SQLAlchemy (same SQL, same type conversions as the ORM path) and run as one call in the thread, with its
+commit. Only for SQLite through our driver; PostgreSQL keeps the engine's normal path (``Database.one_hop``
+is None there). See docs/decisions.md ("One round trip for the claim and the outbox").
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.expression import Executable
+
+T = TypeVar("T")
+Work = Callable[[sqlite3.Connection], T]
+
+
+@dataclass(frozen=True)
+class CompiledStatement:
+    """A statement compiled for SQLite: its SQL and how to turn named values into its parameters."""
+
+    sql: str
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+    @classmethod
+    def of(
+        cls, statement: Executable, dialect: Dialect, column_keys: Sequence[str] | None = None
+    ) -> CompiledStatement:
+        compiled: Any = statement.compile(  # type: ignore[attr-defined]
+            dialect=dialect, column_keys=list(column_keys) if column_keys is not None else None
+        )
+        names = tuple(compiled.positiontup or ())
+        processors = tuple(
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+        )
+        return cls(compiled.string, names, processors)
+
+    def parameters(self, values: Mapping[str, Any]) -> list[Any]:
+        """Positional parameters, converted as SQLAlchemy converts them (datetimes, JSON, booleans)."""
+        return [
+            processor(values[name]) if processor is not None else values[name]
+            for name, processor in zip(self.names, self.processors, strict=True)
+        ]
+
+    def run(self, connection: sqlite3.Connection, values: Mapping[str, Any]) -> sqlite3.Cursor:
+        return connection.execute(self.sql, self.parameters(values))
+
+
+def as_transaction(work: Work[T]) -> Callable[[sqlite3.Connection], T]:
+    """``work`` followed by its commit, or rolled back when it raises (runs in the SQLite thread)."""
+
+    def run(connection: sqlite3.Connection) -> T:
+        try:
+            result = work(connection)
+        except BaseException:
+            if connection.in_transaction:
+                connection.rollback()
+            raise
+        if connection.in_transaction:
+            connection.commit()
+        return result
+
+    return run

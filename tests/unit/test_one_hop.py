@@ -1,0 +1,94 @@
+"""The claim of a command in one round trip to SQLite's thread (storage/one_hop.py, bot/router/core.py):
+the same rows as the engine's path, a second claim of the same event refused, the member's settings read in
+the same unit, a failing unit rolled back — on a real SQLite file. The outbox writes run both ways in
+tests/unit/test_outbox.py; PostgreSQL (engine path only) in tests/e2e/test_postgres.py."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from bot.router.core import CLAIM, OneHopClaim, Preferences
+from storage.base import Base
+from storage.db import Database
+from storage.models import Member, ProcessedEvent, RoomSetting
+
+ROOM = "!room:example.org"
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    tables = [Base.metadata.tables[name] for name in ("processed_events", "members", "room_settings")]
+    async with database.engine.begin() as connection:
+        await connection.run_sync(lambda sync: Base.metadata.create_all(sync, tables=tables))
+    yield database
+    await database.close()
+
+
+def one_hop_claim(db: Database) -> OneHopClaim:
+    assert db.one_hop is not None  # SQLite through storage/sqlite_driver.py
+    return OneHopClaim(db.one_hop)
+
+
+async def test_a_claim_is_taken_once_and_reads_the_settings(db: Database) -> None:
+    async with db.session() as session:
+        session.add(Member(user_id="@anna:example.org", language="en", timezone="Europe/Vienna"))
+        session.add(RoomSetting(room_id=ROOM, language="de"))
+    claim = one_hop_claim(db)
+    assert await claim("$a", ROOM, "@anna:example.org") == Preferences("en", "Europe/Vienna", "de")
+    assert await claim("$a", ROOM, "@anna:example.org") is None
+    assert await claim("$b", "!other:example.org", "@ben:example.org") == Preferences(None, None, None)
+
+
+async def test_concurrent_claims_of_one_event_let_exactly_one_through(db: Database) -> None:
+    claim = one_hop_claim(db)
+    results = await asyncio.gather(*(claim(f"$e{n % 5}", ROOM, "@anna:example.org") for n in range(40)))
+    assert sum(result is not None for result in results) == 5
+
+
+async def test_the_claim_writes_the_rows_the_engine_writes(db: Database) -> None:
+    before = datetime.now(UTC)
+    await one_hop_claim(db)("$fast", ROOM, "@anna:example.org")
+    async with db.transaction() as connection:
+        await connection.execute(CLAIM, {"event_id": "$engine", "room_id": ROOM})
+    async with db.session() as session:
+        engine, fast = (await session.scalars(select(ProcessedEvent).order_by(ProcessedEvent.event_id))).all()
+    assert (fast.event_id, fast.room_id, fast.failed) == ("$fast", ROOM, False)
+    assert (engine.room_id, engine.failed) == (fast.room_id, fast.failed)
+    assert (
+        before.replace(tzinfo=None)
+        <= fast.processed_at.replace(tzinfo=None)
+        <= engine.processed_at.replace(tzinfo=None)
+    )
+    async with db.transaction() as connection:  # stored in the same text format, so both sort and prune alike
+        stored = (await connection.execute(text("SELECT processed_at FROM processed_events"))).scalars().all()
+    assert {len(value) for value in stored} == {len(stored[0])}
+
+
+async def test_a_failing_unit_is_rolled_back_and_the_connection_stays_usable(db: Database) -> None:
+    assert db.one_hop is not None
+
+    def insert_then_fail(connection: sqlite3.Connection) -> None:
+        connection.execute(
+            "INSERT INTO processed_events (event_id, room_id, processed_at, failed) VALUES ('$x', ?, '', 0)",
+            (ROOM,),
+        )
+        raise RuntimeError("a bug after the first statement")
+
+    for _ in range(3):  # the pool hands the same connection out again
+        with pytest.raises(RuntimeError):
+            await db.one_hop.transaction(insert_then_fail)
+    assert await one_hop_claim(db)("$x", ROOM, "@anna:example.org") is not None
+    async with db.session() as session:
+        assert [e.event_id for e in (await session.scalars(select(ProcessedEvent))).all()] == ["$x"]
+
+
+def test_postgres_urls_have_no_one_hop_path() -> None:
+    assert Database("postgresql+asyncpg://bot@127.0.0.1/bot").one_hop is None
