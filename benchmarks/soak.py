@@ -47,6 +47,7 @@ class Run:
     reminders: dict[str, float] = field(default_factory=dict)  # reminder text → monotonic due time
     fired: Counter[str] = field(default_factory=Counter)  # reminder text → times it was posted
     rss: list[tuple[float, float]] = field(default_factory=list)  # (monotonic, MiB) of the running bot
+    churn_in: dict[str, set[str]] = field(default_factory=dict)  # spare member → rooms they joined
 
 
 async def observe(http: Http, watcher: Token, bot_id: str, run: Run, stop: asyncio.Event) -> None:
@@ -70,7 +71,7 @@ async def observe(http: Http, watcher: Token, bot_id: str, run: Run, stop: async
         try:
             data = await http.request("GET", path, watcher.access_token)
         except Exception as exc:  # the homeserver is busy: try again
-            run.errors.append(f"sync: {exc}")
+            run.errors.append(f"watcher sync {type(exc).__name__}")
             await asyncio.sleep(1)
             continue
         now = time.monotonic()
@@ -140,6 +141,7 @@ async def traffic(
         await asyncio.sleep(rng.expovariate(rate))
         room = rng.choice(rooms)
         roll = rng.random()
+        action = "command"
         try:
             if roll < 0.8 and room.active:
                 member = rng.choice(room.active)
@@ -152,20 +154,35 @@ async def traffic(
                 run.sent[event_id] = time.monotonic()
                 if text:
                     run.reminders[text] = run.sent[event_id] + 60
-            elif roll < 0.9 and run.replies and room.active:
-                reply_room, reply = rng.choice(run.replies[-50:])
-                content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": reply, "key": "👍"}}
-                path = f"/_matrix/client/v3/rooms/{_q(reply_room)}/send/m.reaction/{rng.getrandbits(64):x}"
-                await http.request("PUT", path, rng.choice(room.active).access_token, content)
+            elif roll < 0.9 and room.active:
+                action = "reaction"
+                here = [event_id for room_id, event_id in run.replies[-200:] if room_id == room.room_id]
+                if here:  # a member of the room reacts to one of the bot's recent answers there
+                    content = {
+                        "m.relates_to": {"rel_type": "m.annotation", "event_id": here[-1], "key": "👍"}
+                    }
+                    path = (
+                        f"/_matrix/client/v3/rooms/{_q(room.room_id)}/send/m.reaction/{rng.getrandbits(64):x}"
+                    )
+                    await http.request("PUT", path, rng.choice(room.active).access_token, content)
             elif spare:
                 churn = rng.choice(spare)
-                if rng.random() < 0.5:
+                inside = run.churn_in.setdefault(churn.user_id, set())
+                if room.room_id not in inside:
+                    action = "join"
                     await http.join(churn, room.room_id)
+                    inside.add(room.room_id)
                 else:
+                    action = "leave"
                     path = f"/_matrix/client/v3/rooms/{_q(room.room_id)}/leave"
                     await http.request("POST", path, churn.access_token, {})
-        except Exception as exc:  # a leave of someone not in the room, a busy homeserver
-            run.errors.append(str(exc)[:200])
+                    inside.discard(room.room_id)
+        except Exception as exc:  # a busy homeserver; counted by kind in the report
+            status, errcode = re.search(r": (\d{3}) ", str(exc)), re.search(r"M_[A-Z_]+", str(exc))
+            kind = " ".join(
+                [status.group(1) if status else type(exc).__name__, errcode.group(0) if errcode else ""]
+            ).strip()
+            run.errors.append(f"{action} {kind}")
 
 
 async def faults(
@@ -261,7 +278,7 @@ def report(run: Run, end: float, minutes: float, rooms: int, members: int) -> bo
                 ],
                 ["RSS before the first restart (MiB)", f"{run.rss[0][1]:.0f}" if run.rss else "–", ""],
                 ["restarts (SIGTERM, SIGKILL)", len(run.restarts), 2],
-                ["client errors (joins/leaves/429)", len(run.errors), ""],
+                ["client errors", _errors(run.errors), ""],
             ],
         )
     )
@@ -275,6 +292,13 @@ def report(run: Run, end: float, minutes: float, rooms: int, members: int) -> bo
     )
     print(verdict(ok))
     return ok
+
+
+def _errors(errors: list[str]) -> str:
+    if not errors:
+        return "0"
+    kinds = ", ".join(f"{kind}: {count}" for kind, count in Counter(errors).most_common(4))
+    return f"{len(errors)} ({kinds})"
 
 
 async def soak(minutes: float, rooms: int, members: int, rate: float, workdir: Path) -> bool:
