@@ -49,8 +49,9 @@ class Locks:
 
 
 class Facts:
-    """Values that never change once stored (the event a session belongs to), remembered so that hot
-    paths skip a query. Bounded: the oldest entries go first when it is full."""
+    """Values that never change once stored (the event a session belongs to and its room), remembered so
+    that hot paths skip a query. Bounded: the oldest entries go first when it is full. A room upgrade
+    (bot/room_upgrades.py) clears them, a deletion forgets its own."""
 
     def __init__(self, size: int = 10_000) -> None:
         self._size = size
@@ -63,6 +64,14 @@ class Facts:
         self._values[key] = value
         while len(self._values) > self._size:
             self._values.popitem(last=False)
+
+    def forget(self, *key: Hashable) -> None:
+        """The thing the fact was about is gone (a deleted session)."""
+        self._values.pop(key, None)
+
+    def clear(self) -> None:
+        """Room ids changed (a room upgrade): facts that name a room may be out of date."""
+        self._values.clear()
 
 
 @dataclass

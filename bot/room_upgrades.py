@@ -64,6 +64,7 @@ async def move_room_data(app: App, old: str, new: str) -> dict[str, int]:
                 count += await _move_lists(session, table, rooms, old, new)
             if count:
                 moved[table.name] = count
+    app.facts.clear()  # remembered facts may name the old room (the room of a session's event)
     if moved:
         log.info("moved the data of %s to %s: %s", old, new, ", ".join(f"{k} {v}" for k, v in moved.items()))
     _warn_about_settings(app, old, new)

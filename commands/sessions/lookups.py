@@ -24,7 +24,7 @@ from storage.sessions import (
     SessionSlot,
 )
 
-from .queries import is_over
+from .queries import is_over, session_place
 from .rules import SessionView
 
 # --- lookups ----------------------------------------------------------------------------------------------
@@ -69,11 +69,11 @@ async def require_visible_session(ctx: CommandContext, db: AsyncSession, row: Ba
 
 
 async def check_session_visible(ctx: CommandContext, session_id: int) -> None:
-    """Refuse a session of a room the member is not in (an unknown one is left to the caller)."""
-    async with ctx.app.db.session() as db:
-        row = await db.get(BarcampSession, session_id)
-        if row is not None:
-            await require_visible_session(ctx, db, row)
+    """Refuse a session of a room the member is not in (an unknown one is left to the caller). Its room is
+    remembered, so a sign-up in the event's own room needs no query for this."""
+    place = await session_place(ctx.app, session_id)
+    if place is not None and not await ctx.is_member_of(place[1]):
+        raise CommandError("sessions_error_other_room_session", session_id=session_id)
 
 
 async def events_for(ctx: CommandContext, db: AsyncSession, event_id: int | None) -> list[SessionEvent]:

@@ -25,7 +25,6 @@ from timephrases import format_date
 
 from .agenda import agenda_pages, my_sessions
 from .feature import feature, sessions_settings, tr
-from .interest_service import interest_counts
 from .lookups import check_session_visible, events_for, with_host_names
 from .queries import load_event_data, signup_view
 from .rules import (
@@ -52,8 +51,7 @@ async def agenda(ctx: CommandContext, event_id: int | None) -> None:
                 "sessions_error_which_event", events=", ".join(f"{e.id} ({e.title})" for e in events)
             )
         data = await load_event_data(db, events[0])
-        proposed = [s.id for s in data.sessions if s.status == SessionStatus.PROPOSED]
-        interest = await interest_counts(db, proposed)
+    interest = {s.id: data.interest[s.id] for s in data.sessions if s.status == SessionStatus.PROPOSED}
     t = tr(ctx)
     pages = agenda_pages(
         data.view,

@@ -21,6 +21,7 @@ from .rules import (
 if TYPE_CHECKING:
     from bot.app import App
 from .feature import feature
+from .queries import forget_session
 from .service import invite_all, withdraw
 
 # --- start, privacy ---------------------------------------------------------------------------------------
@@ -87,6 +88,7 @@ async def erase_sessions(app: App, user_id: str) -> int:
                 await db.refresh(row, ["hosts"])
                 if not row.hosts:
                     await db.delete(row)
+                    forget_session(app, session_id)
                     count += 1
         events = (await db.scalars(select(SessionEvent).where(SessionEvent.created_by == user_id))).all()
         for event in events:

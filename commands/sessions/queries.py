@@ -20,6 +20,7 @@ from storage.sessions import (
     ProgramItem,
     SessionEvent,
     SessionHost,
+    SessionInterest,
     SessionSignup,
     SessionSlot,
 )
@@ -39,6 +40,35 @@ from .rules import (
 
 if TYPE_CHECKING:
     from bot.app import App
+
+
+# Where a session belongs: its event and the event's room, read before taking the event's lock and for the
+# room check of a sign-up. A session never changes its event, nor an event its room except by a room upgrade
+# (which clears ``app.facts``), so the answer is remembered: sign-ups and withdrawals, the busiest writes,
+# skip this read. A deleted session is forgotten (``forget_session``).
+SESSION_PLACE = (
+    select(BarcampSession.event_id, SessionEvent.room_id)
+    .join(SessionEvent, SessionEvent.id == BarcampSession.event_id)
+    .where(BarcampSession.id == bindparam("session_id", type_=Integer))
+)
+
+
+async def session_place(app: App, session_id: int) -> tuple[int, str] | None:
+    """(event id, room id) of a session; None if there is no such session."""
+    known: tuple[int, str] | None = app.facts.get("session-place", session_id)
+    if known is not None:
+        return known
+    async with app.db.transaction() as connection:
+        row = (await connection.execute(SESSION_PLACE, {"session_id": session_id})).one_or_none()
+    if row is None:
+        return None
+    place = (int(row[0]), str(row[1]))
+    app.facts.remember(place, "session-place", session_id)
+    return place
+
+
+def forget_session(app: App, session_id: int) -> None:
+    app.facts.forget("session-place", session_id)
 
 
 # --- views ------------------------------------------------------------------------------------------------
@@ -109,6 +139,7 @@ class EventData:
     items: list[ProgramItemView]
     slot_views: list[SlotView]
     sessions: list[SessionView]
+    interest: dict[int, int]  # members interested per session (each once, whatever the sources)
 
     @property
     def view(self) -> EventView:
@@ -152,6 +183,10 @@ SESSIONS_WITH_COUNTS = (
         BarcampSession.status,
         _signups_in_state(SignupState.CONFIRMED),
         _signups_in_state(SignupState.WAITLISTED),
+        select(func.count(func.distinct(SessionInterest.user_id)))
+        .where(SessionInterest.session_id == BarcampSession.id)
+        .correlate(BarcampSession)
+        .scalar_subquery(),
     )
     .where(BarcampSession.event_id == _EVENT_ID)
     .order_by(BarcampSession.id)
@@ -164,13 +199,15 @@ HOSTS = (
 
 
 async def load_event_data(db: AsyncSession, event: SessionEvent) -> EventData:
-    """Program items, rounds and sessions (with hosts and sign-up counts) of an event: four statements."""
+    """Program items, rounds and sessions (with hosts, sign-up and interest counts) of an event: four
+    statements."""
     params = {"event_id": event.id}
     items = [ProgramItemView(at, label) for at, label in await db.execute(PROGRAM_ITEMS, params)]
     slots = [SlotView(*row) for row in await db.execute(SLOTS, params)]
     hosts: dict[int, list[str]] = {}
     for session_id, user_id in await db.execute(HOSTS, params):
         hosts.setdefault(session_id, []).append(user_id)
+    rows = (await db.execute(SESSIONS_WITH_COUNTS, params)).all()
     sessions = [
         SessionView(
             id=session_id,
@@ -197,9 +234,11 @@ async def load_event_data(db: AsyncSession, event: SessionEvent) -> EventData:
             status,
             confirmed,
             waitlisted,
-        ) in await db.execute(SESSIONS_WITH_COUNTS, params)
+            _,
+        ) in rows
     ]
-    return EventData(event, items, slots, sessions)
+    interest = {int(row[0]): int(row[-1]) for row in rows}
+    return EventData(event, items, slots, sessions, interest)
 
 
 # --- time -------------------------------------------------------------------------------------------------

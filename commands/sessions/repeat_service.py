@@ -277,15 +277,10 @@ async def decline_repeat(
         return row.title
 
 
-async def leave_original_waitlist(app: App, session_id: int, user_id: str, t: Translate) -> None:
-    """After a confirmed sign-up for a repeat: the member leaves the original's wait list (the seat in the
-    repeat replaces it). Nothing for sessions that are no repeat."""
+async def leave_original_waitlist(app: App, original: int, user_id: str, t: Translate) -> None:
+    """After a confirmed sign-up for a repeat of ``original``: the member leaves the original's wait list
+    (the seat in the repeat replaces it)."""
     async with app.db.session() as db:
-        original = await db.scalar(
-            select(SessionRepeat.session_id).where(SessionRepeat.repeat_session_id == session_id)
-        )
-        if original is None:
-            return
         waiting = any(
             s.user_id == user_id and s.state == SignupState.WAITLISTED for s in await signups_of(db, original)
         )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Integer, Select, and_, bindparam, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, raiseload
 
@@ -24,6 +24,7 @@ from bot.i18n import Translate
 from storage.sessions import (
     BarcampSession,
     SessionEvent,
+    SessionRepeat,
     SessionSignup,
     SessionSlot,
 )
@@ -43,7 +44,9 @@ from .rules import (
 if TYPE_CHECKING:
     from bot.app import App
 from .queries import (
+    forget_session,
     is_over,
+    session_place,
     session_view,
     signup_view,
     signups_of,
@@ -131,28 +134,22 @@ async def withdraw_in(app: App, db: AsyncSession, row: BarcampSession, user_id: 
     return True
 
 
-# The event of a session, read before taking the event's lock. A session never changes its event, so the
-# answer is remembered (``app.facts``): sign-ups and withdrawals, the busiest writes, skip this read.
-SESSION_EVENT = select(BarcampSession.event_id).where(
-    BarcampSession.id == bindparam("session_id", type_=Integer)
-)
-
-
 async def _event_of(app: App, session_id: int) -> int | None:
-    known: int | None = app.facts.get("session-event", session_id)
-    if known is not None:
-        return known
-    async with app.db.transaction() as connection:
-        event_id = (await connection.execute(SESSION_EVENT, {"session_id": session_id})).scalar_one_or_none()
-    if event_id is not None:
-        app.facts.remember(event_id, "session-event", session_id)
-    return event_id
+    place = await session_place(app, session_id)
+    return place[0] if place is not None else None
 
 
-def _session_with_event(session_id: int) -> Select[BarcampSession, SessionEvent, SessionSlot]:
-    """The session with its hosts, its event and its round (None while unscheduled), in one statement."""
+def _session_with_event(session_id: int) -> Select[BarcampSession, SessionEvent, SessionSlot, int | None]:
+    """The session with its hosts, its event, its round (None while unscheduled) and the session it repeats
+    (None for most), in one statement."""
+    repeats = (
+        select(SessionRepeat.session_id)
+        .where(SessionRepeat.repeat_session_id == BarcampSession.id)
+        .limit(1)
+        .scalar_subquery()
+    )
     return (
-        select(BarcampSession, SessionEvent, SessionSlot)
+        select(BarcampSession, SessionEvent, SessionSlot, repeats)
         .join(SessionEvent, SessionEvent.id == BarcampSession.event_id)
         .outerjoin(SessionSlot, SessionSlot.id == BarcampSession.slot_id)
         .where(BarcampSession.id == session_id)
@@ -190,7 +187,12 @@ async def sign_up(app: App, session_id: int, user_id: str, *, switch: bool, t: T
         change.text = t("sessions_error_unknown_session", session_id=session_id)
         return change
     async with event_lock(app, event_id), app.db.session() as db:
-        row, event, slot = (await db.execute(_session_with_event(session_id))).unique().one()
+        found_row = (await db.execute(_session_with_event(session_id))).unique().one_or_none()
+        if found_row is None:  # deleted since its place was remembered
+            forget_session(app, session_id)
+            change.text = t("sessions_error_unknown_session", session_id=session_id)
+            return change
+        row, event, slot, original = found_row
         found = (await db.scalars(_signups_and_same_round(row, user_id))).all()
         signups = [s for s in found if s.session_id == row.id]
         other_row = next((s for s in found if s.session_id != row.id), None)
@@ -236,11 +238,13 @@ async def sign_up(app: App, session_id: int, user_id: str, *, switch: bool, t: T
         if decision.state == SignupState.CONFIRMED and row.matrix_room_id:
             change.invite.append((row.matrix_room_id, user_id))
     app.sender.wake()
-    await _after_signup(app, session_id, user_id, decision.state, t)
+    await _after_signup(app, session_id, user_id, decision.state, t, original)
     return change
 
 
-async def _after_signup(app: App, session_id: int, user_id: str, state: str | None, t: Translate) -> None:
+async def _after_signup(
+    app: App, session_id: int, user_id: str, state: str | None, t: Translate, original: int | None
+) -> None:
     """Repeats (their own module; never fail a sign-up): a longer wait list may call for a repeat of the
     session, and a seat in a repeat replaces the member's place on the original's wait list."""
     from .repeat_service import leave_original_waitlist, offer_repeat_if_crowded
@@ -248,8 +252,8 @@ async def _after_signup(app: App, session_id: int, user_id: str, state: str | No
     try:
         if state == SignupState.WAITLISTED:
             await offer_repeat_if_crowded(app, session_id)
-        elif state == SignupState.CONFIRMED:
-            await leave_original_waitlist(app, session_id, user_id, t)
+        elif state == SignupState.CONFIRMED and original is not None:
+            await leave_original_waitlist(app, original, user_id, t)
     except Exception:
         log.exception("could not handle the repeat of session %s after a sign-up", session_id)
 
@@ -270,7 +274,11 @@ async def withdraw(app: App, session_id: int, user_id: str, t: Translate) -> Cha
             .options(raiseload(BarcampSession.hosts))
             .with_for_update()
         )
-        assert row is not None
+        if row is None:  # deleted since its place was remembered
+            forget_session(app, session_id)
+            change.unknown_session = True
+            change.text = t("sessions_error_unknown_session", session_id=session_id)
+            return change
         title = row.title
         was_signed_up = await withdraw_in(app, db, row, user_id, change)
     app.sender.wake()

@@ -245,3 +245,28 @@ async def test_no_sign_up_once_the_round_is_over(app: Any) -> None:
     decision = (await service.sign_up(app, open_session, "@late:x", switch=False, t=T)).decision
     assert decision is not None
     assert decision.accepted
+
+
+async def test_a_session_deleted_after_its_place_was_remembered_is_unknown_not_a_crash(app: Any) -> None:
+    session_id = await make_session(app, capacity=5)
+    await service.sign_up(app, session_id, "@a:x", switch=False, t=T)  # remembers event and room
+    assert await queries.session_place(app, session_id) is not None
+    async with app.db.session() as db:  # deleted behind the cache's back (as an erasure does)
+        row = await db.get(BarcampSession, session_id)
+        await db.delete(row)
+    unknown = T("sessions_error_unknown_session", session_id=session_id)
+    signed = await service.sign_up(app, session_id, "@b:x", switch=False, t=T)
+    assert (signed.decision, signed.text) == (None, unknown)
+    withdrawn = await service.withdraw(app, session_id, "@a:x", T)
+    assert (withdrawn.unknown_session, withdrawn.text) == (True, unknown)
+    assert await queries.session_place(app, session_id) is None  # forgotten, then read again
+
+
+async def test_the_remembered_room_of_a_session_follows_a_room_upgrade(app: Any) -> None:
+    from bot.room_upgrades import move_room_data
+
+    session_id = await make_session(app, capacity=5)
+    event_id, room_id = await queries.session_place(app, session_id) or (0, "")
+    assert room_id == "!room:x"
+    await move_room_data(app, "!room:x", "!successor:x")
+    assert await queries.session_place(app, session_id) == (event_id, "!successor:x")
