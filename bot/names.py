@@ -7,7 +7,7 @@ Lists that members read (leaderboards, hosts, contacts, digests) show names; a p
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.sender import pill
 
@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 
 
 def display_name(app: App, user_id: str, room_id: str | None = None) -> str | None:
-    """The member's display name, preferably as set in ``room_id`` (names may differ per room)."""
+    """The member's display name, preferably as set in ``room_id`` (names may differ per room). Where others
+    in that room go by the same name, the Matrix ID follows ("Anna (@anna:example.org)"), as Element shows it:
+    two "Anna" in a list of contacts could not be told apart."""
     # An app without a Matrix client (the CLI, unit tests' fakes) knows no names.
     rooms = getattr(getattr(getattr(app, "matrix", None), "client", None), "rooms", None) or {}
     first = [rooms[room_id]] if room_id and room_id in rooms else []
@@ -24,8 +26,15 @@ def display_name(app: App, user_id: str, room_id: str | None = None) -> str | No
         user = room.users.get(user_id)
         name = getattr(user, "display_name", None) if user is not None else None
         if name:
-            return str(name)
+            return f"{name} ({user_id})" if _shared_by_others(room, str(name)) else str(name)
     return None
+
+
+def _shared_by_others(room: Any, name: str) -> bool:
+    known = getattr(room, "names", None)  # nio's index: display name → user ids
+    if isinstance(known, dict):
+        return len(known.get(name, ())) > 1
+    return sum(1 for user in room.users.values() if getattr(user, "display_name", None) == name) > 1
 
 
 def name_or_localpart(app: App, user_id: str, room_id: str | None = None) -> str:

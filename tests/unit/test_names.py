@@ -35,6 +35,13 @@ def test_the_rooms_own_name_first_then_any_shared_room() -> None:
     assert display_names(app, [BERT, ANNA], "!b") == (BERT, "Anna")
 
 
+def test_members_sharing_a_display_name_are_told_apart_by_their_matrix_id() -> None:
+    app = app_with(**{"!a": room(**{ANNA: "Anna", BERT: "Anna"}), "!b": room(**{ANNA: "Anna"})})
+    assert display_name(app, ANNA, "!a") == f"Anna ({ANNA})"
+    assert display_names(app, [ANNA, BERT], "!a") == (f"Anna ({ANNA})", f"Anna ({BERT})")
+    assert display_name(app, ANNA, "!b") == "Anna"  # alone with that name in this room
+
+
 def test_a_named_pill_shows_the_name_and_stays_clickable() -> None:
     app = app_with(**{"!a": room(**{ANNA: "Anna *Schmidt*"})})
     content = message_content(named_pill(app, ANNA, "!a"))
@@ -55,3 +62,16 @@ def test_the_leaderboard_names_players() -> None:
     without = ranking_lines(t, players, ZoneInfo("Europe/Berlin"))
     assert "](https://matrix.to/#/@anna:example.org)" in without[0]
     assert "[Anna]" not in without[0]
+
+
+def test_with_nios_own_room_state() -> None:
+    from nio import MatrixRoom
+
+    real = MatrixRoom("!real:example.org", "@bot:example.org")
+    real.add_member(ANNA, "Anna", None)
+    real.add_member(BERT, "Bert", None)
+    app = app_with(**{"!real:example.org": real})
+    assert display_name(app, ANNA) == "Anna"
+    real.add_member("@anna2:example.org", "Anna", None)
+    assert display_name(app, ANNA) == f"Anna ({ANNA})"
+    assert display_name(app, BERT) == "Bert"
