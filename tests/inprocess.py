@@ -189,7 +189,8 @@ async def say_plainly(
         source={"content": {"msgtype": "m.text", "body": text}},
         server_timestamp=int(time.time() * 1000),
     )
-    await app.router.on_message(SimpleNamespace(room_id=room_id), event)  # type: ignore[arg-type]
+    room = SimpleNamespace(room_id=room_id, users={sender: None, matrix.user_id: None} if direct else {})
+    await app.router.on_message(room, event)  # type: ignore[arg-type]
     await asyncio.wait_for(asyncio.gather(*(q.join() for q in app.router._queues.values())), 30)
     return await _queued_since(app, before)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Awaitable
 from typing import Any
@@ -18,6 +19,9 @@ from storage.models import BotMessage
 
 # One logger for the whole router, named as before the split.
 log = logging.getLogger(__package__)
+
+DIRECT_HINT_INTERVAL = 600.0  # seconds between two "write !hilfe" hints to the same member
+HINTED_MEMORY = 10_000
 
 
 class Answers(RouterCore):
@@ -62,6 +66,21 @@ class Answers(RouterCore):
                 if reply.kind == kind:
                     await self._run_answer(ctx, kind, reply.handler(ctx, ref_id, text))
 
+    async def run_as_command(self, room: MatrixRoom, event: Any, text: str, preferences: Preferences) -> bool:
+        """Run ``text`` as a command if it names one (implemented by the command routing)."""
+        return False
+
+    def _may_hint(self, user_id: str) -> bool:
+        now = time.monotonic()
+        last = self._hinted.get(user_id)
+        if last is not None and now - last < DIRECT_HINT_INTERVAL:
+            return False
+        self._hinted[user_id] = now
+        if len(self._hinted) > HINTED_MEMORY:  # forget the oldest half: only recent hints matter
+            for old in sorted(self._hinted, key=self._hinted.__getitem__)[: HINTED_MEMORY // 2]:
+                del self._hinted[old]
+        return True
+
     async def _run_answer(self, ctx: CommandContext, what: str, call: Awaitable[Any]) -> Any:
         """Run an answer handler; a CommandError is replied from the catalog, a crash as an internal error
         (both count as handled: True)."""
@@ -76,9 +95,11 @@ class Answers(RouterCore):
         return True
 
     async def _on_direct_text(self, room: MatrixRoom, event: Any, text: str) -> None:
-        """A plain message in a direct chat with the bot, for features that read one
-        (Feature.on_direct_text); the first handler that takes it ends the search."""
-        if not any(f.direct_texts for f in self.app.features) or not self.app.matrix.is_direct_room(room):
+        """A plain message in a direct chat with the bot: for features that read one (Feature.on_direct_text;
+        the first handler that takes it ends the search), else a command without its prefix ("hilfe",
+        "anmelden 3": in a chat with the bot everything is meant for it), else a short hint how to talk to
+        the bot — at most once in ``DIRECT_HINT_INTERVAL`` per member, so "Danke!" gets no lecture."""
+        if not self.app.matrix.is_direct_room(room) or len(room.users) > 2:
             return
         if not self.app.matrix.is_fresh(event, await self.app.matrix.joined_at_ms(room.room_id)):
             return
@@ -94,5 +115,9 @@ class Answers(RouterCore):
             for handler in (h for feature in self.app.features for h in feature.direct_texts):
                 if await self._run_answer(ctx, "a direct message", handler(ctx, text)):
                     return
+            if await self.run_as_command(room, event, text, preferences):
+                return
+            if self._may_hint(event.sender):
+                await ctx.answer("core_direct_hint")
 
         self._submit(room.room_id, offer, claim=("command", event.event_id))

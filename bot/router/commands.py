@@ -130,6 +130,14 @@ class CommandRouting(RouterCore):
 
         return bool(rest.strip()) and not parses(command, rest) and parses(parent, text)
 
+    async def run_as_command(self, room: MatrixRoom, event: Any, text: str, preferences: Preferences) -> bool:
+        """A plain message in a direct chat that starts with a command's name runs as that command."""
+        command, *_ = self.resolve(text)
+        if command is None:
+            return False
+        await self.dispatch(room, event, text, preferences)
+        return True
+
     async def dispatch(
         self, room: MatrixRoom, event: Any, invocation: str, preferences: Preferences | None = None
     ) -> None:

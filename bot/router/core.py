@@ -109,6 +109,7 @@ class RouterCore:
         self.limiter = RateLimiter(bot.command_burst, bot.commands_per_minute)
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._pending_joins: dict[tuple[str, str], datetime] = {}
+        self._hinted: dict[str, float] = {}  # member → when they last got the direct-chat hint (monotonic)
         self._one_hop_claim = OneHopClaim(app.db.one_hop) if app.db.one_hop is not None else None
 
     # --- queues: one worker per room keeps a room's commands in order -----------------------------------

@@ -32,6 +32,18 @@ async def test_help_as_typed_on_a_phone(bot: BotProcess, member_factory: MemberF
     assert HEADER in reply.body
 
 
+async def test_in_a_direct_chat_commands_work_without_the_prefix(
+    bot: BotProcess, member_factory: MemberFactory
+) -> None:
+    member = await member_factory("handydirekt")
+    direct = await member.create_room(invite=[bot.user_id], direct=True)
+    await member.wait_for_member(direct, bot.user_id)
+    reply = await member.command(direct, "Hilfe")
+    assert HEADER in reply.body
+    hint = await member.command(direct, "Danke dir!")
+    assert says(hint.body, "core_direct_hint", p="!")
+
+
 async def test_options_without_dashes_and_thumbs_up_sign_up(
     bot: BotProcess, member_factory: MemberFactory
 ) -> None:

@@ -79,3 +79,34 @@ async def test_other_messages_without_the_prefix_are_ignored(app: App) -> None:
     claimed, sent = await handled(app)
     assert claimed == set()
     assert sent == []
+
+
+def direct_chat(app: App, *others: str) -> Any:
+    app.matrix.direct_rooms.add(ROOM)  # type: ignore[attr-defined]
+    return SimpleNamespace(room_id=ROOM, users=dict.fromkeys((BOT, HANNA, *others)))
+
+
+async def test_in_a_direct_chat_a_command_works_without_its_prefix(app: App) -> None:
+    await app.router.on_message(direct_chat(app), answer("$help", None, "Hilfe"))  # type: ignore[arg-type]
+    claimed, sent = await handled(app)
+    assert claimed == {"$help"}
+    [reply] = sent
+    assert says(reply.content["content"]["body"], "help_header")
+    assert reply.content["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == "$help"
+
+
+async def test_in_a_direct_chat_other_text_gets_one_hint_how_to_talk_to_the_bot(app: App) -> None:
+    room = direct_chat(app)
+    for event_id, text in (("$thanks", "Danke!"), ("$hello", "Hallo, noch eine Frage"), ("$bye", "Tschüss")):
+        await app.router.on_message(room, answer(event_id, None, text))  # type: ignore[arg-type]
+    _, sent = await handled(app)
+    [hint] = sent  # once, not for every message
+    assert says(hint.content["content"]["body"], "core_direct_hint", p="!")
+    assert hint.content["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == "$thanks"
+
+
+async def test_a_chat_with_more_people_is_no_direct_chat_for_commands_without_prefix(app: App) -> None:
+    room = direct_chat(app, "@third:example.org")
+    await app.router.on_message(room, answer("$help", None, "hilfe"))  # type: ignore[arg-type]
+    claimed, sent = await handled(app)
+    assert (claimed, sent) == (set(), [])

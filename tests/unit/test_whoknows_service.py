@@ -372,7 +372,8 @@ async def test_profile_says_whether_the_member_is_findable(app: App) -> None:
 
 async def test_a_plain_yes_in_the_direct_chat_answers_the_one_open_request(app: App) -> None:
     dm = "!dm-bernd:example.org"
-    assert await say_plainly(app, "ja", sender=BERND, room_id=dm) == []  # nothing asked: not our business
+    # Nothing asked: not an answer; in the direct chat the bot says once how to talk to it.
+    assert said(await say_plainly(app, "ja", sender=BERND, room_id=dm), "core_direct_hint")
     request = await asked_request(app, BERND)
     assert await say_plainly(app, "Ja, ich wollte nach dem Barcamp fragen", sender=BERND, room_id=dm) == []
     assert await say_plainly(app, "ja", sender=BERND, room_id="!room:example.org", direct=False) == []
