@@ -154,7 +154,9 @@ def _session_with_event(session_id: int) -> Select[BarcampSession, SessionEvent,
         .outerjoin(SessionSlot, SessionSlot.id == BarcampSession.slot_id)
         .where(BarcampSession.id == session_id)
         .options(joinedload(BarcampSession.hosts))
-        .with_for_update()
+        # Lock the session's row only: PostgreSQL refuses FOR UPDATE on the nullable side of an outer join
+        # (the round, the hosts); SQLite ignores it and serialises writers anyway.
+        .with_for_update(of=BarcampSession)
     )
 
 

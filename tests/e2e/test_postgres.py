@@ -22,7 +22,7 @@ from bot.devserver import Synapse, free_port
 from storage.db import Database, upgrade_database
 from storage.models import Member as MemberRow
 from storage.models import Reminder
-from tests.catalog import says, stable
+from tests.catalog import number_in, says, stable
 from tests.e2e.harness import BotProcess, Member
 
 
@@ -133,6 +133,29 @@ async def test_bot_reminder_on_postgres(postgres_url: str, synapse: Synapse, wor
         assert timedelta(0) <= datetime.now(UTC) - datetime.fromtimestamp(
             fired.source["origin_server_ts"] / 1000, UTC
         )
+
+        # Sign-ups lock the session's row (SELECT … FOR UPDATE), which PostgreSQL, unlike SQLite, checks.
+        guest = Member(synapse, "pgguest", workdir)
+        await guest.start()
+        await member.invite(room_id, guest.user_id)
+        await guest.join(room_id)
+        tomorrow = datetime.now(UTC) + timedelta(days=1)
+        created = await member.command(room_id, f'!veranstaltung neu "PG-Camp" {tomorrow:%d.%m.%Y}')
+        event = number_in(created.body, "sessions_event_created", "event_id")
+        await member.command(room_id, f'!veranstaltung zeitfenster {event} "Runde 1" 11:15-12:00')
+        proposed = await member.command(room_id, '!session vorschlagen "Auf Postgres" plätze 1')
+        session = number_in(proposed.body, "sessions_proposed", "session_id")
+        await member.command(room_id, f"!session einplanen {session} 1")
+        await member.command(room_id, f"!veranstaltung veröffentlichen {event}")
+        signed = await guest.command(room_id, f"!anmelden {session}")
+        assert says(signed.body, "sessions_signup_confirmed", title="Auf Postgres", session_id=session)
+        hosting = await member.command(
+            room_id, f"!anmelden {session}"
+        )  # the seat is taken: hosts still get in
+        assert says(hosting.body, "sessions_signup_host_confirmed", title="Auf Postgres", session_id=session)
+        withdrawn = await guest.command(room_id, f"!abmelden {session}")
+        assert says(withdrawn.body, "sessions_withdrawn", title="Auf Postgres", session_id=session)
+        await guest.stop()
         await member.stop()
     finally:
         await asyncio.to_thread(bot.stop)
