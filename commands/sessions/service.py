@@ -115,9 +115,18 @@ async def _promote(
             change.invite.append((row.matrix_room_id, user_id))
 
 
-async def withdraw_in(app: App, db: AsyncSession, row: BarcampSession, user_id: str, change: Change) -> bool:
-    """Delete the member's sign-up of ``row`` and promote the next in line. False if there was none."""
-    signups = await signups_of(db, row.id)
+async def withdraw_in(
+    app: App,
+    db: AsyncSession,
+    row: BarcampSession,
+    user_id: str,
+    change: Change,
+    *,
+    signups: Sequence[SessionSignup] | None = None,
+) -> bool:
+    """Delete the member's sign-up of ``row`` and promote the next in line. False if there was none.
+    ``signups``: the session's sign-ups in order, if the caller read them already."""
+    signups = list(signups) if signups is not None else await signups_of(db, row.id)
     signup = next((s for s in signups if s.user_id == user_id), None)
     if signup is None:
         return False
@@ -269,20 +278,28 @@ async def withdraw(app: App, session_id: int, user_id: str, t: Translate) -> Cha
         change.text = t("sessions_error_unknown_session", session_id=session_id)
         return change
     async with event_lock(app, event_id), app.db.session() as db:
-        # The hosts are not needed here; raiseload makes sure no code path starts needing them unnoticed.
-        row = await db.scalar(
-            select(BarcampSession)
-            .where(BarcampSession.id == session_id)
-            .options(raiseload(BarcampSession.hosts))
-            .with_for_update()
-        )
-        if row is None:  # deleted since its place was remembered
+        # The session and its sign-ups in one statement. The hosts are not needed here; raiseload makes sure
+        # no code path starts needing them unnoticed. The lock covers the session's row only (PostgreSQL
+        # refuses FOR UPDATE on the nullable side of an outer join).
+        found = (
+            await db.execute(
+                select(BarcampSession, SessionSignup)
+                .outerjoin(SessionSignup, SessionSignup.session_id == BarcampSession.id)
+                .where(BarcampSession.id == session_id)
+                .options(raiseload(BarcampSession.hosts))
+                .order_by(SessionSignup.id)
+                .with_for_update(of=BarcampSession)
+            )
+        ).all()
+        if not found:  # deleted since its place was remembered
             forget_session(app, session_id)
             change.unknown_session = True
             change.text = t("sessions_error_unknown_session", session_id=session_id)
             return change
+        row = found[0][0]
         title = row.title
-        was_signed_up = await withdraw_in(app, db, row, user_id, change)
+        signups = [signup for _, signup in found if signup is not None]
+        was_signed_up = await withdraw_in(app, db, row, user_id, change, signups=signups)
     app.sender.wake()
     key = "sessions_withdrawn" if was_signed_up else "sessions_withdraw_not_signed_up"
     change.text = t(key, title=esc(title), session_id=session_id)
