@@ -136,6 +136,11 @@ class CommandContext:
         await self.reply(self.t("core_direct_chat_refused", p=self.prefix, bot=self.app.matrix.user_id))
 
 
+def bare_key(key: str) -> str:
+    """A reaction key without the emoji variation selector: clients send ✔️ and ✔, ❤️ and ❤ alike."""
+    return key.replace("\ufe0f", "")
+
+
 @dataclass
 class ReactionContext:
     app: App
@@ -167,8 +172,12 @@ class ReactionContext:
                     )
                 )
             ).all()
-        wanted = {key.replace("\ufe0f", "") for key in keys}
-        return any(key.replace("\ufe0f", "") in wanted for key in present)
+        wanted = {bare_key(key) for key in keys}
+        return any(bare_key(key) in wanted for key in present)
+
+    def is_one_of(self, keys: Iterable[str]) -> bool:
+        """Whether the reaction is one of ``keys`` (compared as :func:`bare_key`)."""
+        return self.key in {bare_key(key) for key in keys}
 
 
 @dataclass

@@ -31,10 +31,8 @@ def display_name(app: App, user_id: str, room_id: str | None = None) -> str | No
 
 
 def _shared_by_others(room: Any, name: str) -> bool:
-    known = getattr(room, "names", None)  # nio's index: display name → user ids
-    if isinstance(known, dict):
-        return len(known.get(name, ())) > 1
-    return sum(1 for user in room.users.values() if getattr(user, "display_name", None) == name) > 1
+    """nio's index of the room's display names (name → user ids) lists someone else with this one."""
+    return len(getattr(room, "names", {}).get(name, ())) > 1
 
 
 def name_or_localpart(app: App, user_id: str, room_id: str | None = None) -> str:

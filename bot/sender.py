@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 
 from bot.format import to_html, to_plain
 from bot.matrix import DirectChatRefused, PermanentSendError
-from bot.outbox_rows import OUTBOX, STORED_COLUMNS, OutboxRows
+from bot.outbox_rows import OUTBOX, STORED_COLUMNS, mark_sent, store_row
 from storage.models import OutboxMessage
 
 if TYPE_CHECKING:
@@ -78,7 +78,6 @@ class Sender:
 
     def __init__(self, app: App) -> None:
         self.app = app
-        self.rows = OutboxRows(app.db)
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -183,7 +182,7 @@ class Sender:
 
     async def _store(self, row: OutboxMessage) -> None:
         values = {column: getattr(row, column) for column in STORED_COLUMNS}
-        row.id = await self.rows.store(values)
+        row.id = await store_row(self.app.db, values)
 
     async def send_file(
         self,
@@ -367,8 +366,8 @@ class Sender:
         if not await self._stored(row):
             return True  # sent, but the caller's write failed (and the caller was told)
         track = (row.track_kind, row.track_ref) if row.track_kind else None
-        await self.rows.mark_sent(
-            row.id, event_id=event_id, room_id=room_id, now=datetime.now(UTC), track=track
+        await mark_sent(
+            self.app.db, row.id, event_id=event_id, room_id=room_id, now=datetime.now(UTC), track=track
         )
         return True
 

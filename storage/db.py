@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import importlib
 import pkgutil
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Update, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -22,7 +24,7 @@ from sqlalchemy.ext.asyncio import (
 
 import storage
 from storage import sqlite_driver
-from storage.one_hop import Work, as_transaction
+from storage.one_hop import Prepared, Work, as_transaction
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 T = TypeVar("T")
@@ -80,10 +82,6 @@ class OneHop:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    @property
-    def dialect(self) -> Any:
-        return self.engine.dialect
-
     async def transaction(self, work: Work[T]) -> T:
         async with self.engine.connect() as connection:
             raw = await connection.get_raw_connection()
@@ -108,6 +106,32 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # The few statements around every command in one round trip (storage/one_hop.py); SQLite only.
         self.one_hop: OneHop | None = OneHop(self.engine) if is_aiosqlite(url) else None
+
+    async def run_together(self, *steps: tuple[Prepared, Mapping[str, Any]]) -> tuple[Any, ...] | None:
+        """Run the statements in one transaction; the first row of the last one (None if it returns none).
+        On SQLite through our driver the statements and the commit are one round trip into the database
+        thread (storage/one_hop.py), elsewhere a transaction of the engine. A unique-key violation raises
+        SQLAlchemy's ``IntegrityError`` either way."""
+        if self.one_hop is None:
+            last: tuple[Any, ...] | None = None
+            async with self.transaction() as connection:
+                for prepared, values in steps:
+                    result = await connection.execute(prepared.statement, values)
+                    first = result.first() if result.returns_rows else None
+                    last = tuple(first) if first is not None else None
+            return last
+
+        def work(connection: sqlite3.Connection) -> tuple[Any, ...] | None:
+            cursor = None
+            for prepared, values in steps:
+                cursor = prepared.sqlite.run(connection, values)
+            row = cursor.fetchone() if cursor is not None and cursor.description else None
+            return tuple(row) if row is not None else None
+
+        try:
+            return await self.one_hop.transaction(work)
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(None, None, exc) from exc
 
     async def _connect_sqlite(self) -> sqlite_driver.PrefetchingConnection:
         args, kwargs = self.engine.dialect.create_connect_args(self.engine.url)

@@ -6,8 +6,10 @@ statement instead of four). On a busy two-core machine a round trip is 0.2–2 m
 scheduled, against microseconds for the statements themselves; the claim of a command (insert + read the
 member's settings + commit) sat on every command's path to its reply. Here such a unit is compiled once by
 SQLAlchemy (same SQL, same type conversions as the ORM path) and run as one call in the thread, with its
-commit. Only for SQLite through our driver; PostgreSQL keeps the engine's normal path (``Database.one_hop``
-is None there). See docs/decisions.md ("One round trip for the claim and the outbox").
+commit. Callers write such a unit once, as :class:`Prepared` statements with their values, and run it with
+``Database.run_together``: on SQLite through our driver in one round trip, elsewhere (PostgreSQL,
+``Database.one_hop`` None) as a transaction of the engine. See docs/decisions.md ("One round trip for the
+claim and the outbox").
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.expression import Executable
 
@@ -54,6 +57,22 @@ class CompiledStatement:
 
     def run(self, connection: sqlite3.Connection, values: Mapping[str, Any]) -> sqlite3.Cursor:
         return connection.execute(self.sql, self.parameters(values))
+
+
+SQLITE = SQLiteDialect_aiosqlite()
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A statement of a hot path with the columns it is given (all of them: Python-side defaults are not
+    applied on the one-round-trip path), and its SQLite form, compiled once."""
+
+    statement: Executable
+    sqlite: CompiledStatement
+
+    @classmethod
+    def of(cls, statement: Executable, column_keys: Sequence[str] | None = None) -> Prepared:
+        return cls(statement, CompiledStatement.of(statement, SQLITE, column_keys))
 
 
 def as_transaction(work: Work[T]) -> Callable[[sqlite3.Connection], T]:

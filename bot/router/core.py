@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,9 +21,9 @@ from bot.i18n import normalize_language
 from bot.ratelimit import RateLimiter
 from bot.sender import pill
 from storage.base import utcnow
-from storage.db import OneHop
+from storage.db import Database
 from storage.models import Member, ProcessedEvent, Reaction, RoomSetting
-from storage.one_hop import CompiledStatement
+from storage.one_hop import Prepared
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -44,33 +43,23 @@ PREFERENCES = select(
 )
 
 
-CLAIM_COLUMNS = ("event_id", "room_id", "processed_at", "failed")
+# The claim runs before every command: insert, read the settings, commit — one round trip on SQLite.
+CLAIM_UNIT = Prepared.of(CLAIM, ("event_id", "room_id", "processed_at", "failed"))
+PREFERENCES_UNIT = Prepared.of(PREFERENCES)
 
 
-class OneHopClaim:
-    """The claim of :meth:`RouterCore._claim` — insert, read the settings, commit — as one round trip to
-    SQLite's thread (storage/one_hop.py): it sits on the path of every command to its reply."""
-
-    def __init__(self, one_hop: OneHop) -> None:
-        self.one_hop = one_hop
-        self.claim = CompiledStatement.of(CLAIM, one_hop.dialect, CLAIM_COLUMNS)
-        self.preferences = CompiledStatement.of(PREFERENCES, one_hop.dialect)
-
-    async def __call__(self, event_id: str, room_id: str, sender: str) -> Preferences | None:
-        claim = {"event_id": event_id, "room_id": room_id, "processed_at": utcnow(), "failed": False}
-
-        def work(connection: sqlite3.Connection) -> tuple[Any, ...]:
-            self.claim.run(connection, claim)
-            row: tuple[Any, ...] = self.preferences.run(
-                connection, {"sender": sender, "room_id": room_id}
-            ).fetchone()
-            return row
-
-        try:
-            row = await self.one_hop.transaction(work)
-        except sqlite3.IntegrityError:
-            return None
-        return Preferences(language=row[0], timezone=row[1], room_language=row[2])
+async def claim_event(db: Database, event_id: str, room_id: str, sender: str) -> Preferences | None:
+    """Record the event as handled and read the member's and the room's settings, in one transaction (one
+    round trip on SQLite); None if it was recorded before."""
+    claim = {"event_id": event_id, "room_id": room_id, "processed_at": utcnow(), "failed": False}
+    try:
+        row = await db.run_together(
+            (CLAIM_UNIT, claim), (PREFERENCES_UNIT, {"sender": sender, "room_id": room_id})
+        )
+    except IntegrityError:
+        return None
+    assert row is not None  # the settings query always returns its one row
+    return Preferences(language=row[0], timezone=row[1], room_language=row[2])
 
 
 @dataclass(eq=False)
@@ -110,7 +99,6 @@ class RouterCore:
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._pending_joins: dict[tuple[str, str], datetime] = {}
         self._hinted: dict[str, float] = {}  # member → when they last got the direct-chat hint (monotonic)
-        self._one_hop_claim = OneHopClaim(app.db.one_hop) if app.db.one_hop is not None else None
 
     # --- queues: one worker per room keeps a room's commands in order -----------------------------------
 
@@ -212,14 +200,7 @@ class RouterCore:
 
         None if the event was handled already (after a restart or a re-sync). The claim is written before
         the sync token is saved, so a crash can lose a command's execution but never repeat it."""
-        if self._one_hop_claim is not None:
-            return await self._one_hop_claim(event_id, room_id, sender)
-        try:
-            async with self.app.db.transaction() as connection:
-                await connection.execute(CLAIM, {"event_id": event_id, "room_id": room_id})
-                return await self._preferences(connection, room_id, sender)
-        except IntegrityError:
-            return None
+        return await claim_event(self.app.db, event_id, room_id, sender)
 
     @staticmethod
     async def _preferences(connection: AsyncConnection, room_id: str, sender: str) -> Preferences:

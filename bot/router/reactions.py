@@ -7,7 +7,7 @@ from typing import Any
 
 from nio import MatrixRoom, ReactionEvent, RedactionEvent
 
-from bot.context import ReactionContext, RelationContext
+from bot.context import ReactionContext, RelationContext, bare_key
 from bot.router.core import RouterCore
 from storage.models import BotMessage, Reaction
 
@@ -70,7 +70,7 @@ class Reactions(RouterCore):
             app=self.app,
             room_id=room.room_id,
             sender=sender,
-            key=key.replace("\ufe0f", ""),
+            key=bare_key(key),
             added=added,
             kind=kind,
             ref_id=ref_id,
@@ -79,8 +79,7 @@ class Reactions(RouterCore):
         )
         for feature in self.app.features:
             for subscription in feature.reactions:
-                keys = {k.replace("\ufe0f", "") for k in subscription.keys}
-                if subscription.kind == kind and reaction.key in keys:
+                if subscription.kind == kind and reaction.is_one_of(subscription.keys):
                     try:
                         await subscription.handler(reaction)
                     except Exception:

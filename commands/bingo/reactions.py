@@ -13,7 +13,7 @@ async def react_to_claim(reaction: ReactionContext) -> None:
     """✅ (or ✔️/👍) from the named person confirms, ❌ (or 👎) refuses; anyone else's reaction is ignored."""
     if not reaction.added or reaction.ref_id is None:
         return
-    accept = reaction.key in {key.replace("\ufe0f", "") for key in CONFIRM_KEYS}
+    accept = reaction.is_one_of(CONFIRM_KEYS)
     await decide(
         reaction.app,
         reaction.ref_id,

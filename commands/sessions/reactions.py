@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.context import ReactionContext
+from bot.context import ReactionContext, bare_key
 from storage.sessions import (
     BarcampSession,
     SessionSignup,
@@ -86,7 +86,7 @@ async def react_to_slot(reaction: ReactionContext) -> None:
                 )
             ).all()
         )
-    numbers = [k.replace("\ufe0f", "") for k in NUMBER_KEYS]
+    numbers = [bare_key(k) for k in NUMBER_KEYS]
     if reaction.key in numbers:
         index = numbers.index(reaction.key)
     elif len(ids) == 1:

@@ -22,9 +22,6 @@ from .rules import with_prefix
 from .service import invite_all, sign_up, withdraw
 from .session_commands import session_cmd
 
-YES_WORDS = {"ja", "yes", "j", "y", "ok", "gerne", "klar", "sure"}
-NO_WORDS = {"nein", "no", "n", "nee", "lieber nicht"}
-
 
 def _repeated_text(repeated: Repeated, t: Translate) -> str:
     return t(

@@ -78,6 +78,12 @@ class Change:
     unknown_session: bool = False
 
 
+def _unknown_session(app: App, session_id: int, t: Translate) -> Change:
+    """No such session (any more): a deleted one is forgotten, so its number is looked up afresh."""
+    forget_session(app, session_id)
+    return Change(text=t("sessions_error_unknown_session", session_id=session_id), unknown_session=True)
+
+
 async def _renumber(db: AsyncSession, signups: Sequence[SessionSignup]) -> None:
     by_user = {s.user_id: s for s in signups}
     for view in renumber_waitlist(signup_view(s) for s in signups):
@@ -193,16 +199,13 @@ async def sign_up(app: App, session_id: int, user_id: str, *, switch: bool, t: T
     """Sign ``user_id`` up for a session (the caller checked that it exists). Serialised per event."""
 
     event_id = await _event_of(app, session_id)
-    change = Change()
     if event_id is None:
-        change.text = t("sessions_error_unknown_session", session_id=session_id)
-        return change
+        return _unknown_session(app, session_id, t)
+    change = Change()
     async with event_lock(app, event_id), app.db.session() as db:
         found_row = (await db.execute(_session_with_event(session_id))).unique().one_or_none()
         if found_row is None:  # deleted since its place was remembered
-            forget_session(app, session_id)
-            change.text = t("sessions_error_unknown_session", session_id=session_id)
-            return change
+            return _unknown_session(app, session_id, t)
         row, event, slot, original = found_row
         found = (await db.scalars(_signups_and_same_round(row, user_id))).all()
         signups = [s for s in found if s.session_id == row.id]
@@ -272,11 +275,9 @@ async def _after_signup(
 async def withdraw(app: App, session_id: int, user_id: str, t: Translate) -> Change:
     """Withdraw ``user_id`` from a session and promote the next in line. Serialised per event."""
     event_id = await _event_of(app, session_id)
-    change = Change()
     if event_id is None:
-        change.unknown_session = True
-        change.text = t("sessions_error_unknown_session", session_id=session_id)
-        return change
+        return _unknown_session(app, session_id, t)
+    change = Change()
     async with event_lock(app, event_id), app.db.session() as db:
         # The session and its sign-ups in one statement. The hosts are not needed here; raiseload makes sure
         # no code path starts needing them unnoticed. The lock covers the session's row only (PostgreSQL
@@ -292,10 +293,7 @@ async def withdraw(app: App, session_id: int, user_id: str, t: Translate) -> Cha
             )
         ).all()
         if not found:  # deleted since its place was remembered
-            forget_session(app, session_id)
-            change.unknown_session = True
-            change.text = t("sessions_error_unknown_session", session_id=session_id)
-            return change
+            return _unknown_session(app, session_id, t)
         row = found[0][0]
         title = row.title
         signups = [signup for _, signup in found if signup is not None]

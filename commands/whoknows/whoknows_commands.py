@@ -116,7 +116,7 @@ async def answered_by_reaction(reaction: ReactionContext) -> None:
     """👍/✅ or 👎/❌ on the question; only the asked person's own reaction counts, removing one does
     nothing."""
     if reaction.added and reaction.ref_id is not None:
-        yes = reaction.key in {key.replace("\ufe0f", "") for key in YES_KEYS}
+        yes = reaction.is_one_of(YES_KEYS)
         await answer_by_reaction(reaction.app, reaction.ref_id, reaction.sender, accept=yes)
 
 

@@ -7,6 +7,8 @@ from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from nio import MatrixRoom
+
 from bot.names import display_name, display_names, named_pill
 from bot.sender import message_content
 from commands.bingo.scoring import PlayerStanding
@@ -14,8 +16,12 @@ from commands.bingo.texts import ranking_lines
 from tests.catalog import catalog
 
 
-def room(**names: str | None) -> Any:
-    return SimpleNamespace(users={user: SimpleNamespace(display_name=name) for user, name in names.items()})
+def room(**names: str | None) -> MatrixRoom:
+    """A room with nio's own member state."""
+    real = MatrixRoom("!room:example.org", "@bot:example.org")
+    for user, name in names.items():
+        real.add_member(user, name, None)
+    return real
 
 
 def app_with(**rooms: Any) -> Any:
@@ -64,12 +70,8 @@ def test_the_leaderboard_names_players() -> None:
     assert "[Anna]" not in without[0]
 
 
-def test_with_nios_own_room_state() -> None:
-    from nio import MatrixRoom
-
-    real = MatrixRoom("!real:example.org", "@bot:example.org")
-    real.add_member(ANNA, "Anna", None)
-    real.add_member(BERT, "Bert", None)
+def test_a_name_becomes_ambiguous_when_someone_else_takes_it() -> None:
+    real = room(**{ANNA: "Anna", BERT: "Bert"})
     app = app_with(**{"!real:example.org": real})
     assert display_name(app, ANNA) == "Anna"
     real.add_member("@anna2:example.org", "Anna", None)

@@ -1,20 +1,21 @@
-"""The claim of a command in one round trip to SQLite's thread (storage/one_hop.py, bot/router/core.py):
-the same rows as the engine's path, a second claim of the same event refused, the member's settings read in
-the same unit, a failing unit rolled back — on a real SQLite file. The outbox writes run both ways in
-tests/unit/test_outbox.py; PostgreSQL (engine path only) in tests/e2e/test_postgres.py."""
+"""The claim of a command (bot/router/core.py) through ``Database.run_together``, both ways — one round trip
+to SQLite's thread (storage/one_hop.py) and a transaction of the engine (as on PostgreSQL): the same rows, a
+second claim of the same event refused, the member's settings read in the same unit; a failing one-round-trip
+unit rolled back — on a real SQLite file. The outbox writes run both ways in tests/unit/test_outbox.py;
+PostgreSQL itself in tests/e2e/test_postgres.py."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
 
-from bot.router.core import CLAIM, OneHopClaim, Preferences
+from bot.router.core import CLAIM, Preferences, claim_event
 from storage.base import Base
 from storage.db import Database
 from storage.models import Member, ProcessedEvent, RoomSetting
@@ -22,19 +23,27 @@ from storage.models import Member, ProcessedEvent, RoomSetting
 ROOM = "!room:example.org"
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
+async def open_database(tmp_path: Path) -> Database:
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
     tables = [Base.metadata.tables[name] for name in ("processed_events", "members", "room_settings")]
     async with database.engine.begin() as connection:
         await connection.run_sync(lambda sync: Base.metadata.create_all(sync, tables=tables))
+    return database
+
+
+@pytest.fixture(params=["one hop", "engine"])
+async def db(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+    database = await open_database(tmp_path)
+    if request.param == "engine":
+        database.one_hop = None
+    else:
+        assert database.one_hop is not None  # SQLite through storage/sqlite_driver.py
     yield database
     await database.close()
 
 
-def one_hop_claim(db: Database) -> OneHopClaim:
-    assert db.one_hop is not None  # SQLite through storage/sqlite_driver.py
-    return OneHopClaim(db.one_hop)
+def one_hop_claim(db: Database) -> Callable[[str, str, str], Awaitable[Preferences | None]]:
+    return lambda event_id, room_id, sender: claim_event(db, event_id, room_id, sender)
 
 
 async def test_a_claim_is_taken_once_and_reads_the_settings(db: Database) -> None:
@@ -72,7 +81,8 @@ async def test_the_claim_writes_the_rows_the_engine_writes(db: Database) -> None
     assert {len(value) for value in stored} == {len(stored[0])}
 
 
-async def test_a_failing_unit_is_rolled_back_and_the_connection_stays_usable(db: Database) -> None:
+async def test_a_failing_unit_is_rolled_back_and_the_connection_stays_usable(tmp_path: Path) -> None:
+    db = await open_database(tmp_path)
     assert db.one_hop is not None
 
     def insert_then_fail(connection: sqlite3.Connection) -> None:
@@ -88,6 +98,7 @@ async def test_a_failing_unit_is_rolled_back_and_the_connection_stays_usable(db:
     assert await one_hop_claim(db)("$x", ROOM, "@anna:example.org") is not None
     async with db.session() as session:
         assert [e.event_id for e in (await session.scalars(select(ProcessedEvent))).all()] == ["$x"]
+    await db.close()
 
 
 def test_postgres_urls_have_no_one_hop_path() -> None:
