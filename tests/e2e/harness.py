@@ -38,6 +38,7 @@ from bot.devserver import Synapse, terminate
 ROOT = Path(__file__).resolve().parents[2]
 ENCRYPTION = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
 DEFAULT_TIMEOUT = 30.0
+MEMBER_SYNC_FILTER = {"room": {"timeline": {"limit": 100}}}
 
 
 @dataclass
@@ -133,7 +134,9 @@ class Member:
                 announce_recovery_key=lambda _key: None,
             )
             await identity.ensure()
-        self._task = asyncio.create_task(self.client.sync_forever(timeout=1000))
+        # Synapse's default is ten timeline events per room and sync; a burst of thirty commands and their
+        # answers is longer than that, and this client (unlike the bot) does not fill the gap it leaves.
+        self._task = asyncio.create_task(self.client.sync_forever(timeout=1000, sync_filter=MEMBER_SYNC_FILTER))
 
     async def stop(self) -> None:
         if self._task:
