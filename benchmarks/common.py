@@ -146,10 +146,16 @@ def homeserver(directory: Path | None = None, **overrides: Any) -> Iterator[Syna
 
 
 def our_bot(
-    synapse: Synapse, workdir: Path, *, encryption: bool = True, localpart: str = "bot"
+    synapse: Synapse,
+    workdir: Path,
+    *,
+    encryption: bool = True,
+    localpart: str = "bot",
+    extra_config: str = "",
 ) -> BotProcess:
-    """Our bot with the default configuration; members of this homeserver may invite it."""
-    process = BotProcess(synapse, workdir / localpart, allowed_inviters=["localhost"], localpart=localpart)
+    """Our bot with the default configuration (plus ``extra_config``, TOML sections appended); members of this
+    homeserver may invite it."""
+    process = BotProcess(synapse, workdir / localpart, ["localhost"], extra_config, localpart=localpart)
     if not encryption:
         # [matrix] is the first section of the generated file; the flag belongs there.
         text = process.config_path.read_text()

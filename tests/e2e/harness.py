@@ -136,7 +136,9 @@ class Member:
             await identity.ensure()
         # Synapse's default is ten timeline events per room and sync; a burst of thirty commands and their
         # answers is longer than that, and this client (unlike the bot) does not fill the gap it leaves.
-        self._task = asyncio.create_task(self.client.sync_forever(timeout=1000, sync_filter=MEMBER_SYNC_FILTER))
+        self._task = asyncio.create_task(
+            self.client.sync_forever(timeout=1000, sync_filter=MEMBER_SYNC_FILTER)
+        )
 
     async def stop(self) -> None:
         if self._task:
