@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Integer, Select, String, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, raiseload
+from sqlalchemy.orm import aliased, joinedload, raiseload
 
 from bot.format import esc
 from bot.i18n import Translate
@@ -154,45 +154,56 @@ async def _event_of(app: App, session_id: int) -> int | None:
     return place[0] if place is not None else None
 
 
-def _session_with_event(session_id: int) -> Select[BarcampSession, SessionEvent, SessionSlot, int | None]:
-    """The session with its hosts, its event, its round (None while unscheduled) and the session it repeats
-    (None for most), in one statement."""
-    repeats = (
-        select(SessionRepeat.session_id)
-        .where(SessionRepeat.repeat_session_id == BarcampSession.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    return (
-        select(BarcampSession, SessionEvent, SessionSlot, repeats)
-        .join(SessionEvent, SessionEvent.id == BarcampSession.event_id)
-        .outerjoin(SessionSlot, SessionSlot.id == BarcampSession.slot_id)
-        .where(BarcampSession.id == session_id)
-        .options(joinedload(BarcampSession.hosts))
-        # Lock the session's row only: PostgreSQL refuses FOR UPDATE on the nullable side of an outer join
-        # (the round, the hosts); SQLite ignores it and serialises writers anyway.
-        .with_for_update(of=BarcampSession)
-    )
-
-
-def _signups_and_same_round(row: BarcampSession, user_id: str) -> Select[SessionSignup]:
-    """The session's sign-ups and, in the same statement, the member's sign-up for another scheduled session
-    of the same round (while the session is unscheduled there is no such round)."""
-    this_session = SessionSignup.session_id == row.id
-    wanted = this_session
-    if row.slot_id is not None:
-        same_round = and_(
-            SessionSignup.user_id == user_id,
-            BarcampSession.slot_id == row.slot_id,
-            BarcampSession.status == SessionStatus.SCHEDULED,
+# The statements of every sign-up and withdrawal, built once (building them took as long as running them).
+# Parameters: session_id, user_id.
+_SESSION_ID = bindparam("session_id", type_=Integer)
+_USER_ID = bindparam("user_id", type_=String)
+_REPEATS = (
+    select(SessionRepeat.session_id)
+    .where(SessionRepeat.repeat_session_id == BarcampSession.id)
+    .limit(1)
+    .scalar_subquery()
+)
+# The session with its hosts, its event, its round (None while unscheduled) and the session it repeats (None
+# for most). The row lock covers the session only: PostgreSQL refuses FOR UPDATE on the nullable side of an
+# outer join (the round, the hosts); SQLite ignores it and serialises writers anyway.
+SESSION_FOR_SIGNUP: Select[BarcampSession, SessionEvent, SessionSlot, int | None] = (
+    select(BarcampSession, SessionEvent, SessionSlot, _REPEATS)
+    .join(SessionEvent, SessionEvent.id == BarcampSession.event_id)
+    .outerjoin(SessionSlot, SessionSlot.id == BarcampSession.slot_id)
+    .where(BarcampSession.id == _SESSION_ID)
+    .options(joinedload(BarcampSession.hosts))
+    .with_for_update(of=BarcampSession)
+)
+# The session's sign-ups and the member's sign-up for another scheduled session of the same round (none while
+# the session is unscheduled: its round is NULL, which equals nothing).
+_OTHER = aliased(BarcampSession)
+_ROUND_OF_SESSION = select(_OTHER.slot_id).where(_OTHER.id == _SESSION_ID).scalar_subquery()
+SIGNUPS_FOR_SIGNUP: Select[SessionSignup] = (
+    select(SessionSignup)
+    .join(BarcampSession, BarcampSession.id == SessionSignup.session_id)
+    .where(
+        or_(
+            SessionSignup.session_id == _SESSION_ID,
+            and_(
+                SessionSignup.user_id == _USER_ID,
+                BarcampSession.slot_id == _ROUND_OF_SESSION,
+                BarcampSession.status == SessionStatus.SCHEDULED,
+            ),
         )
-        wanted = or_(this_session, same_round)
-    return (
-        select(SessionSignup)
-        .join(BarcampSession, BarcampSession.id == SessionSignup.session_id)
-        .where(wanted)
-        .order_by(SessionSignup.id)
     )
+    .order_by(SessionSignup.id)
+)
+# The session and its sign-ups in one statement. The hosts are not needed there; raiseload makes sure no code
+# path starts needing them unnoticed. Row lock as above.
+SESSION_FOR_WITHDRAWAL: Select[BarcampSession, SessionSignup] = (
+    select(BarcampSession, SessionSignup)
+    .outerjoin(SessionSignup, SessionSignup.session_id == BarcampSession.id)
+    .where(BarcampSession.id == _SESSION_ID)
+    .options(raiseload(BarcampSession.hosts))
+    .order_by(SessionSignup.id)
+    .with_for_update(of=BarcampSession)
+)
 
 
 async def sign_up(app: App, session_id: int, user_id: str, *, switch: bool, t: Translate) -> Change:
@@ -203,11 +214,12 @@ async def sign_up(app: App, session_id: int, user_id: str, *, switch: bool, t: T
         return _unknown_session(app, session_id, t)
     change = Change()
     async with event_lock(app, event_id), app.db.session() as db:
-        found_row = (await db.execute(_session_with_event(session_id))).unique().one_or_none()
+        keys = {"session_id": session_id, "user_id": user_id}
+        found_row = (await db.execute(SESSION_FOR_SIGNUP, keys)).unique().one_or_none()
         if found_row is None:  # deleted since its place was remembered
             return _unknown_session(app, session_id, t)
         row, event, slot, original = found_row
-        found = (await db.scalars(_signups_and_same_round(row, user_id))).all()
+        found = (await db.scalars(SIGNUPS_FOR_SIGNUP, keys)).all()
         signups = [s for s in found if s.session_id == row.id]
         other_row = next((s for s in found if s.session_id != row.id), None)
         other = signup_view(other_row) if other_row is not None else None
@@ -279,19 +291,7 @@ async def withdraw(app: App, session_id: int, user_id: str, t: Translate) -> Cha
         return _unknown_session(app, session_id, t)
     change = Change()
     async with event_lock(app, event_id), app.db.session() as db:
-        # The session and its sign-ups in one statement. The hosts are not needed here; raiseload makes sure
-        # no code path starts needing them unnoticed. The lock covers the session's row only (PostgreSQL
-        # refuses FOR UPDATE on the nullable side of an outer join).
-        found = (
-            await db.execute(
-                select(BarcampSession, SessionSignup)
-                .outerjoin(SessionSignup, SessionSignup.session_id == BarcampSession.id)
-                .where(BarcampSession.id == session_id)
-                .options(raiseload(BarcampSession.hosts))
-                .order_by(SessionSignup.id)
-                .with_for_update(of=BarcampSession)
-            )
-        ).all()
+        found = (await db.execute(SESSION_FOR_WITHDRAWAL, {"session_id": session_id})).all()
         if not found:  # deleted since its place was remembered
             return _unknown_session(app, session_id, t)
         row = found[0][0]
