@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -124,19 +125,24 @@ async def _create(
             recurrence=cron,
         )
         session.add(reminder)
-    # Scheduled after the commit: a job that runs at once must find its row.
-    schedule(ctx.app, reminder)
     key = "reminders_created_room" if target == "room" else "reminders_created"
-    await ctx.reply(
-        ctx.t(
-            key,
-            id=reminder.id,
-            when=describe(reminder, ctx.language, ctx.timezone, in_sentence=True),
-            text=esc(text),
-            p=ctx.prefix,
-        ),
-        track=("reminder", reminder.id),
-    )
+    try:
+        await ctx.reply(
+            ctx.t(
+                key,
+                id=reminder.id,
+                when=describe(reminder, ctx.language, ctx.timezone, in_sentence=True),
+                text=esc(text),
+                p=ctx.prefix,
+            ),
+            track=("reminder", reminder.id),
+        )
+    finally:
+        # Scheduled after the commit (a job that runs at once must find its row) and after the reply is on
+        # its way: APScheduler 3 writes its job store synchronously, which in the event loop would hold the
+        # reply for as long. The scheduler is thread-safe (it wakes itself through the loop). A crash before
+        # this line is repaired at the next start (reschedule_missing).
+        await asyncio.to_thread(schedule, ctx.app, reminder)
 
 
 def schedule(app: App, reminder: Reminder) -> None:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import CommandContext
@@ -30,15 +30,17 @@ from .rules import SessionView
 # --- lookups ----------------------------------------------------------------------------------------------
 
 
+# Read by every !programm, !meine and proposal in a room: built once. Parameter: room_id.
+EVENTS_OF_ROOM = (
+    select(SessionEvent)
+    .where(SessionEvent.room_id == bindparam("room_id", type_=String))
+    .order_by(SessionEvent.day, SessionEvent.id)
+)
+
+
 async def room_event(db: AsyncSession, room_id: str) -> SessionEvent | None:
     """The room's current event: the earliest one that is not over."""
-    events = (
-        await db.scalars(
-            select(SessionEvent)
-            .where(SessionEvent.room_id == room_id)
-            .order_by(SessionEvent.day, SessionEvent.id)
-        )
-    ).all()
+    events = (await db.scalars(EVENTS_OF_ROOM, {"room_id": room_id})).all()
     return next((e for e in events if not is_over(e)), None)
 
 
