@@ -149,7 +149,9 @@ def cases(session_id: int | None) -> list[tuple[str, Callable[[int], str], Calla
     return result
 
 
-async def measure(count: int, warmup: int, encrypted: bool, workdir: Path) -> dict[str, Any]:
+async def measure(
+    count: int, warmup: int, encrypted: bool, workdir: Path, *, only: str = "", plain: bool = True
+) -> dict[str, Any]:
     with homeserver(workdir) as synapse:
         # One member sets hundreds of reminders here; with the default cap (25 open per member) all but the
         # first would be measured as refusals.
@@ -167,12 +169,13 @@ async def measure(count: int, warmup: int, encrypted: bool, workdir: Path) -> di
             third = await http.register("silent")
             rt = RoundTrip(member)
             results: dict[str, Any] = {"rows": [], "errors": rt.errors}
-            for room_kind in (False, True) if encrypted else (False,):
+            room_kinds = [kind for kind in (False, True) if (kind and encrypted) or (not kind and plain)]
+            for room_kind in room_kinds:
                 rooms = {"http": http, "third": third, "encrypted": room_kind}
                 bot_room = await joined_room(member, bot.user_id, "Bot", **rooms)  # type: ignore[arg-type]
                 echo_room = await joined_room(member, echo.user_id, "Echo", **rooms)  # type: ignore[arg-type]
                 session_id = await plan_event(member, bot_room, http, third) if HAS_SESSIONS else None
-                for label, text, check in cases(session_id):
+                for label, text, check in (case for case in cases(session_id) if only in case[0]):
                     ours: list[float] = []
                     floor: list[float] = []
                     cpu: dict[str, float] = {}
@@ -232,12 +235,17 @@ def main(argv: list[str] | None = None) -> bool:
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--encrypted", action="store_true", help="also measure in encrypted rooms")
+    parser.add_argument("--encrypted-only", action="store_true", help="measure in encrypted rooms only")
+    parser.add_argument("--only", default="", help="only the rows whose command contains this text")
     args = parser.parse_args(argv)
     banner("Latency: command → reply")
     if not HAS_SESSIONS:
         print("(the sessions feature is missing: !programm and !anmelden are not measured)")
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
-        results = asyncio.run(measure(args.count, args.warmup, args.encrypted, Path(tmp)))
+        encrypted, plain = args.encrypted or args.encrypted_only, not args.encrypted_only
+        results = asyncio.run(
+            measure(args.count, args.warmup, encrypted, Path(tmp), only=args.only, plain=plain)
+        )
     return report(results, args.count)
 
 

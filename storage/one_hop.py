@@ -29,11 +29,13 @@ Work = Callable[[sqlite3.Connection], T]
 
 @dataclass(frozen=True)
 class CompiledStatement:
-    """A statement compiled for SQLite: its SQL and how to turn named values into its parameters."""
+    """A statement compiled for SQLite: its SQL and how to turn named values into its parameters (values the
+    statement carries itself, such as ``status == "scheduled"``, are used unless given)."""
 
     sql: str
     names: tuple[str, ...]
     processors: tuple[Callable[[Any], Any] | None, ...]
+    carried: Mapping[str, Any]
 
     @classmethod
     def of(
@@ -43,15 +45,16 @@ class CompiledStatement:
             dialect=dialect, column_keys=list(column_keys) if column_keys is not None else None
         )
         names = tuple(compiled.positiontup or ())
-        processors = tuple(
-            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
-        )
-        return cls(compiled.string, names, processors)
+        binds = [compiled.binds[name] for name in names]
+        processors = tuple(bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in binds)
+        carried = {name: bind.value for name, bind in zip(names, binds, strict=True) if not bind.required}
+        return cls(compiled.string, names, processors, carried)
 
     def parameters(self, values: Mapping[str, Any]) -> list[Any]:
         """Positional parameters, converted as SQLAlchemy converts them (datetimes, JSON, booleans)."""
+        given = {**self.carried, **values}
         return [
-            processor(values[name]) if processor is not None else values[name]
+            processor(given[name]) if processor is not None else given[name]
             for name, processor in zip(self.names, self.processors, strict=True)
         ]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from bot.config import Section, section
 from bot.context import CommandContext, ReactionContext
@@ -25,6 +25,8 @@ from timephrases import (
     parse_recurring,
     split_time_and_text,
 )
+
+from .service import create_under_cap, new_reminder
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -106,25 +108,22 @@ async def _create(
         raise CommandError("reminders_error_long", max=MAX_TEXT)
     cron = {**recurrence.cron, "_kind": recurrence.kind} if recurrence else None
     cap = section(ctx.app.settings, "reminders", RemindersConfig).max_open_per_member
-    async with ctx.app.locks.for_key("reminders-owner", ctx.sender), ctx.app.db.session() as session:
-        open_count = await session.scalar(
-            select(func.count(Reminder.id)).where(
-                Reminder.owner_id == ctx.sender, Reminder.status == "scheduled"
-            )
-        )
-        if (open_count or 0) >= cap:
-            raise CommandError("reminders_error_cap", max=cap)
-        reminder = Reminder(
-            owner_id=ctx.sender,
-            room_id=ctx.room_id,
-            target=target,
-            text=text,
-            language=ctx.language,
-            timezone=ctx.timezone,
-            due_at=when,
-            recurrence=cron,
-        )
-        session.add(reminder)
+    reminder = new_reminder(
+        owner_id=ctx.sender,
+        room_id=ctx.room_id,
+        target=target,
+        text=text,
+        language=ctx.language,
+        timezone=ctx.timezone,
+        due_at=when,
+        recurrence=cron,
+        now=datetime.now(UTC),
+    )
+    async with ctx.app.locks.for_key("reminders-owner", ctx.sender):
+        created = await create_under_cap(ctx.app.db, reminder, cap)
+    if created is None:
+        raise CommandError("reminders_error_cap", max=cap)
+    reminder.id = created
     key = "reminders_created_room" if target == "room" else "reminders_created"
     try:
         await ctx.reply(
