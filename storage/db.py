@@ -75,6 +75,24 @@ async def claimed(session: AsyncSession, statement: Update) -> bool:
     return int(getattr(result, "rowcount", 1)) == 1
 
 
+async def read_together(
+    session: AsyncSession, *steps: tuple[Prepared, Mapping[str, Any]]
+) -> list[list[tuple[Any, ...]]]:
+    """The rows of several SELECTs, read in the session's transaction (its pending changes flushed first, so
+    they are seen): on SQLite through our driver in one round trip into the database thread, elsewhere one
+    statement after the other."""
+    await session.flush()
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    if not isinstance(driver, sqlite_driver.PrefetchingConnection):
+        return [[tuple(row) for row in await session.execute(p.statement, v)] for p, v in steps]
+
+    def work(raw: sqlite3.Connection) -> list[list[tuple[Any, ...]]]:
+        return [prepared.sqlite.rows(raw, values) for prepared, values in steps]
+
+    return await driver.call_in_thread(work)
+
+
 class OneHop:
     """Runs a unit of work on a pooled SQLite connection, statements and commit, as one call into the
     connection's worker thread (storage/one_hop.py). Errors are sqlite3's own (``sqlite3.IntegrityError``)."""

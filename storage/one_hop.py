@@ -36,6 +36,9 @@ class CompiledStatement:
     names: tuple[str, ...]
     processors: tuple[Callable[[Any], Any] | None, ...]
     carried: Mapping[str, Any]
+    # How each selected column's stored value becomes its Python value (dates, times, JSON), as SQLAlchemy
+    # converts it; empty for statements that select nothing.
+    converters: tuple[Callable[[Any], Any] | None, ...] = ()
 
     @classmethod
     def of(
@@ -48,7 +51,11 @@ class CompiledStatement:
         binds = [compiled.binds[name] for name in names]
         processors = tuple(bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in binds)
         carried = {name: bind.value for name, bind in zip(names, binds, strict=True) if not bind.required}
-        return cls(compiled.string, names, processors, carried)
+        selected = getattr(statement, "selected_columns", ())
+        converters = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in selected
+        )
+        return cls(compiled.string, names, processors, carried, converters)
 
     def parameters(self, values: Mapping[str, Any]) -> list[Any]:
         """Positional parameters, converted as SQLAlchemy converts them (datetimes, JSON, booleans)."""
@@ -60,6 +67,20 @@ class CompiledStatement:
 
     def run(self, connection: sqlite3.Connection, values: Mapping[str, Any]) -> sqlite3.Cursor:
         return connection.execute(self.sql, self.parameters(values))
+
+    def rows(self, connection: sqlite3.Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Run a SELECT; its rows with Python values."""
+        fetched = self.run(connection, values).fetchall()
+        if not any(self.converters):
+            return [tuple(row) for row in fetched]
+        converters = self.converters
+        return [
+            tuple(
+                value if convert is None else convert(value)
+                for convert, value in zip(converters, row, strict=True)
+            )
+            for row in fetched
+        ]
 
 
 SQLITE = SQLiteDialect_aiosqlite()

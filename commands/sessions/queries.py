@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.format import esc
 from bot.i18n import Translate
+from storage.db import read_together
 from storage.models import Member
+from storage.one_hop import Prepared
 from storage.sessions import (
     BarcampSession,
     ProgramItem,
@@ -198,16 +200,19 @@ HOSTS = (
 )
 
 
+EVENT_DATA = tuple(Prepared.of(query) for query in (PROGRAM_ITEMS, SLOTS, HOSTS, SESSIONS_WITH_COUNTS))
+
+
 async def load_event_data(db: AsyncSession, event: SessionEvent) -> EventData:
     """Program items, rounds and sessions (with hosts, sign-up and interest counts) of an event: four
-    statements."""
+    statements, read together (one round trip on SQLite)."""
     params = {"event_id": event.id}
-    items = [ProgramItemView(at, label) for at, label in await db.execute(PROGRAM_ITEMS, params)]
-    slots = [SlotView(*row) for row in await db.execute(SLOTS, params)]
+    item_rows, slot_rows, host_rows, rows = await read_together(db, *((unit, params) for unit in EVENT_DATA))
+    items = [ProgramItemView(at, label) for at, label in item_rows]
+    slots = [SlotView(*row) for row in slot_rows]
     hosts: dict[int, list[str]] = {}
-    for session_id, user_id in await db.execute(HOSTS, params):
+    for session_id, user_id in host_rows:
         hosts.setdefault(session_id, []).append(user_id)
-    rows = (await db.execute(SESSIONS_WITH_COUNTS, params)).all()
     sessions = [
         SessionView(
             id=session_id,

@@ -9,16 +9,19 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import Integer, bindparam, func, select, text
 
 from bot.router.core import CLAIM, Preferences, claim_event
 from storage.base import Base
-from storage.db import Database
-from storage.models import Member, ProcessedEvent, RoomSetting
+from storage.db import Database, read_together
+from storage.models import Member, ProcessedEvent, Reminder, RoomSetting
+from storage.one_hop import Prepared
+from storage.sessions import SessionEvent, SessionSlot
 
 ROOM = "!room:example.org"
 
@@ -103,3 +106,40 @@ async def test_a_failing_unit_is_rolled_back_and_the_connection_stays_usable(tmp
 
 def test_postgres_urls_have_no_one_hop_path() -> None:
     assert Database("postgresql+asyncpg://bot@127.0.0.1/bot").one_hop is None
+
+
+async def test_read_together_reads_as_the_session_reads_and_sees_its_pending_changes(tmp_path: Path) -> None:
+    """Times, dates, UTC datetimes, JSON and counts come back as SQLAlchemy converts them; a row added in the
+    session but not yet flushed is read too."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    async with db.engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    due = datetime(2027, 5, 15, 7, 30, tzinfo=UTC)
+    event_id = bindparam("id", type_=Integer)
+    events = Prepared.of(select(SessionEvent.day, SessionEvent.title).where(SessionEvent.id == event_id))
+    slots = Prepared.of(select(SessionSlot.start, SessionSlot.end).where(SessionSlot.event_id == event_id))
+    reminders = Prepared.of(
+        select(Reminder.due_at, Reminder.recurrence, func.count()).group_by(Reminder.id).order_by(Reminder.id)
+    )
+    async with db.session() as session:
+        event = SessionEvent(
+            room_id=ROOM, title="NExT", day=date(2027, 5, 15), timezone="Europe/Berlin", created_by="@a:b.c"
+        )
+        session.add(event)
+        await session.flush()
+        session.add(SessionSlot(event_id=event.id, number=1, name="1", start=time(9, 30), end=time(10, 15)))
+        session.add(
+            Reminder(owner_id="@a:b.c", room_id=ROOM, text="Bericht", timezone="Europe/Berlin", due_at=due,
+                     recurrence={"day_of_week": "mon"})
+        )  # fmt: skip
+        steps: list[tuple[Prepared, dict[str, Any]]] = [(events, {"id": event.id}), (slots, {"id": event.id})]
+        steps.append((reminders, {}))
+        together = await read_together(session, *steps)
+        one_by_one = [[tuple(row) for row in await session.execute(p.statement, v)] for p, v in steps]
+    assert together == one_by_one
+    assert together == [
+        [(date(2027, 5, 15), "NExT")],
+        [(time(9, 30), time(10, 15))],
+        [(due, {"day_of_week": "mon"}, 1)],
+    ]
+    await db.close()
