@@ -16,7 +16,7 @@ from sqlalchemy import delete
 from bot.context import CommandContext
 from bot.format import esc
 from bot.framework import Arg, Choice, CommandError, Feature, Permission, Quoted, Text
-from storage.members import get_or_create_member
+from storage.members import set_profile_field
 from storage.models import DirectRoom, Member, RoomMembership, RoomSetting
 
 if TYPE_CHECKING:
@@ -80,17 +80,13 @@ async def show_profile(ctx: CommandContext) -> None:
     help="profile_organisation", args=[Arg("text", Text(max_length=200))],
 )  # fmt: skip
 async def set_organisation(ctx: CommandContext, text: str) -> None:
-    async with ctx.app.db.session() as session:
-        member = await get_or_create_member(session, ctx.sender)
-        member.organisation = text.strip()
+    await set_profile_field(ctx.app.db, ctx.sender, "organisation", text.strip())
     await ctx.answer("profile_saved_organisation", value=esc(text.strip()))
 
 
 @show_profile.subcommand(de="ebene", en="level", help="profile_level", args=[Arg("level", Choice(LEVELS))])
 async def set_level(ctx: CommandContext, level: str) -> None:
-    async with ctx.app.db.session() as session:
-        member = await get_or_create_member(session, ctx.sender)
-        member.level = level
+    await set_profile_field(ctx.app.db, ctx.sender, "level", level)
     await ctx.answer("profile_saved_level", value=ctx.t(f"profile_level_{level}"))
 
 
@@ -101,9 +97,7 @@ async def set_topics(ctx: CommandContext, text: str) -> None:
     topics = list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
     if len(topics) > MAX_TOPICS or any(len(topic) > 60 for topic in topics):
         raise CommandError("profile_error_topics", max=MAX_TOPICS)
-    async with ctx.app.db.session() as session:
-        member = await get_or_create_member(session, ctx.sender)
-        member.topics = topics
+    await set_profile_field(ctx.app.db, ctx.sender, "topics", topics)
     await ctx.answer("profile_saved_topics", value=", ".join(esc(topic) for topic in topics))
 
 
@@ -111,9 +105,7 @@ async def set_topics(ctx: CommandContext, text: str) -> None:
     de="sprache", en="language", help="profile_language", args=[Arg("language", Choice(LANGUAGES))]
 )
 async def set_language(ctx: CommandContext, language: str) -> None:
-    async with ctx.app.db.session() as session:
-        member = await get_or_create_member(session, ctx.sender)
-        member.language = language
+    await set_profile_field(ctx.app.db, ctx.sender, "language", language)
     ctx.language = language
     await ctx.answer("profile_saved_language")
 
@@ -140,9 +132,7 @@ async def set_timezone(ctx: CommandContext, zone: str) -> None:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise CommandError("profile_error_timezone", value=zone) from None
-    async with ctx.app.db.session() as session:
-        member = await get_or_create_member(session, ctx.sender)
-        member.timezone = zone
+    await set_profile_field(ctx.app.db, ctx.sender, "timezone", zone)
     await ctx.answer("profile_saved_timezone", value=esc(zone))
 
 
