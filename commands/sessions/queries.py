@@ -93,12 +93,15 @@ def session_location(location: str | None, matrix_room_id: str | None) -> str | 
     return location or (f"https://matrix.to/#/{matrix_room_id}" if matrix_room_id else None)
 
 
-def session_view(row: BarcampSession, confirmed: int = 0, waitlisted: int = 0) -> SessionView:
+def session_view(
+    row: BarcampSession, confirmed: int = 0, waitlisted: int = 0, *, hosts: tuple[str, ...] | None = None
+) -> SessionView:
+    """``hosts``: the hosts' Matrix IDs, sorted, when the caller read them without loading ``row.hosts``."""
     return SessionView(
         id=row.id,
         title=row.title,
         description=row.description or "",
-        hosts=tuple(sorted(h.user_id for h in row.hosts)),
+        hosts=hosts if hosts is not None else tuple(sorted(h.user_id for h in row.hosts)),
         theme=row.theme,
         capacity=row.capacity,
         slot_id=row.slot_id,

@@ -15,15 +15,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Integer, Select, String, and_, bindparam, or_, select
+from sqlalchemy import Integer, Select, String, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, joinedload, raiseload
+from sqlalchemy.orm import aliased, raiseload
 
 from bot.format import esc
 from bot.i18n import Translate
 from storage.sessions import (
     BarcampSession,
     SessionEvent,
+    SessionHost,
     SessionRepeat,
     SessionSignup,
     SessionSlot,
@@ -164,35 +165,40 @@ _REPEATS = (
     .limit(1)
     .scalar_subquery()
 )
-# The session with its hosts, its event, its round (None while unscheduled) and the session it repeats (None
-# for most). The row lock covers the session only: PostgreSQL refuses FOR UPDATE on the nullable side of an
-# outer join (the round, the hosts); SQLite ignores it and serialises writers anyway.
-SESSION_FOR_SIGNUP: Select[BarcampSession, SessionEvent, SessionSlot, int | None] = (
-    select(BarcampSession, SessionEvent, SessionSlot, _REPEATS)
+# A sign-up reads everything it decides on in one statement (a round trip into the database thread is the
+# largest cost of a command beside the homeserver, docs/performance.md): the session, its event, its round
+# (None while unscheduled), the session it repeats (None for most), its hosts (one text, newline-separated:
+# Matrix IDs contain no newline), and one row per sign-up — the session's own and the member's sign-up for
+# another scheduled session of the same round (none while unscheduled: a NULL round equals nothing). A
+# session without sign-ups gives one row with no sign-up. The row lock covers the session only: PostgreSQL
+# refuses FOR UPDATE on the nullable side of an outer join; SQLite ignores it and serialises writers anyway.
+_HOSTS = (
+    select(func.aggregate_strings(SessionHost.user_id, "\n"))
+    .where(SessionHost.session_id == BarcampSession.id)
+    .scalar_subquery()
+)
+_OTHER = aliased(BarcampSession)
+_SAME_ROUND = (
+    select(_OTHER.id)
+    .where(_OTHER.slot_id == BarcampSession.slot_id, _OTHER.status == SessionStatus.SCHEDULED)
+    .correlate(BarcampSession)
+)
+SignupRead = Select[BarcampSession, SessionEvent, SessionSlot, int | None, str | None, SessionSignup]
+SESSION_FOR_SIGNUP: SignupRead = (
+    select(BarcampSession, SessionEvent, SessionSlot, _REPEATS, _HOSTS, SessionSignup)
     .join(SessionEvent, SessionEvent.id == BarcampSession.event_id)
     .outerjoin(SessionSlot, SessionSlot.id == BarcampSession.slot_id)
-    .where(BarcampSession.id == _SESSION_ID)
-    .options(joinedload(BarcampSession.hosts))
-    .with_for_update(of=BarcampSession)
-)
-# The session's sign-ups and the member's sign-up for another scheduled session of the same round (none while
-# the session is unscheduled: its round is NULL, which equals nothing).
-_OTHER = aliased(BarcampSession)
-_ROUND_OF_SESSION = select(_OTHER.slot_id).where(_OTHER.id == _SESSION_ID).scalar_subquery()
-SIGNUPS_FOR_SIGNUP: Select[SessionSignup] = (
-    select(SessionSignup)
-    .join(BarcampSession, BarcampSession.id == SessionSignup.session_id)
-    .where(
+    .outerjoin(
+        SessionSignup,
         or_(
-            SessionSignup.session_id == _SESSION_ID,
-            and_(
-                SessionSignup.user_id == _USER_ID,
-                BarcampSession.slot_id == _ROUND_OF_SESSION,
-                BarcampSession.status == SessionStatus.SCHEDULED,
-            ),
-        )
+            SessionSignup.session_id == BarcampSession.id,
+            and_(SessionSignup.user_id == _USER_ID, SessionSignup.session_id.in_(_SAME_ROUND)),
+        ),
     )
+    .where(BarcampSession.id == _SESSION_ID)
+    .options(raiseload(BarcampSession.hosts))
     .order_by(SessionSignup.id)
+    .with_for_update(of=BarcampSession)
 )
 # The session and its sign-ups in one statement. The hosts are not needed there; raiseload makes sure no code
 # path starts needing them unnoticed. Row lock as above.
@@ -215,19 +221,20 @@ async def sign_up(app: App, session_id: int, user_id: str, *, switch: bool, t: T
     change = Change()
     async with event_lock(app, event_id), app.db.session() as db:
         keys = {"session_id": session_id, "user_id": user_id}
-        found_row = (await db.execute(SESSION_FOR_SIGNUP, keys)).unique().one_or_none()
-        if found_row is None:  # deleted since its place was remembered
+        found_rows = (await db.execute(SESSION_FOR_SIGNUP, keys)).all()
+        if not found_rows:  # deleted since its place was remembered
             return _unknown_session(app, session_id, t)
-        row, event, slot, original = found_row
-        found = (await db.scalars(SIGNUPS_FOR_SIGNUP, keys)).all()
+        row, event, slot, original, host_ids, _ = found_rows[0]
+        hosts = tuple(sorted(host_ids.split("\n"))) if host_ids else ()
+        found = [signup for *_, signup in found_rows if signup is not None]
         signups = [s for s in found if s.session_id == row.id]
         other_row = next((s for s in found if s.session_id != row.id), None)
         other = signup_view(other_row) if other_row is not None else None
-        is_host = any(h.user_id == user_id for h in row.hosts)
+        is_host = user_id in hosts
         status = EventStatus.OVER if is_over(event) else event.status
         round_over = slot is not None and slot_end(event, slot) <= datetime.now(UTC)
         decision = decide_signup(
-            session_view(row),
+            session_view(row, hosts=hosts),
             [signup_view(s) for s in signups],
             user_id,
             is_host=is_host,

@@ -155,6 +155,8 @@ async def test_bot_reminder_on_postgres(postgres_url: str, synapse: Synapse, wor
         assert says(hosting.body, "sessions_signup_host_confirmed", title="Auf Postgres", session_id=session)
         withdrawn = await guest.command(room_id, f"!abmelden {session}")
         assert says(withdrawn.body, "sessions_withdrawn", title="Auf Postgres", session_id=session)
+        topics = await guest.command(room_id, "!profil themen OZG, KI")  # add the member, set the field
+        assert says(topics.body, "profile_saved_topics", value="OZG, KI")
         agenda = await guest.command(room_id, "!programm")  # the agenda's four statements, on PostgreSQL
         for shown in ("PG-Camp", "Runde 1", "Auf Postgres"):
             assert shown in agenda.body

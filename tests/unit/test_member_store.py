@@ -12,23 +12,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from storage.base import Base
 from storage.db import Database
 from storage.members import PROFILE_FIELDS, ProfileField, set_profile_field
 from storage.models import Member
+from tests.unit.databases import BOTH_WAYS, open_database
 
 ANNA, BEN = "@anna:example.org", "@ben:example.org"
 
 
-@pytest.fixture(params=["one hop", "engine"])
+@pytest.fixture(params=BOTH_WAYS)
 async def db(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
-    if request.param == "engine":
-        database.one_hop = None
-    async with database.engine.begin() as connection:
-        await connection.run_sync(
-            lambda sync: Base.metadata.create_all(sync, tables=[Base.metadata.tables["members"]])
-        )
+    database = await open_database(tmp_path, request.param, ("members",))
     yield database
     await database.close()
 

@@ -17,30 +17,21 @@ import pytest
 from sqlalchemy import Integer, bindparam, func, select, text
 
 from bot.router.core import CLAIM, Preferences, claim_event
-from storage.base import Base
 from storage.db import Database, read_together
 from storage.models import Member, ProcessedEvent, Reminder, RoomSetting
 from storage.one_hop import Prepared
 from storage.sessions import SessionEvent, SessionSlot
+from tests.unit.databases import BOTH_WAYS, open_database
 
 ROOM = "!room:example.org"
 
 
-async def open_database(tmp_path: Path) -> Database:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
-    tables = [Base.metadata.tables[name] for name in ("processed_events", "members", "room_settings")]
-    async with database.engine.begin() as connection:
-        await connection.run_sync(lambda sync: Base.metadata.create_all(sync, tables=tables))
-    return database
+TABLES = ("processed_events", "members", "room_settings")
 
 
-@pytest.fixture(params=["one hop", "engine"])
+@pytest.fixture(params=BOTH_WAYS)
 async def db(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
-    database = await open_database(tmp_path)
-    if request.param == "engine":
-        database.one_hop = None
-    else:
-        assert database.one_hop is not None  # SQLite through storage/sqlite_driver.py
+    database = await open_database(tmp_path, request.param, TABLES)
     yield database
     await database.close()
 
@@ -85,7 +76,7 @@ async def test_the_claim_writes_the_rows_the_engine_writes(db: Database) -> None
 
 
 async def test_a_failing_unit_is_rolled_back_and_the_connection_stays_usable(tmp_path: Path) -> None:
-    db = await open_database(tmp_path)
+    db = await open_database(tmp_path, tables=TABLES)
     assert db.one_hop is not None
 
     def insert_then_fail(connection: sqlite3.Connection) -> None:
@@ -111,9 +102,7 @@ def test_postgres_urls_have_no_one_hop_path() -> None:
 async def test_read_together_reads_as_the_session_reads_and_sees_its_pending_changes(tmp_path: Path) -> None:
     """Times, dates, UTC datetimes, JSON and counts come back as SQLAlchemy converts them; a row added in the
     session but not yet flushed is read too."""
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
-    async with db.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+    db = await open_database(tmp_path)
     due = datetime(2027, 5, 15, 7, 30, tzinfo=UTC)
     event_id = bindparam("id", type_=Integer)
     events = Prepared.of(select(SessionEvent.day, SessionEvent.title).where(SessionEvent.id == event_id))

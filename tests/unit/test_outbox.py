@@ -18,9 +18,8 @@ from sqlalchemy.exc import StatementError
 
 from bot.matrix import PermanentSendError
 from bot.sender import Sender
-from storage.base import Base
-from storage.db import Database
 from storage.models import OutboxMessage
+from tests.unit.databases import BOTH_WAYS, open_database
 
 ROOM = "!room:example.org"
 
@@ -57,16 +56,11 @@ class Homeserver:
         return f"$event{len(self.sent)}"
 
 
-@pytest.fixture(params=["one hop", "engine"])
+@pytest.fixture(params=BOTH_WAYS)
 async def outbox(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
     """Every test twice: with the rows written in one round trip (SQLite, storage/one_hop.py) and through the
     engine (as on PostgreSQL)."""
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
-    if request.param == "engine":
-        db.one_hop = None
-    tables = [Base.metadata.tables[name] for name in ("outbox", "bot_messages")]
-    async with db.engine.begin() as connection:
-        await connection.run_sync(lambda sync: Base.metadata.create_all(sync, tables=tables))
+    db = await open_database(tmp_path, request.param, ("outbox", "bot_messages"))
     app = SimpleNamespace(db=db, matrix=Homeserver())
     app.sender = Sender(app)  # type: ignore[arg-type]
     yield app

@@ -14,21 +14,16 @@ import pytest
 from sqlalchemy import select, update
 
 from commands.reminders.service import create_under_cap, new_reminder
-from storage.base import Base
 from storage.db import Database
 from storage.models import Reminder
+from tests.unit.databases import BOTH_WAYS, open_database
 
 ANNA, BEN = "@anna:example.org", "@ben:example.org"
 
 
-@pytest.fixture(params=["one hop", "engine"])
+@pytest.fixture(params=BOTH_WAYS)
 async def db(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
-    if request.param == "engine":
-        database.one_hop = None
-    tables = [Base.metadata.tables[name] for name in ("reminders", "reminder_subscribers")]
-    async with database.engine.begin() as connection:
-        await connection.run_sync(lambda sync: Base.metadata.create_all(sync, tables=tables))
+    database = await open_database(tmp_path, request.param, ("reminders", "reminder_subscribers"))
     yield database
     await database.close()
 
