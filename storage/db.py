@@ -126,7 +126,8 @@ class Database:
         self.one_hop: OneHop | None = OneHop(self.engine) if is_aiosqlite(url) else None
 
     async def run_together(self, *steps: tuple[Prepared, Mapping[str, Any]]) -> tuple[Any, ...] | None:
-        """Run the statements in one transaction; the first row of the last one (None if it returns none).
+        """Run the statements in one transaction; the first row of the last one, with Python values (None if
+        it returns none).
         On SQLite through our driver the statements and the commit are one round trip into the database
         thread (storage/one_hop.py), elsewhere a transaction of the engine. A unique-key violation raises
         SQLAlchemy's ``IntegrityError`` either way."""
@@ -144,7 +145,7 @@ class Database:
             for prepared, values in steps:
                 cursor = prepared.sqlite.run(connection, values)
             row = cursor.fetchone() if cursor is not None and cursor.description else None
-            return tuple(row) if row is not None else None
+            return steps[-1][0].sqlite.converted(row) if row is not None else None
 
         try:
             return await self.one_hop.transaction(work)

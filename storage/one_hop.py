@@ -36,8 +36,8 @@ class CompiledStatement:
     names: tuple[str, ...]
     processors: tuple[Callable[[Any], Any] | None, ...]
     carried: Mapping[str, Any]
-    # How each selected column's stored value becomes its Python value (dates, times, JSON), as SQLAlchemy
-    # converts it; empty for statements that select nothing.
+    # How each column a statement returns (SELECT, RETURNING) becomes its Python value (dates, times, JSON),
+    # as SQLAlchemy converts it; empty for statements that return nothing.
     converters: tuple[Callable[[Any], Any] | None, ...] = ()
 
     @classmethod
@@ -51,9 +51,9 @@ class CompiledStatement:
         binds = [compiled.binds[name] for name in names]
         processors = tuple(bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in binds)
         carried = {name: bind.value for name, bind in zip(names, binds, strict=True) if not bind.required}
-        selected = getattr(statement, "selected_columns", ())
+        returned = getattr(statement, "exported_columns", ())
         converters = tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in selected
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in returned
         )
         return cls(compiled.string, names, processors, carried, converters)
 
@@ -68,19 +68,18 @@ class CompiledStatement:
     def run(self, connection: sqlite3.Connection, values: Mapping[str, Any]) -> sqlite3.Cursor:
         return connection.execute(self.sql, self.parameters(values))
 
+    def converted(self, row: Sequence[Any]) -> tuple[Any, ...]:
+        """A returned row with Python values."""
+        if not any(self.converters):
+            return tuple(row)
+        return tuple(
+            value if convert is None else convert(value)
+            for convert, value in zip(self.converters, row, strict=True)
+        )
+
     def rows(self, connection: sqlite3.Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run a SELECT; its rows with Python values."""
-        fetched = self.run(connection, values).fetchall()
-        if not any(self.converters):
-            return [tuple(row) for row in fetched]
-        converters = self.converters
-        return [
-            tuple(
-                value if convert is None else convert(value)
-                for convert, value in zip(converters, row, strict=True)
-            )
-            for row in fetched
-        ]
+        return [self.converted(row) for row in self.run(connection, values).fetchall()]
 
 
 SQLITE = SQLiteDialect_aiosqlite()

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from nio import MatrixRoom
 from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import BindParameter
 
 from bot.context import CommandContext
@@ -58,6 +57,16 @@ async def claim_event(db: Database, event_id: str, room_id: str, sender: str) ->
         )
     except IntegrityError:
         return None
+    return _preferences_of(row)
+
+
+async def read_preferences(db: Database, room_id: str, sender: str) -> Preferences:
+    """The member's and the room's settings (each None if nothing is stored), for events that are not claimed
+    (reactions, answers); one round trip on SQLite."""
+    return _preferences_of(await db.run_together((PREFERENCES_UNIT, {"sender": sender, "room_id": room_id})))
+
+
+def _preferences_of(row: tuple[Any, ...] | None) -> Preferences:
     assert row is not None  # the settings query always returns its one row
     return Preferences(language=row[0], timezone=row[1], room_language=row[2])
 
@@ -202,12 +211,6 @@ class RouterCore:
         the sync token is saved, so a crash can lose a command's execution but never repeat it."""
         return await claim_event(self.app.db, event_id, room_id, sender)
 
-    @staticmethod
-    async def _preferences(connection: AsyncConnection, room_id: str, sender: str) -> Preferences:
-        """The member's and the room's settings in one query (each None if nothing is stored)."""
-        row = (await connection.execute(PREFERENCES, {"sender": sender, "room_id": room_id})).one()
-        return Preferences(language=row[0], timezone=row[1], room_language=row[2])
-
     async def context_for(
         self,
         room: MatrixRoom,
@@ -219,8 +222,7 @@ class RouterCore:
     ) -> CommandContext:
         settings = self.app.settings
         if preferences is None:
-            async with self.app.db.transaction() as connection:
-                preferences = await self._preferences(connection, room.room_id, sender)
+            preferences = await read_preferences(self.app.db, room.room_id, sender)
         language = preferences.language or hint or preferences.room_language or settings.bot.language
         is_direct = self.app.matrix.is_direct_room(room)
         is_admin = sender in settings.bot.admins

@@ -3,8 +3,9 @@
 ``!erinnere`` used to open an ORM session, count the member's open reminders, add the row and commit: three
 round trips into the database thread and the ORM's bookkeeping, for the command members use most. The cap
 and the insert are one statement here (``INSERT … SELECT … WHERE open < cap RETURNING id``), run with its
-commit in one round trip (``Database.run_together``, storage/one_hop.py). The check and the write cannot
-come apart, so the member's lock is only needed for the order of their own commands.
+commit in one round trip (``Database.run_together``, storage/one_hop.py). On SQLite, which runs one writer
+at a time, the check and the write cannot come apart; on PostgreSQL two such statements at once could both
+see room under the cap, so the caller still holds the member's lock (the bot is one process).
 """
 
 from __future__ import annotations

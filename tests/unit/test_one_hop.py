@@ -132,3 +132,13 @@ async def test_read_together_reads_as_the_session_reads_and_sees_its_pending_cha
         [(due, {"day_of_week": "mon"}, 1)],
     ]
     await db.close()
+
+
+async def test_run_together_returns_python_values(db: Database) -> None:
+    """The row ``run_together`` returns is converted as the engine converts it (a UTC datetime, JSON), both
+    ways."""
+    joined = datetime(2027, 5, 15, 7, 30, tzinfo=UTC)
+    async with db.session() as session:
+        session.add(Member(user_id="@anna:example.org", topics=["OZG"], created_at=joined))
+    read = Prepared.of(select(Member.created_at, Member.topics).where(Member.user_id == bindparam("who")))
+    assert await db.run_together((read, {"who": "@anna:example.org"})) == (joined, ["OZG"])
